@@ -1,0 +1,85 @@
+"""oned.conf: OpenNebula's template syntax, defaults, environment overrides.
+
+Precedence, lowest first: built-in defaults, the config file, ONE_* environment
+variables, command-line flags (applied by the daemon).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from one.errors import OneError
+from one.pool.template import Template, parse_text
+
+_ENV = {"ONE_LISTEN": "LISTEN_ADDRESS", "ONE_PORT": "PORT", "ONE_DB": "DB",
+        "ONE_VAR": "VAR_LOCATION"}
+
+
+def default_var_dir() -> str:
+    return str(Path.home() / ".one" / "var")
+
+
+@dataclass
+class Config:
+    listen_address: str = "127.0.0.1"
+    port: int = 2633
+    var_location: str = field(default_factory=default_var_dir)
+    db: str = ""                      # URL or path; empty: <var>/one.db
+    mac_prefix: str = "02:00"
+    vnc_base_port: int = 5900
+    default_umask: int = 0o177
+    network_size: int = 254
+    sched: str = "yes"                # "no": deployment only through one.vm.deploy
+    template: Template = field(default_factory=Template)  # everything, for one.system.config
+
+    @property
+    def db_url(self) -> str:
+        return self.db or os.path.join(self.var_location, "one.db")
+
+    def apply(self, values: Mapping[str, str]) -> None:
+        """Set known keys from strings, checking their types."""
+        for key, value in values.items():
+            attr = key.lower()
+            if attr in ("template",) or not hasattr(self, attr):
+                continue
+            current = getattr(self, attr)
+            try:
+                if attr == "default_umask":
+                    setattr(self, attr, int(value, 8))
+                elif isinstance(current, int):
+                    setattr(self, attr, int(value))
+                else:
+                    setattr(self, attr, os.path.expanduser(value))
+            except ValueError:
+                raise OneError(f"Configuration: {key} = '{value}' is not a valid value") from None
+
+
+def _db_url(template: Template) -> str | None:
+    """`DB = [ BACKEND = postgresql, SERVER = ..., ... ]` or a plain string."""
+    vector = template.vector("DB")
+    if vector is None:
+        return template.get("DB")
+    backend = vector.get("BACKEND", "sqlite").lower()
+    if backend == "sqlite":
+        return vector.get("PATH", "")
+    auth = f"{vector.get('USER', '')}:{vector.get('PASSWD', '')}@" if "USER" in vector else ""
+    return (f"postgresql://{auth}{vector.get('SERVER', 'localhost')}:"
+            f"{vector.get('PORT', '5432')}/{vector.get('DB_NAME', 'opennebula')}")
+
+
+def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    config = Config()
+    if path:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise OneError(f"Cannot read configuration file {path}: {exc.strerror}") from None
+        config.template = parse_text(text)
+        values = {name: config.template.get(name) for name in config.template.names()}
+        values["DB"] = _db_url(config.template)
+        config.apply({k: v for k, v in values.items() if v is not None})
+    env = os.environ if environ is None else environ
+    config.apply({attr: env[var] for var, attr in _ENV.items() if env.get(var)})
+    return config

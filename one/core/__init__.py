@@ -1,0 +1,1 @@
+"""Core managers: authentication, authorization and one manager per object kind."""

@@ -1,0 +1,114 @@
+"""Groups and clusters: small admin-managed pools whose documents list members."""
+from __future__ import annotations
+
+from one.core.auth import Session
+from one.core.authz import require_admin
+from one.core.ownership import check_name, updated_template
+from one.errors import ActionError, AllocateError
+from one.pool.models import Cluster, Group, Host, User, Vnet
+from one.pool.pool import Pool
+from one.pool.pools import Pools
+from one.pool.render import user as render
+from one.pool.template import Template
+
+SYSTEM_GROUPS = {0: "oneadmin", 1: "users"}
+DEFAULT_CLUSTER = (0, "default")
+
+
+def _allocate(session: Session, pool: Pool, obj: Group | Cluster) -> int:
+    require_admin(session, f"CREATE {pool.kind}")
+    check_name(obj.name, pool.kind, strict=pool.kind == "group")
+    with pool.store.write():
+        taken = pool.get_by_name(obj.name)
+        if taken is not None:
+            raise AllocateError(f"NAME is already taken by {pool.kind.upper()} {taken.oid}.")
+        pool.allocate(obj)
+    return obj.oid
+
+
+class GroupManager:
+    def __init__(self, pools: Pools) -> None:
+        self.pools = pools
+
+    def bootstrap(self) -> None:
+        for oid, name in SYSTEM_GROUPS.items():
+            self.pools.groups.allocate(Group(name=name, template=Template()), oid=oid)
+        self.pools.clusters.allocate(Cluster(name=DEFAULT_CLUSTER[1], template=Template()),
+                                     oid=DEFAULT_CLUSTER[0])
+
+    def allocate(self, session: Session, name: str) -> int:
+        return _allocate(session, self.pools.groups, Group(name=name, template=Template()))
+
+    def delete(self, session: Session, gid: int) -> None:
+        require_admin(session, f"DELETE group [{gid}]")
+        group = self.pools.groups.get(gid)
+        if group.oid in SYSTEM_GROUPS:
+            raise ActionError(f"System group {group.name} cannot be deleted.")
+        if User.select().where(User.gid == gid).exists():
+            raise ActionError(f"Group {gid} is not empty.")
+        self.pools.groups.drop(group)
+
+    def update(self, session: Session, gid: int, text: str, append: int) -> None:
+        require_admin(session, f"MANAGE group [{gid}]")
+        group = self.pools.groups.get(gid)
+        group.template = updated_template(group.template, text, append)
+        self.pools.groups.save(group)
+
+    def xml(self, group: Group, full: bool = True) -> str:
+        members = [u.oid for u in User.select(User.oid, User.groups).order_by(User.oid)
+                   if group.oid in u.groups]
+        return render.group_xml(group, members, full)
+
+
+class ClusterManager:
+    def __init__(self, pools: Pools) -> None:
+        self.pools = pools
+
+    def allocate(self, session: Session, name: str) -> int:
+        return _allocate(session, self.pools.clusters, Cluster(name=name, template=Template()))
+
+    def delete(self, session: Session, cid: int) -> None:
+        require_admin(session, f"DELETE cluster [{cid}]")
+        cluster = self.pools.clusters.get(cid)
+        if cluster.oid == DEFAULT_CLUSTER[0]:
+            raise ActionError("The default cluster cannot be deleted.")
+        if Host.select().where(Host.cluster_id == cid).exists():
+            raise ActionError(f"Cluster {cid} is not empty.")
+        self.pools.clusters.drop(cluster)
+
+    def update(self, session: Session, cid: int, text: str, append: int) -> None:
+        require_admin(session, f"MANAGE cluster [{cid}]")
+        cluster = self.pools.clusters.get(cid)
+        cluster.template = updated_template(cluster.template, text, append)
+        self.pools.clusters.save(cluster)
+
+    def rename(self, session: Session, cid: int, name: str) -> None:
+        require_admin(session, f"MANAGE cluster [{cid}]")
+        cluster = self.pools.clusters.get(cid)
+        cluster.name = check_name(name, "cluster")
+        with self.pools.store.write():
+            self.pools.clusters.save(cluster)
+            for host in Host.select().where(Host.cluster_id == cid):
+                host.cluster = cluster.name
+                self.pools.hosts.save(host)
+
+    def set_host(self, session: Session, cid: int, hid: int) -> None:
+        """Move a host into a cluster (delhost moves it back to default)."""
+        require_admin(session, f"MANAGE cluster [{cid}]")
+        cluster, host = self.pools.clusters.get(cid), self.pools.hosts.get(hid)
+        host.cluster_id, host.cluster = cluster.oid, cluster.name
+        self.pools.hosts.save(host)
+
+    def set_vnet(self, session: Session, cid: int, vid: int, add: bool) -> None:
+        require_admin(session, f"MANAGE cluster [{cid}]")
+        cluster, vnet = self.pools.clusters.get(cid), self.pools.vnets.get(vid)
+        clusters = set(vnet.clusters)
+        vnet.clusters = sorted(clusters | {cluster.oid} if add else clusters - {cluster.oid})
+        self.pools.vnets.save(vnet)
+
+    def xml(self, cluster: Cluster) -> str:
+        hosts = [h.oid for h in Host.select(Host.oid).where(Host.cluster_id == cluster.oid)
+                 .order_by(Host.oid)]
+        vnets = [v.oid for v in Vnet.select(Vnet.oid, Vnet.clusters).order_by(Vnet.oid)
+                 if cluster.oid in v.clusters]
+        return render.cluster_xml(cluster, hosts, [], vnets)

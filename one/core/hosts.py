@@ -1,0 +1,82 @@
+"""Hosts: registration, enable/disable/offline, template updates.
+
+Monitoring (which moves hosts out of INIT) is the information manager's job;
+this manager only keeps the records an operator edits.
+"""
+from __future__ import annotations
+
+from one.core.auth import Session
+from one.core.authz import require_admin
+from one.core.ownership import check_name, updated_template
+from one.errors import ActionError, AllocateError, ApiError
+from one.pool.models import Host
+from one.pool.pools import Pools
+from one.pool.template import Template
+from one.states import HostState, HostStatus
+
+_STATUS_STATE = {HostStatus.ENABLED: HostState.INIT, HostStatus.DISABLED: HostState.DISABLED,
+                 HostStatus.OFFLINE: HostState.OFFLINE}
+
+
+def empty_share() -> dict[str, int]:
+    return {"MEM_USAGE": 0, "CPU_USAGE": 0, "TOTAL_MEM": 0, "TOTAL_CPU": 0, "MAX_MEM": 0,
+            "MAX_CPU": 0, "RUNNING_VMS": 0, "VMS_THREAD": 0, "DISK_USAGE": 0,
+            "FREE_DISK": 0, "MAX_DISK": 0, "USED_DISK": 0}
+
+
+class HostManager:
+    def __init__(self, pools: Pools) -> None:
+        self.pools = pools
+
+    def allocate(self, session: Session, name: str, im_mad: str, vm_mad: str,
+                 cluster_id: int = -1, tm_mad: str = "") -> int:
+        require_admin(session, "CREATE host")
+        check_name(name, "host", strict=True)
+        for label, value in (("IM_MAD", im_mad), ("VM_MAD", vm_mad)):
+            if not value:
+                raise ApiError(f"{label} cannot be empty.")
+        cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
+        with self.pools.store.write():
+            taken = self.pools.hosts.get_by_name(name)
+            if taken is not None:
+                raise AllocateError(f"NAME is already taken by HOST {taken.oid}.")
+            host = Host(name=name, state=HostState.INIT, im_mad=im_mad, vm_mad=vm_mad,
+                        tm_mad=tm_mad, cluster_id=cluster.oid, cluster=cluster.name,
+                        share=empty_share(), vms=[], monitoring={}, template=Template())
+            self.pools.hosts.allocate(host)
+        return host.oid
+
+    def delete(self, session: Session, hid: int) -> None:
+        require_admin(session, f"DELETE host [{hid}]")
+        host = self.pools.hosts.get(hid)
+        if host.vms:
+            raise ActionError(f"Cannot delete host {hid}: it has {len(host.vms)} VMs.")
+        self.pools.hosts.drop(host)
+
+    def status(self, session: Session, hid: int, status: int) -> None:
+        """one.host.status: enabled hosts start again from INIT and are re-monitored."""
+        require_admin(session, f"MANAGE host [{hid}]")
+        if status not in _STATUS_STATE:
+            raise ApiError(f"Wrong status {status}: 0 enable, 1 disable, 2 offline.")
+        host = self.pools.hosts.get(hid)
+        new = _STATUS_STATE[HostStatus(status)]
+        if host.state != new:
+            host.prev_state, host.state = host.state, new
+            self.pools.hosts.save(host)
+
+    def update(self, session: Session, hid: int, text: str, append: int) -> None:
+        require_admin(session, f"MANAGE host [{hid}]")
+        host = self.pools.hosts.get(hid)
+        host.template = updated_template(host.template, text, append)
+        self.pools.hosts.save(host)
+
+    def rename(self, session: Session, hid: int, name: str) -> None:
+        require_admin(session, f"MANAGE host [{hid}]")
+        host = self.pools.hosts.get(hid)
+        check_name(name, "host", strict=True)
+        with self.pools.store.write():
+            taken = self.pools.hosts.get_by_name(name)
+            if taken is not None and taken.oid != hid:
+                raise ActionError(f"NAME is already taken by HOST {taken.oid}.")
+            host.name = name
+            self.pools.hosts.save(host)

@@ -1,0 +1,80 @@
+"""Verbs every owned object shares: rename, chown, chmod, update.
+
+The VM, network (and later image) managers call these with their pool, so the
+rules live once: names checked, permission bits validated, owners resolved.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from one.core.auth import Session
+from one.core.authz import ADMIN, MANAGE, require, require_admin
+from one.errors import ApiError, NoExistsError
+from one.pool.models import Group, Owned, User
+from one.pool.pool import Pool
+from one.pool.render.common import permission_bits
+from one.pool.template import Template, parse
+
+MAX_NAME = 128
+
+
+def check_name(name: str, kind: str, strict: bool = False) -> str:
+    """Reject empty, over-long or unprintable names (and, strictly, blanks and ':')."""
+    if not name or not name.strip():
+        raise ApiError(f"Invalid NAME for {kind}: it cannot be empty.")
+    if len(name) > MAX_NAME:
+        raise ApiError(f"Invalid NAME for {kind}: max length is {MAX_NAME} chars.")
+    if any(ord(c) < 32 for c in name) or (strict and any(c.isspace() or c == ":" for c in name)):
+        bad = "blanks, ':' or control characters" if strict else "control characters"
+        raise ApiError(f"Invalid NAME for {kind}: it cannot contain {bad}.")
+    return name
+
+
+def rename(session: Session, pool: Pool, obj: Owned, name: str) -> None:
+    require(session, obj, MANAGE, pool.kind)
+    obj.name = check_name(name, pool.kind)
+    pool.save(obj)
+
+
+def updated_template(current: Template, text: str, append: int) -> Template:
+    """OpenNebula's update: 0 replaces the template, 1 merges into it."""
+    if append not in (0, 1):
+        raise ApiError(f"Wrong update type {append}: 0 replaces, 1 merges.")
+    new = parse(text)
+    if append == 0:
+        return new
+    merged = current.copy()
+    merged.merge(new)
+    return merged
+
+
+def chmod(session: Session, pool: Pool, obj: Owned, bits: Sequence[int]) -> None:
+    """Nine values, -1 keeps a bit; touching ADMIN bits needs the ADMIN right."""
+    if len(bits) != 9 or any(b not in (-1, 0, 1) for b in bits):
+        raise ApiError("Permissions must be nine values, each -1, 0 or 1.")
+    require(session, obj, MANAGE, pool.kind)
+    current = permission_bits(obj.perms)
+    if any(b != -1 and b != current[i] for i, b in enumerate(bits) if i % 3 == 2):
+        require(session, obj, ADMIN, pool.kind)
+    new = [current[i] if b == -1 else b for i, b in enumerate(bits)]
+    obj.perms = sum(bit << (8 - i) for i, bit in enumerate(new))
+    pool.save(obj)
+
+
+def chown(session: Session, pool: Pool, obj: Owned, uid: int, gid: int) -> None:
+    """New owner (admin only) and/or group (one the owner belongs to, or admin)."""
+    require(session, obj, MANAGE, pool.kind)
+    if uid >= 0:
+        require_admin(session, f"CHOWN of {pool.kind} [{obj.oid}]")
+        user = User.get_or_none(User.oid == uid)
+        if user is None:
+            raise NoExistsError(f"Error getting user [{uid}].")
+        obj.uid, obj.uname = user.oid, user.name
+    if gid >= 0:
+        group = Group.get_or_none(Group.oid == gid)
+        if group is None:
+            raise NoExistsError(f"Error getting group [{gid}].")
+        if not session.is_admin and gid not in session.groups:
+            require_admin(session, f"CHGRP of {pool.kind} [{obj.oid}] to group [{gid}]")
+        obj.gid, obj.gname = group.oid, group.name
+    pool.save(obj)

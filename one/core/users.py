@@ -1,0 +1,135 @@
+"""Users: accounts, passwords (SHA1 + SHA256, never plain), tokens, bootstrap."""
+from __future__ import annotations
+
+import secrets
+import time
+
+from one.core.auth import Authenticator, Session, sha1_hex, sha256_hex
+from one.core.authz import require_admin
+from one.core.ownership import check_name, updated_template
+from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
+from one.pool.models import Group, User
+from one.pool.pools import Pools
+from one.pool.template import Template
+
+USERS_GROUP = 1
+_SHA1_LENGTH = 40
+
+
+def _is_sha1(text: str) -> bool:
+    return len(text) == _SHA1_LENGTH and all(c in "0123456789abcdef" for c in text.lower())
+
+
+class UserManager:
+    def __init__(self, pools: Pools, auth: Authenticator) -> None:
+        self.pools = pools
+        self.auth = auth
+
+    def _save(self, user: User) -> None:
+        self.pools.users.save(user)
+        self.auth.forget()
+
+    def _self_or_admin(self, session: Session, uid: int) -> User:
+        uid = session.uid if uid == -1 else uid
+        if uid != session.uid:
+            require_admin(session, f"MANAGE user [{uid}]")
+        return self.pools.users.get(uid)
+
+    @staticmethod
+    def set_password(user: User, password: str, classic: bool) -> None:
+        """Classic callers send the SHA1 hex already; modern ones the password."""
+        if not password:
+            raise ApiError("Invalid password, it cannot be empty.")
+        if classic and _is_sha1(password):
+            user.sha1, user.sha256 = password.lower(), ""
+        else:
+            user.sha1, user.sha256 = sha1_hex(password), sha256_hex(password)
+
+    def allocate(self, session: Session, name: str, password: str, driver: str = "core",
+                 group_ids: list[int] | None = None) -> int:
+        require_admin(session, "CREATE user")
+        check_name(name, "user", strict=True)
+        groups = list(group_ids or [USERS_GROUP])
+        found = {g.oid: g for g in Group.select().where(Group.oid.in_(groups))}
+        missing = [g for g in groups if g not in found]
+        if missing:
+            raise NoExistsError(f"Error getting group [{missing[0]}].")
+        with self.pools.store.write():
+            taken = self.pools.users.get_by_name(name)
+            if taken is not None:
+                raise AllocateError(f"NAME is already taken by USER {taken.oid}.")
+            user = User(name=name, gid=groups[0], gname=found[groups[0]].name,
+                        groups=sorted(set(groups)), auth_driver=driver or "core", template=Template())
+            self.set_password(user, password, session.classic)
+            self.pools.users.allocate(user)
+        return user.oid
+
+    def bootstrap(self, name: str, password: str) -> None:
+        """First start: oneadmin (uid 0) in group oneadmin, from ONE_AUTH."""
+        user = User(name=name, gid=0, gname="oneadmin", groups=[0], template=Template())
+        self.set_password(user, password, classic=False)
+        self.pools.users.allocate(user, oid=0)
+
+    def info(self, session: Session, uid: int) -> User:
+        return self._self_or_admin(session, uid)
+
+    def delete(self, session: Session, uid: int) -> None:
+        require_admin(session, f"DELETE user [{uid}]")
+        user = self.pools.users.get(uid)
+        if user.oid == 0:
+            raise ActionError("oneadmin cannot be deleted.")
+        self.pools.users.drop(user)
+        self.auth.forget()
+
+    def passwd(self, session: Session, uid: int, password: str) -> None:
+        user = self._self_or_admin(session, uid)
+        self.set_password(user, password, session.classic)
+        self._save(user)
+
+    def enable(self, session: Session, uid: int, enabled: bool) -> None:
+        require_admin(session, f"MANAGE user [{uid}]")
+        user = self.pools.users.get(uid)
+        if user.oid == 0 and not enabled:
+            raise ActionError("oneadmin cannot be disabled.")
+        user.enabled = enabled
+        self._save(user)
+
+    def update(self, session: Session, uid: int, text: str, append: int) -> None:
+        user = self._self_or_admin(session, uid)
+        user.template = updated_template(user.template, text, append)
+        self._save(user)
+
+    def chgrp(self, session: Session, uid: int, gid: int) -> None:
+        require_admin(session, f"MANAGE user [{uid}]")
+        user, group = self.pools.users.get(uid), self.pools.groups.get(gid)
+        user.gid, user.gname = group.oid, group.name
+        user.groups = sorted(set(user.groups) | {group.oid})
+        self._save(user)
+
+    def addgroup(self, session: Session, uid: int, gid: int, add: bool) -> None:
+        require_admin(session, f"MANAGE user [{uid}]")
+        user, group = self.pools.users.get(uid), self.pools.groups.get(gid)
+        if not add and group.oid == user.gid:
+            raise ActionError("Cannot remove the user from its primary group.")
+        groups = set(user.groups)
+        groups = groups | {group.oid} if add else groups - {group.oid}
+        user.groups = sorted(groups)
+        self._save(user)
+
+    def login(self, session: Session, name: str, token: str, valid: int, egid: int = -1) -> str:
+        """A token that authenticates as the password does; valid 0 revokes, -1 never expires."""
+        user = self.pools.users.get_by_name(name)
+        if user is None:
+            raise NoExistsError(f"Error getting user [{name}].")
+        if user.oid != session.uid and not session.is_admin:
+            raise AuthorizationError(f"User [{session.uid}] : Not authorized to login as {name}.")
+        tokens = [t for t in user.tokens if t["TOKEN"] != token]
+        if valid == 0:
+            user.tokens = tokens if token else []
+            self._save(user)
+            return token
+        token = token or secrets.token_hex(20)
+        expires = -1 if valid < 0 else int(time.time()) + valid
+        user.tokens = tokens + [{"TOKEN": token, "EXPIRATION_TIME": expires, "EGID": egid}]
+        self._save(user)
+        return token

@@ -1,0 +1,224 @@
+"""Virtual machines: allocation and the actions that need no driver.
+
+Allocation turns a submitted template into a VM: system and user halves,
+NIC leases taken from networks, DISK ids, VNC port, `$VARIABLES` expanded in
+CONTEXT and REQUIREMENTS, all in one transaction so a failure leaves nothing.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from one.config import Config
+from one.core import leases
+from one.core.auth import Session
+from one.core.authz import ADMIN, MANAGE, USE, require
+from one.core.ownership import updated_template
+from one.core.vnets import VnetManager
+from one.errors import ActionError, AllocateError, ApiError
+from one.pool import address_range as ars
+from one.pool.models import Vm, Vnet
+from one.pool.pools import Pools
+from one.pool.render.vm_template import split
+from one.pool.template import Template, parse
+from one.pool.template_vars import substitute_template
+from one.states import LcmState, VmState
+
+# Classic (1.4-4.x) action names and what they are today.
+ACTION_ALIASES = {"shutdown": "terminate", "shutdown-hard": "terminate-hard",
+                  "cancel": "terminate-hard", "finalize": "delete", "delete": "delete",
+                  "resubmit": "delete-recreate", "restart": "resume"}
+# Classic verbs that only ever applied to a running VM (terminate also takes queued ones).
+_RUNNING_ONLY = {"shutdown", "shutdown-hard", "cancel", "restart"}
+ACTIONS = {"terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff",
+           "poweroff-hard", "reboot", "reboot-hard", "hold", "release", "stop", "suspend",
+           "resume", "resched", "unresched", "delete", "delete-recreate"}
+_QUEUED = (VmState.PENDING, VmState.HOLD)
+_NIC_FROM_VNET = ("BRIDGE", "BRIDGE_TYPE", "VN_MAD", "PHYDEV", "VLAN_ID")
+
+
+def _check_capacity(template: Template) -> None:
+    """CPU, VCPU and MEMORY, when given, must be positive numbers."""
+    checks = (("CPU", float), ("MEMORY", int), ("VCPU", int))
+    for name, kind in checks:
+        value = template.get(name)
+        if value is None:
+            continue
+        try:
+            ok = kind(value) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            word = "float or integer" if kind is float else "integer"
+            raise AllocateError(f"{name} attribute must be a positive {word} value, not '{value}'.")
+
+
+def _wrong_state(vm: Vm, action: str) -> ActionError:
+    return ActionError(f"Wrong state to perform action {action} on VM [{vm.oid}]: "
+                       f"{VmState(vm.state).name}.")
+
+
+class VmManager:
+    def __init__(self, pools: Pools, config: Config, vnets: VnetManager) -> None:
+        self.pools = pools
+        self.config = config
+        self.vnets = vnets
+
+    def get(self, session: Session, vid: int, right: int = USE) -> Vm:
+        vm = self.pools.vms.get(vid)
+        require(session, vm, right, "VM")
+        return vm
+
+    # -- allocation ---------------------------------------------------------
+    def allocate(self, session: Session, text: str, hold: bool = False) -> int:
+        template = parse(text)
+        _check_capacity(template)
+        name = template.get("NAME")
+        system, user = split(template)
+        on_hold = hold or (system.get("SUBMIT_ON_HOLD") or "").upper() == "YES"
+        with self.pools.store.write():
+            vid = self.pools.vms.next_oid()
+            vm = Vm(uid=session.uid, gid=session.gid, uname=session.uname, gname=session.gname,
+                    perms=0o777 & ~self.config.default_umask, name=name or f"one-{vid}",
+                    state=VmState.HOLD if on_hold else VmState.PENDING, stime=int(time.time()),
+                    template=system, user_template=user, monitoring={}, history=[])
+            self._complete(session, vm, vid)
+            self.pools.vms.allocate(vm, oid=vid)
+        return vid
+
+    def _complete(self, session: Session, vm: Vm, vid: int) -> None:
+        system = vm.template
+        system.set("VMID", str(vid))
+        if "TM_MAD_SYSTEM" not in system:
+            system.set("TM_MAD_SYSTEM", "")
+        self._number("DISK", "DISK_ID", system)
+        self._resolve_nics(session, system, vid)
+        graphics = system.vector("GRAPHICS")
+        if graphics is not None and "PORT" not in graphics:
+            system.set("GRAPHICS", {**graphics, "PORT": str(self.config.vnc_base_port + vid)})
+        self._expand(session, vm)
+
+    @staticmethod
+    def _number(vector: str, key: str, template: Template) -> None:
+        items = [dict(v, **{key: str(i)}) for i, v in enumerate(template.vectors(vector))]
+        template.remove(vector)
+        for item in items:
+            template.add(vector, item)
+
+    def _network(self, session: Session, nic: dict[str, str]) -> Vnet | None:
+        if "NETWORK_ID" in nic:
+            if not nic["NETWORK_ID"].isdigit():
+                raise AllocateError(f"Wrong NETWORK_ID '{nic['NETWORK_ID']}' in NIC.")
+            vnet = Vnet.get_or_none(Vnet.oid == int(nic["NETWORK_ID"]))
+        elif "NETWORK" in nic:
+            owner = nic.get("NETWORK_UNAME", session.uname)
+            vnet = Vnet.get_or_none((Vnet.name == nic["NETWORK"]) & (Vnet.uname == owner))
+        else:
+            return None  # a NIC given by hand (MAC/BRIDGE), no lease
+        if vnet is None:
+            raise AllocateError(f"Virtual network {nic.get('NETWORK_ID') or nic.get('NETWORK')} does not exist.")
+        require(session, vnet, USE, "NET")
+        return vnet
+
+    def _resolve_nics(self, session: Session, system: Template, vid: int) -> None:
+        nics, touched = [], {}
+        for nic_id, nic in enumerate(system.vectors("NIC")):
+            nic = dict(nic, NIC_ID=str(nic_id))
+            vnet = self._network(session, nic)
+            if vnet is not None:
+                vnet = touched.setdefault(vnet.oid, vnet)
+                ar, index = leases.take(vnet, vid, ip=nic.get("IP"), mac=nic.get("MAC"))
+                nic.update(self._lease_attrs(vnet, ar, index))
+            nics.append(nic)
+        system.remove("NIC")
+        for nic in nics:
+            system.add("NIC", nic)
+        for vnet in touched.values():
+            self.pools.vnets.save(vnet, lazy=True)
+
+    @staticmethod
+    def _lease_attrs(vnet: Vnet, ar: dict[str, Any], index: int) -> dict[str, str]:
+        attrs = {"NETWORK": vnet.name, "NETWORK_ID": str(vnet.oid), "NETWORK_UNAME": vnet.uname,
+                 "AR_ID": str(ar["AR_ID"]), "MAC": ars.lease_mac(ar, index)}
+        ip = ars.lease_ip(ar, index)
+        if ip:
+            attrs["IP"] = ip
+        for key in _NIC_FROM_VNET:
+            value = getattr(vnet, key.lower())
+            if value:
+                attrs[key] = value
+        return attrs
+
+    def _expand(self, session: Session, vm: Vm) -> None:
+        """`$VAR`, `$NIC[IP]`, `$NETWORK[GATEWAY, NAME="x"]` in CONTEXT and REQUIREMENTS."""
+        merged = Template(vm.template.attrs + vm.user_template.attrs)
+        merged.set("NAME", vm.name)
+        extra = {"UID": str(vm.uid), "UNAME": vm.uname, "GID": str(vm.gid), "GNAME": vm.gname}
+
+        def network(key: str, value: str) -> Template | None:
+            field = Vnet.oid if key == "NETWORK_ID" else Vnet.name
+            if key == "NETWORK_ID" and not value.isdigit():
+                return None
+            vnet = Vnet.get_or_none(field == (int(value) if key == "NETWORK_ID" else value))
+            return vnet.template if vnet is not None else None
+
+        substitute_template(vm.template, ["CONTEXT"], merged, network, extra)
+        substitute_template(vm.user_template, ["REQUIREMENTS", "SCHED_REQUIREMENTS"],
+                            merged, network, extra)
+
+    # -- actions ------------------------------------------------------------
+    def action(self, session: Session, name: str, vid: int) -> None:
+        action = ACTION_ALIASES.get(name, name)
+        if action not in ACTIONS:
+            raise ActionError(f'Action "{name}" is not supported')
+        vm = self.get(session, vid, ADMIN if action.startswith("delete") else MANAGE)
+        if name in _RUNNING_ONLY and vm.state != VmState.ACTIVE:
+            raise _wrong_state(vm, name)
+        if action == "hold":
+            self._move(vm, VmState.PENDING, VmState.HOLD)
+        elif action == "release":
+            self._move(vm, VmState.HOLD, VmState.PENDING)
+        elif action in ("terminate", "terminate-hard", "delete") and vm.state in _QUEUED:
+            self.finish(vm)
+        elif action == "delete-recreate" and vm.state in _QUEUED:
+            self._move(vm, vm.state, VmState.PENDING)
+        else:
+            raise _wrong_state(vm, name)
+
+    def _move(self, vm: Vm, expected: VmState, new: VmState) -> None:
+        if vm.state != expected:
+            raise ActionError(f"Wrong state to perform action on VM [{vm.oid}]: "
+                              f"{VmState(vm.state).name}, it must be {expected.name}.")
+        vm.prev_state, vm.prev_lcm_state = vm.state, vm.lcm_state
+        vm.state, vm.lcm_state = new, LcmState.LCM_INIT
+        self.pools.vms.save(vm)
+
+    def finish(self, vm: Vm) -> None:
+        """DONE: end time set and every lease given back."""
+        with self.pools.store.write():
+            vm.prev_state, vm.prev_lcm_state = vm.state, vm.lcm_state
+            vm.state, vm.lcm_state, vm.etime = VmState.DONE, LcmState.LCM_INIT, int(time.time())
+            for nid in leases.release_vm(vm.oid):
+                self.pools.vnets.save(self.pools.vnets.get(nid), lazy=True)
+            self.pools.vms.save(vm)
+
+    def recover(self, session: Session, vid: int, op: int) -> None:
+        """3 delete and 4 delete-recreate work in any state; 0-2 need a failed operation."""
+        if op not in range(6):
+            raise ApiError(f"Wrong recover operation {op}: 0 failure, 1 success, 2 retry, "
+                           "3 delete, 4 delete-recreate, 5 delete-db.")
+        vm = self.get(session, vid, ADMIN)
+        if op in (3, 5) and vm.state != VmState.DONE:
+            self.finish(vm)
+        elif op == 4 and vm.state in _QUEUED:
+            self._move(vm, VmState(vm.state), VmState.PENDING)
+        else:
+            raise ActionError(f"Wrong state to recover VM [{vid}]: {VmState(vm.state).name}.")
+
+    # -- edits --------------------------------------------------------------
+    def update(self, session: Session, vid: int, text: str, append: int) -> None:
+        """Changes USER_TEMPLATE, as one.vm.update does."""
+        vm = self.get(session, vid, MANAGE)
+        vm.user_template = updated_template(vm.user_template, text, append)
+        self.pools.vms.save(vm)
+

@@ -1,0 +1,1 @@
+"""Pools: peewee models, repositories, templates and XML rendering."""

@@ -1,0 +1,48 @@
+"""Opening the database and keeping its schema, for SQLite or PostgreSQL.
+
+Models are unbound at import time; `open_database` binds them, so tests and the
+daemon each choose their own database without global state.
+"""
+from __future__ import annotations
+
+import os
+from urllib.parse import urlparse
+
+import peewee
+
+from one.pool import models
+
+SCHEMA_VERSION = 1
+
+
+def connect(url: str) -> peewee.Database:
+    """Build a peewee database from a path or a `sqlite:`/`postgresql:` URL."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("postgres", "postgresql"):
+        return peewee.PostgresqlDatabase(
+            parsed.path.lstrip("/"), user=parsed.username, password=parsed.password,
+            host=parsed.hostname, port=parsed.port or 5432, autorollback=True,
+        )
+    path = parsed.path if parsed.scheme == "sqlite" else url
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    # WAL lets readers (info, pool listings) run beside the single writer.
+    return peewee.SqliteDatabase(path, check_same_thread=False, pragmas={
+        "journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1,
+        "cache_size": -32000, "busy_timeout": 10000,
+    })
+
+
+def open_database(url: str) -> peewee.Database:
+    """Connect, bind every model and create or check the schema."""
+    db = connect(url)
+    db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
+    db.connect(reuse_if_open=True)
+    with db.atomic():
+        db.create_tables(models.ALL_MODELS, safe=True)
+        row = models.SchemaVersion.get_or_none()
+        if row is None:
+            models.SchemaVersion.create(version=SCHEMA_VERSION)
+        elif row.version != SCHEMA_VERSION:
+            raise RuntimeError(
+                f"database schema version {row.version}, this oned needs {SCHEMA_VERSION}")
+    return db

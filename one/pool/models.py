@@ -1,0 +1,161 @@
+"""peewee models: one table per pool, indexed columns plus the rendered XML.
+
+As in OpenNebula, every object row carries its XML document (`body`, what
+`*.info` returns) and its pool element (`pool_body`, what `*pool.info` lists),
+so listings concatenate stored text instead of rebuilding thousands of trees.
+Structured parts that are never queried (shares, address ranges, history) are
+JSON text; templates are stored as OpenNebula template XML.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import peewee as pw
+
+from one.pool.template import Template, parse_xml
+
+
+class JSONField(pw.TextField):
+    """Small structured parts that are never queried by value."""
+
+    def db_value(self, value: Any) -> str:
+        return json.dumps(value, separators=(",", ":"))
+
+    def python_value(self, value: str | None) -> Any:
+        return json.loads(value) if value else None
+
+
+class TemplateField(pw.TextField):
+    """An OpenNebula template, stored as its XML form."""
+
+    def db_value(self, value: Template | None) -> str:
+        return (value or Template()).to_xml()
+
+    def python_value(self, value: str | None) -> Template:
+        return parse_xml(value) if value else Template()
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField()
+
+
+class PoolControl(BaseModel):
+    """Last id handed out per pool: ids are never reused, as in OpenNebula."""
+
+    pool = pw.CharField(primary_key=True)
+    last_oid = pw.IntegerField()
+
+
+class PoolObject(BaseModel):
+    """Columns every pool shares."""
+
+    oid = pw.IntegerField(primary_key=True)
+    name = pw.CharField(index=True)
+    body = pw.TextField(default="")
+    pool_body = pw.TextField(default="")
+
+
+class Owned(PoolObject):
+    """Objects with an owner, a group and OpenNebula's 9 permission bits."""
+
+    uid = pw.IntegerField(index=True)
+    gid = pw.IntegerField(index=True)
+    uname = pw.CharField()
+    gname = pw.CharField()
+    perms = pw.IntegerField(default=0o600)  # octal like `chmod`: u=4 m=2 a=1 per digit
+
+
+class Group(PoolObject):
+    template = TemplateField(default=Template)
+
+
+class User(PoolObject):
+    gid = pw.IntegerField(index=True)
+    gname = pw.CharField()
+    groups = JSONField(default=list)      # JSON list of secondary + primary group ids
+    auth_driver = pw.CharField(default="core")
+    sha1 = pw.CharField(default="")          # SHA1 hex of the password (classic callers send it)
+    sha256 = pw.CharField(default="")        # SHA256 hex, when the plain password was seen
+    enabled = pw.BooleanField(default=True)
+    tokens = JSONField(default=list)      # JSON list of login tokens
+    template = TemplateField(default=Template)
+
+    class Meta:
+        indexes = ((("name",), True),)
+
+
+class Cluster(PoolObject):
+    template = TemplateField(default=Template)
+
+
+class Host(PoolObject):
+    state = pw.IntegerField(index=True)
+    prev_state = pw.IntegerField(default=0)
+    im_mad = pw.CharField()
+    vm_mad = pw.CharField()
+    tm_mad = pw.CharField(default="")        # classic 2.2 hosts name a transfer driver
+    cluster_id = pw.IntegerField(index=True, default=0)
+    cluster = pw.CharField(default="default")
+    last_mon_time = pw.IntegerField(default=0)
+    share = JSONField(default=dict)       # JSON: HOST_SHARE counters
+    vms = JSONField(default=list)         # JSON list of VM ids on the host
+    template = TemplateField(default=Template)
+    monitoring = JSONField(default=dict)  # JSON: last probe values
+
+    class Meta:
+        indexes = ((("name",), True),)
+
+
+class Vnet(Owned):
+    state = pw.IntegerField(default=1)
+    prev_state = pw.IntegerField(default=0)
+    classic_type = pw.IntegerField(default=-1)  # 0 RANGED, 1 FIXED for classic networks
+    bridge = pw.CharField(default="")
+    bridge_type = pw.CharField(default="linux")
+    vn_mad = pw.CharField(default="")
+    phydev = pw.CharField(default="")
+    vlan_id = pw.CharField(default="")
+    vlan_id_automatic = pw.CharField(default="0")
+    parent_network_id = pw.CharField(default="")
+    clusters = JSONField(default=lambda: [0])
+    ars = JSONField(default=list)         # JSON list of address ranges
+    template = TemplateField(default=Template)
+
+
+class Lease(BaseModel):
+    """A used (or held) address of a network; free addresses have no row."""
+
+    vnet = pw.IntegerField()
+    ar_id = pw.IntegerField()
+    index = pw.IntegerField()                # offset in the address range
+    vm = pw.IntegerField(default=-1)         # -1 when on hold or reserved
+    reserved_by = pw.IntegerField(default=-1)  # reservation network holding it
+
+    class Meta:
+        primary_key = pw.CompositeKey("vnet", "ar_id", "index")
+        indexes = ((("vm",), False),)
+
+
+class Vm(Owned):
+    state = pw.IntegerField(index=True)
+    lcm_state = pw.IntegerField(default=0)
+    prev_state = pw.IntegerField(default=0)
+    prev_lcm_state = pw.IntegerField(default=0)
+    resched = pw.IntegerField(default=0)
+    stime = pw.IntegerField(default=0)
+    etime = pw.IntegerField(default=0)
+    last_poll = pw.IntegerField(default=0)
+    deploy_id = pw.CharField(default="")
+    template = TemplateField(default=Template)       # system TEMPLATE
+    user_template = TemplateField(default=Template)  # USER_TEMPLATE
+    monitoring = JSONField(default=dict)   # JSON
+    history = JSONField(default=list)      # JSON list of history records
+
+
+ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm]

@@ -1,0 +1,37 @@
+"""All pools of one database, built together by the composition root."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import peewee as pw
+
+from one.pool.models import Cluster, Group, Host, User, Vm, Vnet
+from one.pool.pool import Pool, Store
+from one.pool.render.host import render_host
+from one.pool.render.user import render_on_read, render_user
+from one.pool.render.vm import render_vm
+from one.pool.render.vnet import render_vnet
+
+
+@dataclass
+class Pools:
+    store: Store
+    users: Pool[User]
+    groups: Pool[Group]
+    clusters: Pool[Cluster]
+    hosts: Pool[Host]
+    vnets: Pool[Vnet]
+    vms: Pool[Vm]
+
+
+def make_pools(db: pw.Database) -> Pools:
+    store = Store(db)
+    return Pools(
+        store=store,
+        users=Pool(store, User, "user", render_user),
+        groups=Pool(store, Group, "group", render_on_read),
+        clusters=Pool(store, Cluster, "cluster", render_on_read),
+        hosts=Pool(store, Host, "host", render_host),
+        vnets=Pool(store, Vnet, "virtual network", render_vnet),
+        vms=Pool(store, Vm, "virtual machine", render_vm),
+    )

@@ -1,0 +1,1 @@
+"""XML documents, one module per object type; `classic` holds the 2.2 shapes."""

@@ -1,0 +1,48 @@
+"""HOST documents of the 7.4 API (host.xsd); the pool lists the same element."""
+from __future__ import annotations
+
+from one.pool.models import Host
+from one.pool.render.common import el, fields, ids
+
+SHARE_ORDER = ("MEM_USAGE", "CPU_USAGE", "TOTAL_MEM", "TOTAL_CPU", "MAX_MEM", "MAX_CPU",
+               "RUNNING_VMS", "VMS_THREAD")
+DATASTORE_ORDER = ("FREE_DISK", "MAX_DISK", "USED_DISK")
+DS_ORDER = ("FREE_MB", "ID", "TOTAL_MB", "USED_MB")
+CAPACITY_ORDER = ("FREE_CPU", "FREE_MEMORY", "USED_CPU", "USED_MEMORY")
+SYSTEM_ORDER = ("NETRX", "NETTX")
+
+
+def _share(host: Host) -> str:
+    share = host.share or {}
+    datastores = "".join(f"<DS>{fields(DS_ORDER, ds)}</DS>" for ds in share.get("DS", []))
+    return (
+        f"<HOST_SHARE>{fields(SHARE_ORDER, share)}"
+        f"<DATASTORES><DISK_USAGE>{share.get('DISK_USAGE', 0)}</DISK_USAGE>{datastores}"
+        f"{fields(DATASTORE_ORDER, share)}</DATASTORES>"
+        f"<PCI_DEVICES/><NUMA_NODES/></HOST_SHARE>"
+    )
+
+
+def _monitoring(host: Host) -> str:
+    mon = host.monitoring or {}
+    if not mon:
+        return "<MONITORING/>"
+    head = fields(("TIMESTAMP",), mon, optional=True) + f"<ID>{host.oid}</ID>"
+    capacity = fields(CAPACITY_ORDER, mon, optional=True)
+    system = fields(SYSTEM_ORDER, mon, optional=True)
+    return f"<MONITORING>{head}<CAPACITY>{capacity}</CAPACITY><SYSTEM>{system}</SYSTEM></MONITORING>"
+
+
+def host_xml(host: Host) -> str:
+    return (
+        f"<HOST><ID>{host.oid}</ID>{el('NAME', host.name)}<STATE>{host.state}</STATE>"
+        f"<PREV_STATE>{host.prev_state}</PREV_STATE>{el('IM_MAD', host.im_mad)}"
+        f"{el('VM_MAD', host.vm_mad)}<CLUSTER_ID>{host.cluster_id}</CLUSTER_ID>"
+        f"{el('CLUSTER', host.cluster)}{_share(host)}{ids('VMS', host.vms)}"
+        f"{host.template.to_xml()}{_monitoring(host)}</HOST>"
+    )
+
+
+def render_host(host: Host) -> tuple[str, str]:
+    body = host_xml(host)
+    return body, body

@@ -1,0 +1,1 @@
+"""XML-RPC transport: HTTP server, wire codec, method table, the ONE API methods."""

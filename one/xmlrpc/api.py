@@ -1,0 +1,150 @@
+"""The method table: typed signatures, overloads, authentication, replies.
+
+Every ONE method is registered with its parameters after the session. Calls
+are bound by XML-RPC type; optional trailing parameters take OpenNebula's
+defaults and extra trailing ones are ignored, as oned does. A name may have
+several signatures (classic and modern forms); the first that fits wins.
+This module is the one place where errors become `[False, message, code]`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from one.core.auth import Session
+from one.errors import ApiError, OneError
+from one.xmlrpc import wire
+
+log = logging.getLogger(__name__)
+_REQUIRED = object()
+_TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean", list: "an array"}
+_XMLRPC_TYPES = {int: "int", str: "string", bool: "boolean", list: "array"}
+FAULT_NO_METHOD = -506
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: type
+    default: Any = _REQUIRED
+
+    def accepts(self, value: Any) -> bool:
+        if self.kind is int:
+            return type(value) is int
+        if self.kind is bool:
+            return isinstance(value, bool) or (type(value) is int and value in (0, 1))
+        return isinstance(value, self.kind)
+
+    def convert(self, value: Any) -> Any:
+        return bool(value) if self.kind is bool else value
+
+
+def I(name: str, default: Any = _REQUIRED) -> Param:  # noqa: E743 - OpenNebula's type letters
+    return Param(name, int, default)
+
+
+def S(name: str, default: Any = _REQUIRED) -> Param:
+    return Param(name, str, default)
+
+
+def B(name: str, default: Any = _REQUIRED) -> Param:
+    return Param(name, bool, default)
+
+
+def A(name: str, default: Any = _REQUIRED) -> Param:
+    return Param(name, list, default)
+
+
+@dataclass
+class Signature:
+    params: tuple[Param, ...]
+    handler: Callable[..., Any]
+    help: str = ""
+
+    def bind(self, args: Sequence[Any]) -> list[Any]:
+        bound = []
+        for position, param in enumerate(self.params):
+            if position >= len(args):
+                if param.default is _REQUIRED:
+                    raise ApiError(f"Missing parameter {position + 2} ({param.name}), "
+                                   f"{_TYPE_NAMES[param.kind]}.")
+                bound.append(param.default)
+            elif param.accepts(args[position]):
+                bound.append(param.convert(args[position]))
+            else:
+                raise ApiError(f"Parameter {position + 2} ({param.name}) must be "
+                               f"{_TYPE_NAMES[param.kind]}, not {type(args[position]).__name__}.")
+        return bound
+
+
+@dataclass
+class Api:
+    authenticate: Callable[[str], Session]
+    methods: dict[str, list[Signature]] = field(default_factory=dict)
+
+    def add(self, name: str, params: Sequence[Param], handler: Callable[..., Any],
+            help: str = "") -> None:
+        self.methods.setdefault(name, []).append(Signature(tuple(params), handler, help))
+
+    def __call__(self, body: bytes) -> bytes:
+        try:
+            method, params = wire.parse_request(body)
+        except wire.WireError as exc:
+            return wire.fault(-32700, str(exc))
+        return self.call(method, params)
+
+    def call(self, method: str, params: Sequence[Any]) -> bytes:
+        if method.startswith("system."):
+            return self._introspect(method, params)
+        variants = self.methods.get(method)
+        if variants is None:
+            return wire.fault(FAULT_NO_METHOD, f"Method '{method}' not defined")
+        try:
+            if not params or not isinstance(params[0], str):
+                raise ApiError("Parameter 1 (session) must be a string 'user:password'.")
+            session = self.authenticate(params[0])
+            signature, args = self._bind(variants, params[1:])
+            value = signature.handler(session, *args)
+        except OneError as exc:
+            return wire.reply(False, f"[{method}] {exc.message}", exc.code)
+        except Exception as exc:  # a bug must not become a traceback or a 500
+            log.exception("internal error in %s", method)
+            return wire.reply(False, f"[{method}] Internal error: {exc}", 0x2000)
+        return wire.reply(True, value, 0)
+
+    @staticmethod
+    def _bind(variants: list[Signature], args: Sequence[Any]) -> tuple[Signature, list[Any]]:
+        first_error: ApiError | None = None
+        for signature in variants:
+            try:
+                return signature, signature.bind(args)
+            except ApiError as exc:
+                first_error = first_error or exc
+        assert first_error is not None
+        raise first_error
+
+    def _introspect(self, method: str, params: Sequence[Any]) -> bytes:
+        if method == "system.listMethods":
+            return wire.raw_reply(sorted(self.methods) + [
+                "system.listMethods", "system.methodHelp", "system.methodSignature"])
+        name = params[0] if params and isinstance(params[0], str) else ""
+        if name not in self.methods:
+            return wire.fault(FAULT_NO_METHOD, f"Method '{name}' not defined")
+        if method == "system.methodHelp":
+            return wire.raw_reply(self.methods[name][0].help)
+        if method == "system.methodSignature":
+            return wire.raw_reply([
+                ["array", "string"] + [_XMLRPC_TYPES[p.kind] for p in s.params]
+                for s in self.methods[name]])
+        return wire.fault(FAULT_NO_METHOD, f"Method '{method}' not defined")
+
+
+def returns_id(action: Callable[..., Any]) -> Callable[..., int]:
+    """Wrap a manager verb `(session, oid, ...)` so the reply is the object id,
+    as oned answers every action."""
+    def call(session: Session, oid: int, *args: Any) -> int:
+        action(session, oid, *args)
+        return oid
+    call.__doc__ = action.__doc__
+    return call

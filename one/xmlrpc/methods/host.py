@@ -1,0 +1,42 @@
+"""one.host.* and one.hostpool.info, modern and classic forms."""
+from __future__ import annotations
+
+from one.core.auth import Session
+from one.core.managers import Managers
+from one.pool.render import classic
+from one.pool.render.common import wrap
+from one.states import HostStatus
+from one.xmlrpc.api import Api, B, I, S, returns_id
+
+
+def register(api: Api, m: Managers) -> None:
+    hosts, pool = m.hosts, m.pools.hosts
+
+    api.add("one.host.allocate", [S("name"), S("im_mad"), S("vmm_mad"), I("cluster_id", -1)],
+            hosts.allocate, "Allocates a host (7.x: name, IM, VMM, cluster id).")
+    api.add("one.host.allocate",
+            [S("name"), S("im_mad"), S("vmm_mad"), S("tm_mad"), I("cluster_id", -1)],
+            lambda s, name, im, vmm, tm, cid: hosts.allocate(s, name, im, vmm, cid, tm_mad=tm),
+            "Classic form: name, IM, VMM, TM (or 3.x VNM) driver[, cluster id].")
+
+    def info(s: Session, hid: int, decrypt: bool = False) -> str:
+        return classic.host_xml(pool.get(hid)) if s.classic else pool.body(hid)
+
+    api.add("one.host.info", [I("id"), B("decrypt", False)], info, "Returns a host.")
+    api.add("one.host.delete", [I("id")], returns_id(hosts.delete), "Deletes a host without VMs.")
+    api.add("one.host.status", [I("id"), I("status")], returns_id(hosts.status),
+            "0 enables, 1 disables, 2 sets offline.")
+    api.add("one.host.enable", [I("id"), B("enable")],
+            returns_id(lambda s, hid, on: hosts.status(
+                s, hid, HostStatus.ENABLED if on else HostStatus.DISABLED)),
+            "Classic form of one.host.status.")
+    api.add("one.host.update", [I("id"), S("template"), I("append", 0)],
+            returns_id(hosts.update), "Replaces (0) or merges (1) the host template.")
+    api.add("one.host.rename", [I("id"), S("name")], returns_id(hosts.rename), "Renames a host.")
+
+    def listing(s: Session) -> str:
+        if s.classic:
+            return wrap("HOST_POOL", (classic.host_xml(h, pool=True) for h in pool.select()))
+        return wrap("HOST_POOL", pool.dump())
+
+    api.add("one.hostpool.info", [], listing, "Lists every host.")

@@ -1,0 +1,41 @@
+"""Pool listings: OpenNebula's filter flag, id ranges and pages."""
+from __future__ import annotations
+
+import peewee as pw
+
+from one.core.auth import Session
+from one.core.authz import pool_filter
+from one.errors import ApiError
+from one.pool.pool import Pool
+
+
+def id_range(model: type[pw.Model], start: int, end: int) -> tuple[pw.Expression | None, int, int]:
+    """WHERE for `start..end` (-1: open), or a page when end < -1.
+
+    A page is OpenNebula's pagination: start is the offset, -end the size.
+    """
+    if end < -1:
+        return None, -end, max(start, 0)
+    expr = None
+    if start >= 0:
+        expr = model.oid >= start
+    if end >= 0:
+        if start >= 0 and end < start:
+            raise ApiError(f"Wrong id range: {start} > {end}.")
+        expr = model.oid <= end if expr is None else expr & (model.oid <= end)
+    return expr, 0, 0
+
+
+def combine(*parts: pw.Expression | None) -> pw.Expression | None:
+    result = None
+    for part in parts:
+        if part is not None:
+            result = part if result is None else result & part
+    return result
+
+
+def owned_listing(pool: Pool, session: Session, flag: int, start: int, end: int,
+                  extra: pw.Expression | None = None, full: bool = False) -> list[str]:
+    where, limit, offset = id_range(pool.model, start, end)
+    return pool.dump(combine(pool_filter(pool.model, session, flag), where, extra),
+                     full=full, limit=limit, offset=offset)

@@ -1,0 +1,84 @@
+"""one.user.*, one.userpool.info, one.group.*, one.grouppool.info."""
+from __future__ import annotations
+
+from one.core.auth import Session
+from one.core.authz import require_admin
+from one.core.managers import Managers
+from one.errors import ApiError
+from one.pool.models import Group, User
+from one.pool.render import classic
+from one.pool.render.common import wrap
+from one.pool.render.user import group_pool_tail, user_pool_tail
+from one.xmlrpc.api import A, Api, B, I, S, returns_id
+
+
+def register(api: Api, m: Managers) -> None:
+    users, groups = m.users, m.groups
+
+    def allocate(s: Session, name: str, password: str, driver: str = "core",
+                 group_ids: list | None = None) -> int:
+        if group_ids and not all(type(g) is int for g in group_ids):
+            raise ApiError("Group ids must be integers.")
+        return users.allocate(s, name, password, driver or "core", group_ids or None)
+
+    api.add("one.user.allocate", [S("username"), S("password"), S("driver"), A("group_ids", [])],
+            allocate, "Allocates a new user (modern form: plain password and auth driver).")
+    api.add("one.user.allocate", [S("username"), S("password")], allocate,
+            "Classic form: the password as its SHA1 hex.")
+
+    def info(s: Session, uid: int, decrypt: bool = False) -> str:
+        user = users.info(s, uid)
+        return classic.user_xml(user) if s.classic else m.pools.users.body(user.oid)
+
+    api.add("one.user.info", [I("id"), B("decrypt", False)], info, "Returns a user (-1: the caller).")
+
+    api.add("one.user.delete", [I("id")], returns_id(users.delete), "Deletes a user.")
+    api.add("one.user.passwd", [I("id"), S("password")], returns_id(users.passwd),
+            "Changes a password.")
+    api.add("one.user.login", [S("username"), S("token"), I("valid"), I("egid", -1)],
+            users.login, "Creates (or with valid 0, revokes) a login token.")
+
+    api.add("one.user.update", [I("id"), S("template"), I("append", 0)],
+            returns_id(users.update), "Replaces (0) or merges (1) the user template.")
+    api.add("one.user.chgrp", [I("id"), I("gid")], returns_id(users.chgrp),
+            "Changes the primary group.")
+    api.add("one.user.addgroup", [I("id"), I("gid")],
+            returns_id(lambda s, uid, gid: users.addgroup(s, uid, gid, True)), "Adds a group.")
+    api.add("one.user.delgroup", [I("id"), I("gid")],
+            returns_id(lambda s, uid, gid: users.addgroup(s, uid, gid, False)),
+            "Removes a secondary group.")
+    api.add("one.user.enable", [I("id"), B("enable")], returns_id(users.enable),
+            "Enables or disables a user.")
+
+    def pool(s: Session) -> str:
+        where = None if s.is_admin else User.oid == s.uid
+        if s.classic:
+            return wrap("USER_POOL", (classic.user_xml(u) for u in m.pools.users.select(where)))
+        return wrap("USER_POOL", m.pools.users.dump(where), user_pool_tail())
+
+    api.add("one.userpool.info", [], pool, "Lists users (all for oneadmin, else the caller).")
+    _register_groups(api, m, groups)
+
+
+def _register_groups(api: Api, m: Managers, groups) -> None:
+    api.add("one.group.allocate", [S("name")], groups.allocate, "Allocates a group.")
+
+    api.add("one.group.delete", [I("id")], returns_id(groups.delete), "Deletes an empty group.")
+
+    def info(s: Session, gid: int, decrypt: bool = False) -> str:
+        gid = s.gid if gid == -1 else gid
+        if gid not in s.groups:
+            require_admin(s, f"INFO group [{gid}]")
+        return groups.xml(m.pools.groups.get(gid))
+
+    api.add("one.group.info", [I("id"), B("decrypt", False)], info, "Returns a group.")
+
+    api.add("one.group.update", [I("id"), S("template"), I("append", 0)],
+            returns_id(groups.update), "Replaces (0) or merges (1) the group template.")
+
+    def pool(s: Session) -> str:
+        where = None if s.is_admin else Group.oid.in_(list(s.groups))
+        bodies = (groups.xml(g, full=False) for g in m.pools.groups.select(where))
+        return wrap("GROUP_POOL", bodies, group_pool_tail())
+
+    api.add("one.grouppool.info", [], pool, "Lists groups.")

@@ -1,0 +1,95 @@
+"""one.vm.* and one.vmpool.*, modern and classic forms."""
+from __future__ import annotations
+
+from one.core import ownership
+from one.core.auth import Session
+from one.core.authz import MANAGE, USE, pool_filter, require
+from one.core.managers import Managers
+from one.errors import ApiError
+from one.pool.models import Vm
+from one.pool.render import classic
+from one.pool.render.common import wrap
+from one.states import VmState
+from one.xmlrpc.api import Api, B, I, S, returns_id
+from one.xmlrpc.methods.listing import combine, owned_listing
+
+_PERMS = ("ou", "om", "oa", "gu", "gm", "ga", "tu", "tm", "ta")
+
+
+def state_filter(state: int):
+    """-2 any, -1 any but DONE, >= 0 exactly that state."""
+    if state == -2:
+        return None
+    if state == -1:
+        return Vm.state != VmState.DONE
+    if state < 0:
+        raise ApiError(f"Wrong state filter {state}.")
+    return Vm.state == state
+
+
+def register(api: Api, m: Managers) -> None:
+    vms, pool = m.vms, m.pools.vms
+
+    api.add("one.vm.allocate", [S("template"), B("hold", False)], vms.allocate,
+            "Allocates a VM from a template (text or <TEMPLATE> XML), optionally on hold.")
+
+    def info(s: Session, vid: int, decrypt: bool = False) -> str:
+        if s.classic:
+            return classic.vm_xml(vms.get(s, vid))
+        vm = pool.peek(vid, Vm.uid, Vm.gid, Vm.perms, Vm.body)
+        require(s, vm, USE, "VM")
+        return pool.stored_body(vm)
+
+    api.add("one.vm.info", [I("id"), B("decrypt", False)], info, "Returns a VM.")
+    api.add("one.vm.action", [S("action"), I("id")],
+            lambda s, action, vid: (vms.action(s, action, vid), vid)[1],
+            "terminate[-hard], hold, release, ... and the classic names.")
+    api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
+            "Replaces (0) or merges (1) the USER_TEMPLATE.")
+    api.add("one.vm.rename", [I("id"), S("name")],
+            returns_id(lambda s, vid, name: ownership.rename(s, pool, vms.get(s, vid, MANAGE), name)),
+            "Renames a VM.")
+    api.add("one.vm.chown", [I("id"), I("uid"), I("gid")],
+            returns_id(lambda s, vid, uid, gid: ownership.chown(s, pool, vms.get(s, vid), uid, gid)),
+            "Changes owner and group (-1 keeps).")
+    api.add("one.vm.chmod", [I("id")] + [I(n) for n in _PERMS],
+            returns_id(lambda s, vid, *bits: ownership.chmod(s, pool, vms.get(s, vid), bits)),
+            "Changes permissions (-1 keeps a bit).")
+    api.add("one.vm.recover", [I("id"), I("operation")], returns_id(vms.recover),
+            "0 failure, 1 success, 2 retry, 3 delete, 4 delete-recreate, 5 delete-db.")
+    _register_pool(api, m)
+
+
+def _register_pool(api: Api, m: Managers) -> None:
+    pool = m.pools.vms
+
+    def listing(full: bool):
+        def handler(s: Session, flag: int, start: int, end: int, state: int, query: str = "") -> str:
+            bodies = owned_listing(pool, s, flag, start, end, state_filter(state), full=full)
+            return wrap("VM_POOL", bodies)
+        return handler
+
+    modern = [I("filter"), I("start"), I("end"), I("state"), S("query", "")]
+    api.add("one.vmpool.info", modern, listing(False), "Lists VMs (short bodies).")
+    api.add("one.vmpool.infoextended", modern, listing(True), "Lists VMs (full bodies).")
+
+    def classic_listing(s: Session, flag: int, extended: bool = True, state: int = -1) -> str:
+        if not s.classic:
+            return listing(False)(s, flag, -1, -1, state)
+        vms = pool.select(combine(pool_filter(Vm, s, flag), state_filter(state)))
+        return wrap("VM_POOL", (classic.vm_xml(v, v.uname if extended else None, history=extended)
+                                for v in vms))
+
+    api.add("one.vmpool.info", [I("filter"), B("extended", True), I("state", -1)],
+            classic_listing, "Classic form: filter[, extended, state].")
+
+    def infoset(s: Session, ids: str, extended: bool = False) -> str:
+        try:
+            wanted = [int(x) for x in ids.replace(" ", "").split(",") if x]
+        except ValueError:
+            raise ApiError(f"Wrong id list '{ids}'.") from None
+        where = combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2))
+        return wrap("VM_POOL", pool.dump(where, full=extended))
+
+    api.add("one.vmpool.infoset", [S("ids"), B("extended", False)], infoset,
+            "Lists the VMs of a comma-separated id list.")
