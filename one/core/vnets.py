@@ -120,6 +120,26 @@ class VnetManager:
         vnet.ars.append(self._new_ar(vnet, specs[0]))
         self.pools.vnets.save(vnet)
 
+    def update_ar(self, session: Session, nid: int, text: str) -> None:
+        """AR = [ AR_ID = n, SIZE = ..., other attributes ]: TYPE, IP and MAC stay."""
+        vnet = self.get(session, nid, MANAGE)
+        spec = parse(text).vector("AR") or {}
+        if not spec.get("AR_ID", "").isdigit():
+            raise ApiError("The template must hold AR = [ AR_ID = n, ... ].")
+        ar = self._ar(vnet, int(spec.pop("AR_ID")))
+        size = spec.pop("SIZE", str(ar["SIZE"]))
+        if not size.isdigit() or int(size) <= 0:
+            raise ApiError(f"SIZE must be a positive integer, not '{size}'.")
+        with self.pools.store.write():
+            beyond = Lease.select().where((Lease.vnet == nid) & (Lease.ar_id == ar["AR_ID"])
+                                          & (Lease.index >= int(size)))
+            if beyond.exists():
+                raise ActionError(f"Cannot shrink address range {ar['AR_ID']}: leases in use beyond {size}.")
+            ar["SIZE"] = int(size)
+            ar.setdefault("ATTRS", {}).update({k: v for k, v in spec.items()
+                                               if k not in ("TYPE", "IP", "MAC")})
+            self.pools.vnets.save(vnet)
+
     def _ar(self, vnet: Vnet, ar_id: int) -> dict[str, Any]:
         for ar in vnet.ars:
             if ar["AR_ID"] == ar_id:

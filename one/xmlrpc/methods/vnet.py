@@ -40,6 +40,8 @@ def register(api: Api, m: Managers) -> None:
             "Changes permissions (-1 keeps a bit).")
     api.add("one.vn.add_ar", [I("id"), S("template")], returns_id(vnets.add_ar),
             "Adds an address range.")
+    api.add("one.vn.update_ar", [I("id"), S("template")], returns_id(vnets.update_ar),
+            "Changes SIZE or attributes of AR = [ AR_ID = n, ... ].")
     api.add("one.vn.rm_ar", [I("id"), I("ar_id"), B("force", False)], returns_id(vnets.rm_ar),
             "Removes an address range without leases in use (or with force).")
     api.add("one.vn.free_ar", [I("id"), I("ar_id")], returns_id(vnets.free_ar),
