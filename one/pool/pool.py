@@ -1,37 +1,61 @@
 """Pools: repositories with OpenNebula's verbs over the peewee models.
 
 A pool allocates ids (never reused), loads objects, saves them together with
-their freshly rendered XML, and dumps stored XML for listings. Writers go
-through `Store.write()`, which holds the one lock that serialises changes to
-the database, as oned's pool mutexes do.
+their freshly rendered XML, and lists stored XML. Writers go through
+`Store.write()`, which holds the one lock that serialises changes to the
+database, as oned's pool mutexes do.
+
+Every API returns documents as XML-RPC strings, i.e. as escaped text. Pools
+keep that text form of each document in memory, encoded, so `*.info` and
+listings of thousands of objects hand ready byte strings to the socket
+instead of fetching, escaping and encoding megabytes per call. Entries are dropped after every commit that touches the
+object, and a reader only caches what it read if no commit came in between.
 """
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
-from typing import Callable, Generic, Iterator, TypeVar
+from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
 import peewee as pw
 
 from one.errors import NoExistsError
 from one.pool.models import PoolControl, PoolObject
+from one.pool.render.common import esc
 
 M = TypeVar("M", bound=PoolObject)
 Renderer = Callable[[M], "tuple[str, str]"]
+FULL, SHORT = 0, 1
+_CHUNK = 900  # SQLite's historic limit on query parameters is 999
 
 
 class Store:
-    """The database and its writer lock."""
+    """The database, its writer lock, and work to run once a change is committed."""
 
     def __init__(self, db: pw.Database) -> None:
         self.db = db
         self.lock = threading.RLock()
+        self._depth = 0
+        self._after: list[Callable[[], None]] = []
 
     @contextmanager
     def write(self) -> Iterator[None]:
         """One atomic change: nested calls join the outer transaction."""
-        with self.lock, self.db.atomic():
-            yield
+        with self.lock:
+            self._depth += 1
+            try:
+                with self.db.atomic():
+                    yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    callbacks, self._after = self._after, []
+                    for callback in callbacks:
+                        callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run when the outermost write ends (after commit or rollback)."""
+        self._after.append(callback)
 
 
 class Pool(Generic[M]):
@@ -42,6 +66,16 @@ class Pool(Generic[M]):
         self.model = model
         self.kind = kind            # "virtual machine", "host", ... for messages
         self.render = render        # obj -> (body, pool_body)
+        self._texts: tuple[dict[int, bytes], dict[int, bytes]] = ({}, {})
+        self._generation = 0
+
+    # -- writing ------------------------------------------------------------
+    def _changed(self, oid: int) -> None:
+        def forget() -> None:
+            self._generation += 1
+            for texts in self._texts:
+                texts.pop(oid, None)
+        self.store.after_commit(forget)
 
     def next_oid(self) -> int:
         """Reserve the next id; call inside `store.write()`."""
@@ -60,8 +94,35 @@ class Pool(Generic[M]):
             obj.oid = self.next_oid() if oid is None else oid
             obj.body, obj.pool_body = self.render(obj)
             obj.save(force_insert=True)
+            self._changed(obj.oid)
         return obj
 
+    def save(self, obj: M, lazy: bool = False) -> None:
+        """Store the object with its XML re-rendered, or (lazy) rendered on next read.
+
+        Lazy saves suit objects that change in bursts and render slowly, such
+        as a network whose leases change with every VM allocated.
+        """
+        with self.store.write():
+            obj.body, obj.pool_body = ("", "") if lazy else self.render(obj)
+            obj.save()
+            self._changed(obj.oid)
+
+    def drop(self, obj: M) -> None:
+        with self.store.write():
+            obj.delete_instance()
+            self._changed(obj.oid)
+
+    def _fill(self, oid: int) -> tuple[str, str]:
+        """Render and store the XML of a lazily saved object."""
+        with self.store.write():
+            obj = self.get(oid)
+            obj.body, obj.pool_body = self.render(obj)
+            self.model.update(body=obj.body, pool_body=obj.pool_body).where(
+                self.model.oid == oid).execute()
+        return obj.body, obj.pool_body
+
+    # -- reading objects ----------------------------------------------------
     def get(self, oid: int) -> M:
         obj = self.model.get_or_none(self.model.oid == oid)
         if obj is None:
@@ -78,56 +139,66 @@ class Pool(Generic[M]):
     def get_by_name(self, name: str) -> M | None:
         return self.model.get_or_none(self.model.name == name)
 
-    def save(self, obj: M, lazy: bool = False) -> None:
-        """Store the object with its XML re-rendered, or (lazy) rendered on next read.
-
-        Lazy saves suit objects that change in bursts and render slowly, such
-        as a network whose leases change with every VM allocated.
-        """
-        with self.store.write():
-            obj.body, obj.pool_body = ("", "") if lazy else self.render(obj)
-            obj.save()
-
-    def _fill(self, oid: int) -> tuple[str, str]:
-        """Render and store the XML of a lazily saved object."""
-        with self.store.write():
-            obj = self.get(oid)
-            obj.body, obj.pool_body = self.render(obj)
-            self.model.update(body=obj.body, pool_body=obj.pool_body).where(
-                self.model.oid == oid).execute()
-        return obj.body, obj.pool_body
-
-    def drop(self, obj: M) -> None:
-        with self.store.write():
-            obj.delete_instance()
-
-    def body(self, oid: int) -> str:
-        """The stored `*.info` document, without loading the object."""
-        row = (self.model.select(self.model.body)
-               .where(self.model.oid == oid).tuples().first())
-        if row is None:
-            raise NoExistsError(f"Error getting {self.kind} [{oid}].")
-        return row[0] or self._fill(oid)[0]
-
-    def stored_body(self, obj: M) -> str:
-        """`obj.body` as peeked, rendered first if it was saved lazily."""
-        return obj.body or self._fill(obj.oid)[0]
-
-    def dump(self, where: pw.Expression | None = None, *, full: bool = False,
-             limit: int = 0, offset: int = 0, desc: bool = False) -> list[str]:
-        """Stored XML of the matching objects, ordered by id."""
-        column = self.model.body if full else self.model.pool_body
-        query = self.model.select(self.model.oid, column)
-        if where is not None:
-            query = query.where(where)
-        query = query.order_by(self.model.oid.desc() if desc else self.model.oid)
-        if limit:
-            query = query.limit(limit).offset(offset)
-        which = 0 if full else 1
-        return [xml or self._fill(oid)[which] for oid, xml in query.tuples().iterator()]
-
     def select(self, where: pw.Expression | None = None) -> list[M]:
         query = self.model.select()
         if where is not None:
             query = query.where(where)
         return list(query.order_by(self.model.oid))
+
+    # -- reading documents --------------------------------------------------
+    def ids(self, where: pw.Expression | None = None, limit: int = 0, offset: int = 0) -> list[int]:
+        query = self.model.select(self.model.oid)
+        if where is not None:
+            query = query.where(where)
+        query = query.order_by(self.model.oid)
+        if limit:
+            query = query.limit(limit).offset(offset)
+        return [row[0] for row in query.tuples().iterator()]
+
+    def _documents(self, oids: Sequence[int], which: int) -> dict[int, str]:
+        column = self.model.body if which == FULL else self.model.pool_body
+        found: dict[int, str] = {}
+        for start in range(0, len(oids), _CHUNK):
+            chunk = oids[start:start + _CHUNK]
+            query = self.model.select(self.model.oid, column).where(self.model.oid.in_(chunk))
+            for oid, xml in query.tuples().iterator():
+                found[oid] = xml or self._fill(oid)[which]
+        return found
+
+    def texts(self, oids: Sequence[int], which: int = SHORT) -> list[bytes]:
+        """The documents of these objects as escaped XML text (UTF-8), in the given order."""
+        cache, found, missing = self._texts[which], {}, []
+        for oid in oids:
+            text = cache.get(oid)
+            if text is None:
+                missing.append(oid)
+            else:
+                found[oid] = text
+        if missing:
+            generation = self._generation
+            fetched = {oid: esc(xml).encode() for oid, xml in self._documents(missing, which).items()}
+            if generation == self._generation:
+                cache.update(fetched)
+            found.update(fetched)
+        return [found[oid] for oid in oids if oid in found]
+
+    def text(self, oid: int) -> bytes:
+        """One `*.info` document as escaped XML text."""
+        found = self.texts([oid], FULL)
+        if not found:
+            raise NoExistsError(f"Error getting {self.kind} [{oid}].")
+        return found[0]
+
+    def body(self, oid: int) -> str:
+        """The stored `*.info` document, without loading the object."""
+        found = self._documents([oid], FULL)
+        if oid not in found:
+            raise NoExistsError(f"Error getting {self.kind} [{oid}].")
+        return found[oid]
+
+    def dump(self, where: pw.Expression | None = None, *, full: bool = False,
+             limit: int = 0, offset: int = 0) -> list[str]:
+        """Stored XML of the matching objects, ordered by id."""
+        oids = self.ids(where, limit, offset)
+        found = self._documents(oids, FULL if full else SHORT)
+        return [found[oid] for oid in oids if oid in found]

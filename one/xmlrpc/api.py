@@ -87,14 +87,14 @@ class Api:
             help: str = "") -> None:
         self.methods.setdefault(name, []).append(Signature(tuple(params), handler, help))
 
-    def __call__(self, body: bytes) -> bytes:
+    def __call__(self, body: bytes) -> list[bytes]:
         try:
             method, params = wire.parse_request(body)
         except wire.WireError as exc:
             return wire.fault(-32700, str(exc))
         return self.call(method, params)
 
-    def call(self, method: str, params: Sequence[Any]) -> bytes:
+    def call(self, method: str, params: Sequence[Any]) -> list[bytes]:
         if method.startswith("system."):
             return self._introspect(method, params)
         variants = self.methods.get(method)
@@ -124,7 +124,7 @@ class Api:
         assert first_error is not None
         raise first_error
 
-    def _introspect(self, method: str, params: Sequence[Any]) -> bytes:
+    def _introspect(self, method: str, params: Sequence[Any]) -> list[bytes]:
         if method == "system.listMethods":
             return wire.raw_reply(sorted(self.methods) + [
                 "system.listMethods", "system.methodHelp", "system.methodSignature"])

@@ -11,8 +11,9 @@ import socket
 import socketserver
 from typing import Callable
 
-Handler = Callable[[bytes], bytes]
+Handler = Callable[[bytes], "list[bytes]"]
 MAX_BODY = 256 * 1024 * 1024
+_IOV_BATCH = 512  # chunks per sendmsg call, well under IOV_MAX
 MAX_HEADER_LINES = 100
 log = logging.getLogger(__name__)
 
@@ -44,14 +45,34 @@ def _read_head(rfile) -> tuple[str, str, str, dict[str, str]] | None:
     raise _Request("431 Request Header Fields Too Large")
 
 
+def _send_chunks(sock: socket.socket, chunks: list[bytes]) -> None:
+    """Scatter-gather send: large replies go out without being joined."""
+    views = [memoryview(chunk) for chunk in chunks if chunk]
+    first = 0
+    while first < len(views):
+        sent = sock.sendmsg(views[first:first + _IOV_BATCH])
+        while sent and first < len(views):
+            size = len(views[first])
+            if sent >= size:
+                sent -= size
+                first += 1
+            else:
+                views[first] = views[first][sent:]
+                sent = 0
+
+
 class _Connection(socketserver.StreamRequestHandler):
     rbufsize = 65536
     disable_nagle_algorithm = True
 
-    def _send(self, status: str, body: bytes, close: bool, ctype: str = "text/xml") -> None:
-        head = (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                f"{'Connection: close' if close else 'Connection: keep-alive'}\r\n\r\n")
-        self.wfile.write(head.encode() + body)
+    def _send(self, status: str, chunks: list[bytes], close: bool, ctype: str = "text/xml") -> None:
+        length = sum(len(chunk) for chunk in chunks)
+        head = (f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {length}\r\n"
+                f"{'Connection: close' if close else 'Connection: keep-alive'}\r\n\r\n").encode()
+        if len(chunks) == 1:
+            self.connection.sendall(head + chunks[0])
+        else:
+            _send_chunks(self.connection, [head, *chunks])
 
     def handle(self) -> None:
         try:
@@ -70,7 +91,7 @@ class _Connection(socketserver.StreamRequestHandler):
                 version == "HTTP/1.0" and headers.get("connection", "").lower() != "keep-alive")
             body = self._body(method, path, headers)
         except _Request as refusal:
-            self._send(refusal.status, refusal.status.encode(), True, "text/plain")
+            self._send(refusal.status, [refusal.status.encode()], True, "text/plain")
             return False
         self._send("200 OK", self.server.xmlrpc_handler(body), close)
         return not close

@@ -13,6 +13,11 @@ _HEAD = '<?xml version="1.0"?><methodResponse><params><param><value>'
 _TAIL = "</value></param></params></methodResponse>"
 
 
+class Escaped(list):
+    """A string value given as UTF-8 chunks already escaped for XML (stored
+    documents): sent as they are, never joined or copied."""
+
+
 class WireError(Exception):
     """The request body is not an XML-RPC call."""
 
@@ -54,19 +59,21 @@ def value_xml(value: Any) -> str:
     raise TypeError(f"cannot marshal {type(value).__name__}")
 
 
-def reply(ok: bool, value: Any, code: int) -> bytes:
+def reply(ok: bool, value: Any, code: int) -> list[bytes]:
     """`[ok, value, code]`, exactly three elements, as every client can read."""
-    return (f"{_HEAD}<array><data><value><boolean>{int(ok)}</boolean></value>"
-            f"<value>{value_xml(value)}</value><value><i4>{code}</i4></value>"
-            f"</data></array>{_TAIL}").encode()
+    head = f"{_HEAD}<array><data><value><boolean>{int(ok)}</boolean></value><value>"
+    tail = f"</value><value><i4>{code}</i4></value></data></array>{_TAIL}"
+    if isinstance(value, Escaped):
+        return [f"{head}<string>".encode(), *value, f"</string>{tail}".encode()]
+    return [f"{head}{value_xml(value)}{tail}".encode()]
 
 
-def raw_reply(value: Any) -> bytes:
+def raw_reply(value: Any) -> list[bytes]:
     """A bare value, for the `system.*` introspection methods."""
-    return f"{_HEAD}{value_xml(value)}{_TAIL}".encode()
+    return [f"{_HEAD}{value_xml(value)}{_TAIL}".encode()]
 
 
-def fault(code: int, message: str) -> bytes:
+def fault(code: int, message: str) -> list[bytes]:
     struct = value_xml({"faultCode": code, "faultString": message})
-    return (f'<?xml version="1.0"?><methodResponse><fault><value>{struct}</value>'
-            f"</fault></methodResponse>").encode()
+    return [(f'<?xml version="1.0"?><methodResponse><fault><value>{struct}</value>'
+             f"</fault></methodResponse>").encode()]

@@ -7,6 +7,8 @@ from one.pool.render import classic
 from one.pool.render.common import wrap
 from one.states import HostStatus
 from one.xmlrpc.api import Api, B, I, S, returns_id
+from one.xmlrpc.methods.listing import listing
+from one.xmlrpc.wire import Escaped
 
 
 def register(api: Api, m: Managers) -> None:
@@ -20,7 +22,7 @@ def register(api: Api, m: Managers) -> None:
             "Classic form: name, IM, VMM, TM (or 3.x VNM) driver[, cluster id].")
 
     def info(s: Session, hid: int, decrypt: bool = False) -> str:
-        return classic.host_xml(pool.get(hid)) if s.classic else pool.body(hid)
+        return classic.host_xml(pool.get(hid)) if s.classic else Escaped([pool.text(hid)])
 
     api.add("one.host.info", [I("id"), B("decrypt", False)], info, "Returns a host.")
     api.add("one.host.delete", [I("id")], returns_id(hosts.delete), "Deletes a host without VMs.")
@@ -34,9 +36,9 @@ def register(api: Api, m: Managers) -> None:
             returns_id(hosts.update), "Replaces (0) or merges (1) the host template.")
     api.add("one.host.rename", [I("id"), S("name")], returns_id(hosts.rename), "Renames a host.")
 
-    def listing(s: Session) -> str:
+    def pool_info(s: Session) -> str:
         if s.classic:
             return wrap("HOST_POOL", (classic.host_xml(h, pool=True) for h in pool.select()))
-        return wrap("HOST_POOL", pool.dump())
+        return listing(pool, "HOST_POOL")
 
-    api.add("one.hostpool.info", [], listing, "Lists every host.")
+    api.add("one.hostpool.info", [], pool_info, "Lists every host.")

@@ -6,7 +6,9 @@ import peewee as pw
 from one.core.auth import Session
 from one.core.authz import pool_filter
 from one.errors import ApiError
-from one.pool.pool import Pool
+from one.pool.pool import FULL, SHORT, Pool
+from one.pool.render.common import esc
+from one.xmlrpc.wire import Escaped
 
 
 def id_range(model: type[pw.Model], start: int, end: int) -> tuple[pw.Expression | None, int, int]:
@@ -34,8 +36,19 @@ def combine(*parts: pw.Expression | None) -> pw.Expression | None:
     return result
 
 
-def owned_listing(pool: Pool, session: Session, flag: int, start: int, end: int,
-                  extra: pw.Expression | None = None, full: bool = False) -> list[str]:
+def escaped_pool(root: str, texts: list[bytes], tail: str = "") -> Escaped:
+    """`<ROOT>documents tail</ROOT>` from documents already escaped as text."""
+    return Escaped([f"&lt;{root}&gt;".encode(), *texts, f"{esc(tail)}&lt;/{root}&gt;".encode()])
+
+
+def listing(pool: Pool, root: str, where: pw.Expression | None = None, *, full: bool = False,
+            limit: int = 0, offset: int = 0, tail: str = "") -> Escaped:
+    oids = pool.ids(where, limit, offset)
+    return escaped_pool(root, pool.texts(oids, FULL if full else SHORT), tail)
+
+
+def owned_listing(pool: Pool, root: str, session: Session, flag: int, start: int, end: int,
+                  extra: pw.Expression | None = None, full: bool = False) -> Escaped:
     where, limit, offset = id_range(pool.model, start, end)
-    return pool.dump(combine(pool_filter(pool.model, session, flag), where, extra),
-                     full=full, limit=limit, offset=offset)
+    return listing(pool, root, combine(pool_filter(pool.model, session, flag), where, extra),
+                   full=full, limit=limit, offset=offset)

@@ -10,6 +10,8 @@ from one.pool.render import classic
 from one.pool.render.common import wrap
 from one.pool.render.user import group_pool_tail, user_pool_tail
 from one.xmlrpc.api import A, Api, B, I, S, returns_id
+from one.xmlrpc.methods.listing import listing
+from one.xmlrpc.wire import Escaped
 
 
 def register(api: Api, m: Managers) -> None:
@@ -28,7 +30,7 @@ def register(api: Api, m: Managers) -> None:
 
     def info(s: Session, uid: int, decrypt: bool = False) -> str:
         user = users.info(s, uid)
-        return classic.user_xml(user) if s.classic else m.pools.users.body(user.oid)
+        return classic.user_xml(user) if s.classic else Escaped([m.pools.users.text(user.oid)])
 
     api.add("one.user.info", [I("id"), B("decrypt", False)], info, "Returns a user (-1: the caller).")
 
@@ -54,7 +56,7 @@ def register(api: Api, m: Managers) -> None:
         where = None if s.is_admin else User.oid == s.uid
         if s.classic:
             return wrap("USER_POOL", (classic.user_xml(u) for u in m.pools.users.select(where)))
-        return wrap("USER_POOL", m.pools.users.dump(where), user_pool_tail())
+        return listing(m.pools.users, "USER_POOL", where, tail=user_pool_tail())
 
     api.add("one.userpool.info", [], pool, "Lists users (all for oneadmin, else the caller).")
     _register_groups(api, m, groups)

@@ -11,7 +11,8 @@ from one.pool.render import classic
 from one.pool.render.common import wrap
 from one.states import VmState
 from one.xmlrpc.api import Api, B, I, S, returns_id
-from one.xmlrpc.methods.listing import combine, owned_listing
+from one.xmlrpc.methods.listing import combine, listing, owned_listing
+from one.xmlrpc.wire import Escaped
 
 _PERMS = ("ou", "om", "oa", "gu", "gm", "ga", "tu", "tm", "ta")
 
@@ -36,9 +37,9 @@ def register(api: Api, m: Managers) -> None:
     def info(s: Session, vid: int, decrypt: bool = False) -> str:
         if s.classic:
             return classic.vm_xml(vms.get(s, vid))
-        vm = pool.peek(vid, Vm.uid, Vm.gid, Vm.perms, Vm.body)
-        require(s, vm, USE, "VM")
-        return pool.stored_body(vm)
+        if not s.is_admin:
+            require(s, pool.peek(vid, Vm.uid, Vm.gid, Vm.perms), USE, "VM")
+        return Escaped([pool.text(vid)])
 
     api.add("one.vm.info", [I("id"), B("decrypt", False)], info, "Returns a VM.")
     api.add("one.vm.action", [S("action"), I("id")],
@@ -63,19 +64,18 @@ def register(api: Api, m: Managers) -> None:
 def _register_pool(api: Api, m: Managers) -> None:
     pool = m.pools.vms
 
-    def listing(full: bool):
+    def pool_info(full: bool):
         def handler(s: Session, flag: int, start: int, end: int, state: int, query: str = "") -> str:
-            bodies = owned_listing(pool, s, flag, start, end, state_filter(state), full=full)
-            return wrap("VM_POOL", bodies)
+            return owned_listing(pool, "VM_POOL", s, flag, start, end, state_filter(state), full=full)
         return handler
 
     modern = [I("filter"), I("start"), I("end"), I("state"), S("query", "")]
-    api.add("one.vmpool.info", modern, listing(False), "Lists VMs (short bodies).")
-    api.add("one.vmpool.infoextended", modern, listing(True), "Lists VMs (full bodies).")
+    api.add("one.vmpool.info", modern, pool_info(False), "Lists VMs (short bodies).")
+    api.add("one.vmpool.infoextended", modern, pool_info(True), "Lists VMs (full bodies).")
 
     def classic_listing(s: Session, flag: int, extended: bool = True, state: int = -1) -> str:
         if not s.classic:
-            return listing(False)(s, flag, -1, -1, state)
+            return pool_info(False)(s, flag, -1, -1, state)
         vms = pool.select(combine(pool_filter(Vm, s, flag), state_filter(state)))
         return wrap("VM_POOL", (classic.vm_xml(v, v.uname if extended else None, history=extended)
                                 for v in vms))
@@ -88,8 +88,8 @@ def _register_pool(api: Api, m: Managers) -> None:
             wanted = [int(x) for x in ids.replace(" ", "").split(",") if x]
         except ValueError:
             raise ApiError(f"Wrong id list '{ids}'.") from None
-        where = combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2))
-        return wrap("VM_POOL", pool.dump(where, full=extended))
+        return listing(pool, "VM_POOL", combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2)),
+                       full=extended)
 
     api.add("one.vmpool.infoset", [S("ids"), B("extended", False)], infoset,
             "Lists the VMs of a comma-separated id list.")

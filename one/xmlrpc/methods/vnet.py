@@ -12,6 +12,7 @@ from one.pool.render.common import wrap
 from one.pool.template import Template, parse
 from one.xmlrpc.api import Api, B, I, S, returns_id
 from one.xmlrpc.methods.listing import owned_listing
+from one.xmlrpc.wire import Escaped
 
 _PUBLIC = 0o004  # OTHER_U: what a classic "public" network is
 
@@ -24,7 +25,7 @@ def register(api: Api, m: Managers) -> None:
 
     def info(s: Session, nid: int, decrypt: bool = False) -> str:
         vnet = vnets.get(s, nid)
-        return classic.vnet_xml(vnet) if s.classic else pool.body(nid)
+        return classic.vnet_xml(vnet) if s.classic else Escaped([pool.text(nid)])
 
     api.add("one.vn.info", [I("id"), B("decrypt", False)], info, "Returns a network.")
     api.add("one.vn.delete", [I("id")], returns_id(vnets.delete), "Deletes a network.")
@@ -55,12 +56,12 @@ def register(api: Api, m: Managers) -> None:
             "Reserves SIZE addresses into a new network NAME.")
     _register_classic(api, m)
 
-    def listing(s: Session, flag: int, start: int = -1, end: int = -1) -> str:
+    def pool_info(s: Session, flag: int, start: int = -1, end: int = -1) -> str:
         if s.classic:
             return _classic_listing(m, s, flag)
-        return wrap("VNET_POOL", owned_listing(pool, s, flag, start, end))
+        return owned_listing(pool, "VNET_POOL", s, flag, start, end)
 
-    api.add("one.vnpool.info", [I("filter"), I("start", -1), I("end", -1)], listing,
+    api.add("one.vnpool.info", [I("filter"), I("start", -1), I("end", -1)], pool_info,
             "Lists networks (filter -4..uid, id range).")
 
 
