@@ -39,7 +39,9 @@ class Oned:
         return f"http://{host}:{port}/RPC2"
 
     def serve_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.server.serve_forever, name="xmlrpc", daemon=True)
+        # A short poll makes stop() quick (tests start and stop many servers).
+        thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                  name="xmlrpc", daemon=True)
         thread.start()
         return thread
 

@@ -102,8 +102,8 @@ class UserManager:
     def chgrp(self, session: Session, uid: int, gid: int) -> None:
         require_admin(session, f"MANAGE user [{uid}]")
         user, group = self.pools.users.get(uid), self.pools.groups.get(gid)
+        user.groups = sorted((set(user.groups) - {user.gid}) | {group.oid})
         user.gid, user.gname = group.oid, group.name
-        user.groups = sorted(set(user.groups) | {group.oid})
         self._save(user)
 
     def addgroup(self, session: Session, uid: int, gid: int, add: bool) -> None:

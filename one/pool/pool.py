@@ -153,7 +153,8 @@ class Pool(Generic[M]):
         query = query.order_by(self.model.oid)
         if limit:
             query = query.limit(limit).offset(offset)
-        return [row[0] for row in query.tuples().iterator()]
+        # A raw cursor: peewee's per-row conversion costs more than the query here.
+        return [row[0] for row in self.store.db.execute(query).fetchall()]
 
     def _documents(self, oids: Sequence[int], which: int) -> dict[int, str]:
         column = self.model.body if which == FULL else self.model.pool_body

@@ -90,6 +90,9 @@ def test_passwords_tokens_and_groups(rpc: Caller) -> None:
     rpc.fails("one.user.delete", 0, code=0x800)
     assert _ids(rpc.ok("one.grouppool.info")) == [0, 1, 2]
     assert etree.fromstring(rpc.ok("one.group.info", 2).encode()).findtext("USERS/ID") == "1"
+    rpc.ok("one.user.chgrp", 1, 1)  # the old primary group is left, as in oned
+    user = etree.fromstring(rpc.ok("one.user.info", 1).encode())
+    assert user.findtext("GID") == "1" and [e.text for e in user.findall("GROUPS/ID")] == ["1"]
 
 
 def test_hosts_status_update_rename_delete(rpc: Caller) -> None:

@@ -5,7 +5,8 @@ from typing import Any, Mapping
 
 from one.pool.models import Vm
 from one.pool.render.common import el, fields, ids, permissions
-from one.pool.render.vm_template import SHORT_ORDER, system_xml
+from one.pool.render.vm_template import system_xml
+from one.pool.template import Template
 
 MONITORING_ORDER = (
     "CPU", "CPU_FORECAST", "CPU_FORECAST_FAR", "DISKRDBYTES", "DISKRDBYTES_BW",
@@ -22,6 +23,15 @@ HISTORY_ORDER = (
     "ACTION", "UID", "GID", "REQUEST_ID",
 )
 SHORT_HISTORY_ORDER = ("OID", "SEQ", "HOSTNAME", "HID", "CID", "DS_ID", "VM_MAD", "TM_MAD", "ACTION")
+# What oned's pool listing keeps of each part (VirtualMachine*::to_xml_short).
+SHORT_DISK = ("DISK_ID", "DATASTORE", "DATASTORE_ID", "IMAGE", "IMAGE_ID", "SIZE", "TYPE",
+              "CLONE", "CLONE_TARGET", "LN_TARGET", "DISK_SNAPSHOT_TOTAL_SIZE")
+SHORT_NIC_OPTIONAL = ("IP", "EXTERNAL_IP", "IP6", "IP6_ULA", "IP6_LINK", "IP6_GLOBAL",
+                      "NETWORK_MODE", "SCHED_REQUIREMENTS", "SCHED_RANK")
+SHORT_NIC = ("MAC", "NETWORK", "NETWORK_ID", "NIC_ID", "SECURITY_GROUPS")
+SHORT_USER_SINGLES = ("LABELS", "ERROR", "SCHED_MESSAGE", "SCHED_RANK", "SCHED_DS_RANK",
+                      "SCHED_REQUIREMENTS", "SCHED_DS_REQUIREMENTS", "USER_PRIORITY")
+SHORT_USER_VECTORS = ("PUBLIC_CLOUD", "SCHED_ACTION")
 _HISTORY_STRINGS = {"HOSTNAME": "", "VM_MAD": "", "TM_MAD": "", "REQUEST_ID": "-1"}
 
 
@@ -61,14 +71,39 @@ def vm_xml(vm: Vm) -> str:
     )
 
 
+def _short_template(t: Template) -> str:
+    disks = "".join(f"<DISK>{''.join(el(k, d.get(k, '')) for k in SHORT_DISK)}</DISK>"
+                    for d in t.vectors("DISK"))
+    nics = "".join(
+        f"<NIC>{''.join(el(k, n[k]) for k in SHORT_NIC_OPTIONAL if n.get(k))}"
+        f"{''.join(el(k, n.get(k, '')) for k in SHORT_NIC)}</NIC>" for n in t.vectors("NIC"))
+    graphics = t.vector("GRAPHICS")
+    graphics_xml = Template([("GRAPHICS", graphics)]).xml_body() if graphics else ""
+    return (f"<TEMPLATE>{el('CPU', t.get('CPU', ''))}{el('MEMORY', t.get('MEMORY', ''))}"
+            f"{disks}{nics}{graphics_xml}</TEMPLATE>")
+
+
+def _short_monitoring(vm: Vm) -> str:
+    mon = vm.monitoring or {}
+    if not mon:
+        return "<MONITORING/>"
+    return f"<MONITORING>{''.join(el(k, mon.get(k, '')) for k in ('CPU', 'MEMORY', 'STATE'))}</MONITORING>"
+
+
+def _short_user_template(t: Template) -> str:
+    singles = "".join(el(k, t.get(k)) for k in SHORT_USER_SINGLES if t.get(k) is not None)
+    vectors = Template([(k, v) for k in SHORT_USER_VECTORS for v in t.vectors(k)]).xml_body()
+    return f"<USER_TEMPLATE>{singles}{vectors}</USER_TEMPLATE>"
+
+
 def vm_pool_xml(vm: Vm) -> str:
-    """The short element `one.vmpool.info` lists (last history record only)."""
+    """The short element `one.vmpool.info` lists, with what oned keeps in it."""
     last = _history(vm.history[-1], SHORT_HISTORY_ORDER) if vm.history else ""
     return (
         f"<VM>{_head(vm)}<LAST_POLL>{vm.last_poll}</LAST_POLL>"
         f"<STATE>{vm.state}</STATE><LCM_STATE>{vm.lcm_state}</LCM_STATE>{_times(vm)}"
-        f"{system_xml(vm.template, SHORT_ORDER)}{_monitoring(vm)}"
-        f"{vm.user_template.to_xml('USER_TEMPLATE')}"
+        f"{_short_template(vm.template)}{_short_monitoring(vm)}"
+        f"{_short_user_template(vm.user_template)}"
         f"<HISTORY_RECORDS>{last}</HISTORY_RECORDS></VM>"
     )
 

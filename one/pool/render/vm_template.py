@@ -20,8 +20,6 @@ SYSTEM_ORDER = (
     "MEMORY_ENCRYPTION", "VCPU", "VCPU_MAX", "VMGROUP", "VMID", "VROUTER_ID",
     "VROUTER_KEEPALIVED_ID", "VROUTER_KEEPALIVED_PASSWORD",
 )
-# vm_pool.xsd: the part of TEMPLATE a pool listing carries.
-SHORT_ORDER = ("CPU", "MEMORY", "VCPU", "DISK", "NIC", "GRAPHICS")
 
 _REPEATED = {"DISK", "NIC", "NIC_ALIAS", "PCI", "SECURITY_GROUP_RULE"}
 _ANY_CONTENT = {"CONTEXT", "DISK", "FEATURES", "HYPERV_OPTIONS", "GRAPHICS", "INPUT",
@@ -66,10 +64,10 @@ def _typed_xml(name: str, value: dict[str, str]) -> str:
     return f"<{name}>{inner}</{name}>"
 
 
-def system_xml(system: Template, order: tuple[str, ...] = SYSTEM_ORDER) -> str:
+def system_xml(system: Template) -> str:
     """`<TEMPLATE>` with the system attributes in schema order."""
     parts = []
-    for name in order:
+    for name in SYSTEM_ORDER:
         for value in system.values(name):
             if name in _TYPED and isinstance(value, dict):
                 parts.append(_typed_xml(name, value))

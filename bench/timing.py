@@ -1,0 +1,65 @@
+"""Latency of one large reply: server time plus transfer, seen from a raw HTTP client.
+
+The body is read whole but never parsed, so the figure is what the server
+costs and not what xmlrpc.client would spend decoding megabytes of XML.
+"""
+from __future__ import annotations
+
+import http.client
+import statistics
+import time
+from dataclasses import dataclass
+
+from bench.rpc import check_success
+
+HEADERS = {"Content-Type": "text/xml", "Connection": "keep-alive"}
+
+
+@dataclass
+class Latency:
+    median_ms: float
+    p90_ms: float
+    reply: bytes  # the checked warm-up reply, kept so callers can inspect what was timed
+
+    @property
+    def reply_mb(self) -> float:
+        return len(self.reply) / 1e6
+
+
+class Poster:
+    """One keep-alive connection, so the timings hold no TCP handshake."""
+
+    def __init__(self, address: tuple[str, int], path: str) -> None:
+        self.connection = http.client.HTTPConnection(*address, timeout=120)
+        self.path = path
+
+    def post(self, body: bytes) -> bytes:
+        self.connection.request("POST", self.path, body, HEADERS)
+        reply = self.connection.getresponse()
+        data = reply.read()
+        if reply.status != 200:
+            raise http.client.HTTPException(f"HTTP {reply.status}: {data[:200]!r}")
+        return data
+
+    def checked(self, method: str, body: bytes) -> bytes:
+        """One reply, verified to be a success before anything is timed on it."""
+        data = self.post(body)
+        check_success(method, data)
+        return data
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def latency(self, method: str, body: bytes, runs: int, warmup: int = 2) -> Latency:
+        """Median and p90 of `runs` timed POSTs after `warmup` checked ones."""
+        reply = self.checked(method, body)
+        for _ in range(warmup - 1):
+            self.post(body)
+        samples = [self._timed(body) for _ in range(runs)]
+        p90 = statistics.quantiles(samples, n=10)[-1] if runs > 1 else samples[0]
+        return Latency(statistics.median(samples), p90, reply)
+
+    def _timed(self, body: bytes) -> float:
+        start = time.perf_counter()
+        self.post(body)
+        return (time.perf_counter() - start) * 1000

@@ -1,0 +1,136 @@
+"""Subcommands every tool shares, built from a pool spec and its declarations.
+
+onevm, onevnet, onehost... differ in columns, show sections and a few
+verbs; list, show, rename, update, chown, chmod and friends are the same
+code here, parameterised by the object's method prefix.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, Callable
+
+from one.cli.base import Arg, Command, Context, arg
+from one.cli.errors import USAGE, CliError
+from one.cli.format import octal_bits
+from one.cli.pools import ALL, GROUP, USER, PoolSpec, filter_flag
+from one.cli.sections import Section, render_show
+from one.cli.table import Column, render_table
+
+Invoke = Callable[[Context, argparse.Namespace, int], Any]
+CLUSTER_ARG = arg("-c", "--cluster", help="cluster id or name (the default cluster if not given)")
+
+
+def read_file(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError as exc:
+        raise CliError(f"Cannot read file {path}: {exc.strerror}") from None
+
+
+def ids_arg(spec: PoolSpec, many: bool) -> Arg:
+    """`1 2 5..7 web`, or one token `1,2,5..7` when more positionals follow."""
+    if many:
+        return arg("ids", nargs="+", metavar="ID", help=f"{spec.kind} ids, ranges 1..3 or names")
+    return arg("ids", type=lambda text: [text], metavar="IDS",
+               help=f"{spec.kind} ids: 1,2 or 1..3 or a name")
+
+
+def id_action(spec: PoolSpec, name: str, help: str, invoke: Invoke,
+              args: tuple[Arg, ...] = ()) -> Command:
+    """A verb applied to each id given; several ids only where nothing else is positional."""
+    many = not any(not item.flags[0].startswith("-") for item in args)
+
+    def run(ctx: Context, ns: argparse.Namespace) -> int:
+        return ctx.each(spec, ns.ids, lambda oid: invoke(ctx, ns, oid), name)
+
+    return Command(name, run, help, (ids_arg(spec, many),) + args)
+
+
+def calls(method: str, *extra: Any) -> Invoke:
+    """`method(id, *extra)`: the shape of most per-object verbs."""
+    return lambda ctx, ns, oid: ctx.call(method, oid, *extra)
+
+
+def list_command(spec: PoolSpec, columns: tuple[Column, ...]) -> Command:
+    def run(ctx: Context, ns: argparse.Namespace) -> None:
+        flag = filter_flag(ctx.call, ns.filter) if spec.filtered else ALL
+        document = ctx.call(spec.method, *spec.args(flag))
+        ctx.emit(ns, document,
+                 lambda root: render_table(ctx.out, columns, root.iterfind(spec.item)), spec.item)
+
+    args = (arg("filter", nargs="?", help="a/all, m/mine, g/group, a user id or name"),)
+    return Command("list", run, f"Lists {spec.kind}s", args if spec.filtered else (),
+                   document=True)
+
+
+def show_command(spec: PoolSpec, sections: tuple[Section, ...]) -> Command:
+    def run(ctx: Context, ns: argparse.Namespace) -> None:
+        document = ctx.call(f"{spec.prefix}.info", ctx.one(spec, ns.id))
+        ctx.emit(ns, document, lambda root: render_show(ctx.out, sections, root))
+
+    return Command("show", run, f"Shows a {spec.kind}", (arg("id"),), document=True)
+
+
+def create_command(spec: PoolSpec, help: str, args: tuple[Arg, ...] = (),
+                   extra: Callable[[Context, argparse.Namespace], tuple[Any, ...]] = (
+                       lambda ctx, ns: ())) -> Command:
+    """Allocation from a template file, or its text given inline."""
+    def run(ctx: Context, ns: argparse.Namespace) -> None:
+        if (ns.file is None) == (ns.template_text is None):
+            raise CliError("Give either a template file or --template-text", USAGE)
+        text = read_file(ns.file) if ns.file is not None else ns.template_text
+        ctx.say(f"ID: {ctx.call(f'{spec.prefix}.allocate', text, *extra(ctx, ns))}")
+
+    own = (arg("file", nargs="?", help="template file"),
+           arg("--template-text", help="the template itself, instead of a file"))
+    return Command("create", run, help, own + args)
+
+
+def rename_command(spec: PoolSpec) -> Command:
+    def run(ctx: Context, ns: argparse.Namespace) -> None:
+        ctx.call(f"{spec.prefix}.rename", ctx.one(spec, ns.id), ns.name)
+
+    return Command("rename", run, f"Renames a {spec.kind}", (arg("id"), arg("name")))
+
+
+def update_command(spec: PoolSpec) -> Command:
+    def run(ctx: Context, ns: argparse.Namespace) -> None:
+        oid = ctx.one(spec, ns.id)
+        ctx.call(f"{spec.prefix}.update", oid, read_file(ns.file), int(ns.append))
+
+    args = (arg("id"), arg("file", help="template file"),
+            arg("-a", "--append", action="store_true", help="merge instead of replacing"))
+    return Command("update", run, f"Replaces (or merges) the template of a {spec.kind}", args)
+
+
+def chown_command(spec: PoolSpec) -> Command:
+    def invoke(ctx: Context, ns: argparse.Namespace, oid: int) -> Any:
+        user, group = ctx.one(USER, ns.user), ctx.optional(GROUP, ns.group)
+        return ctx.call(f"{spec.prefix}.chown", oid, user, group)
+
+    return id_action(spec, "chown", f"Changes the owner (and group) of {spec.kind}s", invoke,
+                     (arg("user"), arg("group", nargs="?")))
+
+
+def chgrp_command(spec: PoolSpec) -> Command:
+    return id_action(spec, "chgrp", f"Changes the group of {spec.kind}s",
+                     lambda ctx, ns, oid: ctx.call(f"{spec.prefix}.chown", oid, -1,
+                                                   ctx.one(GROUP, ns.group)),
+                     (arg("group"),))
+
+
+def chmod_command(spec: PoolSpec) -> Command:
+    return id_action(spec, "chmod", f"Changes the permissions of {spec.kind}s (octal, 640)",
+                     lambda ctx, ns, oid: ctx.call(f"{spec.prefix}.chmod", oid, *ns.octet),
+                     (arg("octet", type=octal_bits),))
+
+
+def delete_command(spec: PoolSpec) -> Command:
+    return id_action(spec, "delete", f"Deletes {spec.kind}s", calls(f"{spec.prefix}.delete"))
+
+
+def ownership_commands(spec: PoolSpec) -> tuple[Command, ...]:
+    """What every owned object (VM, VNET) offers beyond list and show."""
+    return (rename_command(spec), update_command(spec), chown_command(spec),
+            chgrp_command(spec), chmod_command(spec))

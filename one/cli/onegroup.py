@@ -1,0 +1,37 @@
+"""onegroup: groups and who belongs to them."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from one.cli.base import Command, Context, Tool, arg
+from one.cli.commands import delete_command, list_command, show_command
+from one.cli.pools import GROUP
+from one.cli.sections import Fields, TemplateText
+from one.cli.table import Column, joined, right
+
+COLUMNS = (right("ID", "ID", 4), Column("NAME", "NAME", 15),
+           right("USERS", lambda group: str(len(group.findall("USERS/ID"))), 5))
+SECTIONS = (
+    Fields("GROUP {ID} INFORMATION", (Column("ID", "ID"), Column("NAME", "NAME"))),
+    TemplateText("GROUP TEMPLATE", "TEMPLATE"),
+    Fields("USERS", (Column("IDS", joined("USERS/ID")),)),
+)
+
+
+def _create(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.say(f"ID: {ctx.call('one.group.allocate', ns.name)}")
+
+
+COMMANDS = (
+    list_command(GROUP, COLUMNS),
+    show_command(GROUP, SECTIONS),
+    Command("create", _create, "Creates a group", (arg("name"),)),
+    delete_command(GROUP),
+)
+TOOL = Tool("onegroup", "Manages OpenNebula groups.", COMMANDS)
+main = TOOL.main  # the console script: main(argv=None) -> exit status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""onehost: hypervisor hosts, their drivers, status and capacity."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable
+
+from one.cli.base import Command, Context, Tool, arg
+from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, list_command,
+                              rename_command, show_command, update_command)
+from one.cli.format import enum_name, short_state, size, timestamp
+from one.cli.pools import CLUSTER, HOST
+from one.cli.sections import Fields, TemplateText
+from one.cli.table import Column, joined, right
+from one.cli.xmldoc import Element
+from one.states import HOST_SHORT, HostState, HostStatus
+
+
+def allocated(kind: str, show: Callable[[int], str]) -> Callable[[Element], str]:
+    """`used / max (ratio%)` of HOST_SHARE; `-` while the host has reported no capacity."""
+    def value(host: Element) -> str:
+        used = int(host.findtext(f"HOST_SHARE/{kind}_USAGE", "0"))
+        total = int(host.findtext(f"HOST_SHARE/MAX_{kind}", "0"))
+        return f"{show(used)} / {show(total)} ({used * 100 // total}%)" if total else "-"
+    return value
+
+
+COLUMNS = (
+    right("ID", "ID", 4), Column("NAME", "NAME", 15), Column("CLUSTER", "CLUSTER", 10),
+    right("TVM", "HOST_SHARE/RUNNING_VMS", 3),
+    right("ALLOCATED_CPU", allocated("CPU", str), 18),
+    right("ALLOCATED_MEM", allocated("MEM", size), 18),
+    Column("STAT", lambda host: short_state(HostState, HOST_SHORT, host.findtext("STATE")), 6),
+)
+SECTIONS = (
+    Fields("HOST {ID} INFORMATION", (
+        Column("ID", "ID"), Column("NAME", "NAME"), Column("CLUSTER", "CLUSTER"),
+        Column("STATE", lambda host: enum_name(HostState, host.findtext("STATE"))),
+        Column("IM_MAD", "IM_MAD"), Column("VM_MAD", "VM_MAD"),
+        Column("LAST MONITORING TIME",
+               lambda host: timestamp(host.findtext("MONITORING/TIMESTAMP", "0"))),
+    )),
+    Fields("HOST SHARES", (
+        Column("RUNNING VMS", "HOST_SHARE/RUNNING_VMS"),
+        Column("MEMORY", lambda host: size(host.findtext("HOST_SHARE/TOTAL_MEM", "0"))),
+        Column("ALLOCATED MEMORY", allocated("MEM", size)),
+        Column("CPU", "HOST_SHARE/TOTAL_CPU"),
+        Column("ALLOCATED CPU", allocated("CPU", str)),
+    )),
+    TemplateText("MONITORING INFORMATION", "TEMPLATE"),
+    Fields("VIRTUAL MACHINES", (Column("IDS", joined("VMS/ID")),)),
+)
+
+
+def _create(ctx: Context, ns: argparse.Namespace) -> None:
+    cluster = ctx.optional(CLUSTER, ns.cluster)
+    ctx.say(f"ID: {ctx.call('one.host.allocate', ns.name, ns.im, ns.vm, cluster)}")
+
+
+CREATE = Command("create", _create, "Adds a host", (
+    arg("name", help="host name, as the drivers reach it"),
+    arg("-i", "--im", default="kvm", help="information (monitoring) driver, kvm by default"),
+    arg("--vm", default="kvm", help="virtualization driver, kvm by default"),
+    CLUSTER_ARG,
+))
+
+
+def status_command(verb: str, status: HostStatus, help: str) -> Command:
+    return id_action(HOST, verb, help, calls("one.host.status", int(status)))
+
+
+COMMANDS = (
+    list_command(HOST, COLUMNS),
+    show_command(HOST, SECTIONS),
+    CREATE,
+    delete_command(HOST),
+    status_command("enable", HostStatus.ENABLED, "Enables hosts for new VMs and monitoring"),
+    status_command("disable", HostStatus.DISABLED, "Disables hosts: no new VMs"),
+    status_command("offline", HostStatus.OFFLINE, "Takes hosts offline: no monitoring either"),
+    update_command(HOST),
+    rename_command(HOST),
+)
+TOOL = Tool("onehost", "Manages OpenNebula hosts.", COMMANDS)
+main = TOOL.main  # the console script: main(argv=None) -> exit status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

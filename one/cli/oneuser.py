@@ -1,0 +1,76 @@
+"""oneuser: accounts, passwords, login tokens and primary groups."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from one.cli.base import Command, Context, Tool, arg
+from one.cli.commands import (calls, delete_command, id_action, list_command, show_command,
+                              update_command)
+from one.cli.pools import GROUP, USER
+from one.cli.sections import Fields, TemplateText
+from one.cli.table import Column, right
+from one.cli.xmldoc import Element
+
+DEFAULT_TOKEN_SECONDS = 36000  # OpenNebula's oneuser login default: ten hours
+
+
+def _enabled(user: Element) -> str:
+    return "yes" if user.findtext("ENABLED") == "1" else "no"
+
+
+def _secondary(user: Element) -> str:
+    """GROUPS lists the primary group too; show only the others."""
+    primary = user.findtext("GID")
+    return ",".join(e.text or "" for e in user.iterfind("GROUPS/ID") if e.text != primary)
+
+
+COLUMNS = (right("ID", "ID", 4), Column("NAME", "NAME", 15), Column("ENABLED", _enabled, 7),
+           Column("GROUP", "GNAME", 10), Column("AUTH", "AUTH_DRIVER", 8))
+SECTIONS = (
+    Fields("USER {ID} INFORMATION", (
+        Column("ID", "ID"), Column("NAME", "NAME"), Column("GROUP", "GNAME"),
+        Column("SECONDARY GROUPS", _secondary), Column("PASSWORD", "PASSWORD"),
+        Column("AUTH_DRIVER", "AUTH_DRIVER"), Column("ENABLED", _enabled),
+    )),
+    TemplateText("USER TEMPLATE", "TEMPLATE"),
+)
+
+
+def _create(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.say(f"ID: {ctx.call('one.user.allocate', ns.name, ns.password, ns.driver, [])}")
+
+
+def _passwd(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.call("one.user.passwd", ctx.one(USER, ns.id), ns.password)
+
+
+def _login(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.say(str(ctx.call("one.user.login", ns.name, "", ns.time, -1)))
+
+
+COMMANDS = (
+    list_command(USER, COLUMNS),
+    show_command(USER, SECTIONS),
+    Command("create", _create, "Creates a user", (
+        arg("name"), arg("password"),
+        arg("--driver", default="core", help="authentication driver, core by default"))),
+    delete_command(USER),
+    Command("passwd", _passwd, "Changes a password", (arg("id"), arg("password"))),
+    Command("login", _login, "Creates a login token and prints it", (
+        arg("name"), arg("--time", type=int, default=DEFAULT_TOKEN_SECONDS,
+                         help="seconds the token is valid (0 revokes)"))),
+    id_action(USER, "enable", "Enables users", calls("one.user.enable", True)),
+    id_action(USER, "disable", "Disables users: they can no longer log in",
+              calls("one.user.enable", False)),
+    id_action(USER, "chgrp", "Changes the primary group of users",
+              lambda ctx, ns, oid: ctx.call("one.user.chgrp", oid, ctx.one(GROUP, ns.group)),
+              (arg("group"),)),
+    update_command(USER),
+)
+TOOL = Tool("oneuser", "Manages OpenNebula users.", COMMANDS)
+main = TOOL.main  # the console script: main(argv=None) -> exit status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

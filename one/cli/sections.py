@@ -1,0 +1,109 @@
+"""The parts of a `show` page, declared as data by each tool.
+
+A page is a tuple of sections rendered in order: labelled fields, the
+leaves of an element (monitoring), a table of repeated elements (NICs,
+leases) or a template printed back in the syntax `update` accepts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+from rich.console import Console
+from rich.text import Text
+
+from one.cli.format import quote, rights
+from one.cli.table import Column, render_table
+from one.cli.xmldoc import Element
+
+LABEL_WIDTH = 20
+
+
+class Section(Protocol):
+    @property
+    def title(self) -> str: ...
+
+    def render(self, console: Console, element: Element) -> None: ...
+
+
+def _pair(console: Console, label: str, value: str) -> None:
+    console.print(Text(f"{label:<{LABEL_WIDTH}}: {value or '-'}"))
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Declared labels, e.g. the INFORMATION block; `{ID}` in the title is the object id."""
+
+    title: str
+    rows: tuple[Column, ...]
+
+    def render(self, console: Console, element: Element) -> None:
+        for column in self.rows:
+            _pair(console, column.name, column.value(element))
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """Whatever leaves an element has, for documents whose keys vary (MONITORING)."""
+
+    title: str
+    path: str
+
+    def render(self, console: Console, element: Element) -> None:
+        for child in element.iterfind(f"{self.path}/*"):
+            if len(child) == 0:
+                _pair(console, str(child.tag), child.text or "")
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A table with one row per element at `path`."""
+
+    title: str
+    path: str
+    columns: tuple[Column, ...]
+
+    def render(self, console: Console, element: Element) -> None:
+        render_table(console, self.columns, element.iterfind(self.path))
+
+
+@dataclass(frozen=True)
+class TemplateText:
+    """A TEMPLATE element written back as `NAME="value"` / `NAME=[ ... ]` lines."""
+
+    title: str
+    path: str
+
+    def render(self, console: Console, element: Element) -> None:
+        found = element.find(self.path)
+        if found is not None and len(found):
+            console.print(Text(template_text(found)))
+
+
+def template_text(template: Element) -> str:
+    lines = []
+    for attr in template:
+        if len(attr) == 0:
+            lines.append(f"{attr.tag}={quote(attr.text or '')}")
+            continue
+        inner = ",\n".join(f"  {key.tag}={quote(key.text or '')}" for key in attr)
+        lines.append(f"{attr.tag}=[\n{inner} ]")
+    return "\n".join(lines)
+
+
+def render_show(console: Console, sections: Iterable[Section], element: Element) -> None:
+    """Sections with a bold title each, separated by a blank line as in OpenNebula."""
+    for index, section in enumerate(sections):
+        if index:
+            console.print()
+        title = section.title.format(ID=element.findtext("ID", default=""))
+        console.print(Text(title, style="bold"))
+        section.render(console, element)
+
+
+def _rights(owner: str) -> Column:
+    return Column(owner, lambda element: rights(*(
+        element.findtext(f"PERMISSIONS/{owner}_{bit}", default="0") for bit in "UMA")))
+
+
+PERMISSIONS = Fields("PERMISSIONS", (_rights("OWNER"), _rights("GROUP"), _rights("OTHER")))

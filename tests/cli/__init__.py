@@ -1,0 +1,1 @@
+"""CLI tests: the operator tools run in-process against a real oned."""

@@ -1,0 +1,76 @@
+"""onehost against a real oned."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+HOST_COLUMNS = ["ID", "NAME", "CLUSTER", "TVM", "ALLOCATED_CPU", "ALLOCATED_MEM", "STAT"]
+
+
+@pytest.fixture
+def host(ok, unique):
+    name = unique("host")
+    return ok("onehost", "create", name).new_id, name
+
+
+def test_list_columns_and_row(ok, host):
+    hid, name = host
+    result = ok("onehost", "list")
+    assert result.header == HOST_COLUMNS
+    assert result.row(str(hid)) == [str(hid), name, "default", "0", "-", "-", "init"]
+
+
+def test_create_defaults_to_kvm_and_takes_drivers_and_cluster(ok, unique):
+    hid = ok("onehost", "create", unique("h")).new_id
+    out = ok("onehost", "show", str(hid)).out
+    assert "IM_MAD              : kvm" in out and "VM_MAD              : kvm" in out
+    other = ok("onehost", "create", unique("h"), "--im", "dummy", "--vm", "dummy",
+               "--cluster", "default").new_id
+    out = ok("onehost", "show", str(other)).out
+    assert "IM_MAD              : dummy" in out and "CLUSTER             : default" in out
+    for title in (f"HOST {other} INFORMATION", "HOST SHARES", "MONITORING INFORMATION",
+                  "VIRTUAL MACHINES"):
+        assert title in out.splitlines()
+
+
+def test_status_changes(ok, host):
+    hid, name = host
+    ok("onehost", "disable", name)
+    assert ok("onehost", "list").row(str(hid))[-1] == "off"
+    assert "STATE               : DISABLED" in ok("onehost", "show", str(hid)).out
+    ok("onehost", "offline", str(hid))
+    assert "STATE               : OFFLINE" in ok("onehost", "show", str(hid)).out
+    ok("onehost", "enable", str(hid))
+    assert ok("onehost", "list").row(str(hid))[-1] == "init"
+
+
+def test_update_rename_delete(ok, run, host, tmp_path):
+    hid, name = host
+    template = tmp_path / "host.tpl"
+    template.write_text("RACK = 12\n")
+    ok("onehost", "update", str(hid), str(template))
+    assert 'RACK="12"' in ok("onehost", "show", str(hid)).out
+    ok("onehost", "rename", str(hid), f"{name}-new")
+    assert ok("onehost", "list").row(str(hid))[1] == f"{name}-new"
+    ok("onehost", "delete", f"{name}-new")
+    gone = run("onehost", "show", str(hid))
+    assert gone.code == 1 and gone.err.startswith("[one.host.info]")
+
+
+def test_json_lists_hosts(ok, host):
+    hid, name = host
+    data = json.loads(ok("onehost", "list", "--json").out)
+    assert {"ID": str(hid), "NAME": name}.items() <= next(
+        h for h in data["HOST_POOL"]["HOST"] if h["ID"] == str(hid)).items()
+    assert json.loads(ok("onehost", "show", str(hid), "-j").out)["HOST"]["IM_MAD"] == "kvm"
+
+
+def test_errors(run, host):
+    _, name = host
+    duplicate = run("onehost", "create", name)
+    assert duplicate.code == 1 and duplicate.err.startswith("[one.host.allocate]")
+    cluster = run("onehost", "create", "x-host", "--cluster", "no-cluster")
+    assert cluster.code == 1 and "CLUSTER named no-cluster not found." in cluster.err
+    assert run("onehost", "delete", "987654").code == 1
+    assert run("onehost", "enable").code == 2

@@ -1,0 +1,114 @@
+"""Formatting and document conversion, checked without a server."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from lxml import etree
+from rich.console import Console
+
+from one.cli import onevm
+
+from one.cli.errors import USAGE, CliError
+from one.cli.format import elapsed, octal_bits, period, size, vector
+from one.cli.onehost import allocated
+from one.cli.sections import render_show, template_text
+from one.cli.table import render_table
+from one.cli.xmldoc import document_data, element_data
+
+
+@pytest.mark.parametrize(("value", "unit", "shown"), [
+    (128, "M", "128M"), (1536, "M", "1.5G"), (1024, "M", "1024M"), (2048, "M", "2G"),
+    (0, "K", "0K"), (7864320, "K", "7.5G"), ("", "M", "-"), (None, "M", "-"), (-1, "K", "-"),
+])
+def test_size_follows_unit_to_str(value, unit, shown):
+    assert size(value, unit) == shown
+
+
+def test_period_and_elapsed_print_days_hours_minutes():
+    assert period(3720) == "0d 01h02"
+    assert period(90061) == "1d 01h01"
+    assert elapsed("100", "3820") == "0d 01h02"
+
+
+@pytest.mark.parametrize(("text", "bits"), [
+    ("640", [1, 1, 0, 1, 0, 0, 0, 0, 0]), ("777", [1] * 9), ("000", [0] * 9),
+    ("604", [1, 1, 0, 0, 0, 0, 1, 0, 0]),
+])
+def test_octal_bits(text, bits):
+    assert octal_bits(text) == bits
+
+
+@pytest.mark.parametrize("text", ["8", "6400", "abc", "64", "-64", "680"])
+def test_bad_octal_is_a_usage_error(text):
+    with pytest.raises(CliError, match="three octal digits") as info:
+        octal_bits(text)
+    assert info.value.exit_code == USAGE
+
+
+def test_vector_quotes_values():
+    text = vector("AR", {"TYPE": "IP4", "NOTE": 'a "b", c'})
+    assert text == r'AR=[TYPE="IP4", NOTE="a \"b\", c"]'
+
+
+def test_repeated_elements_become_lists_and_pool_items_always_are():
+    one = etree.fromstring("<VM_POOL><VM><ID>1</ID><T><A>x</A><A>y</A></T><E/></VM></VM_POOL>")
+    data = document_data(one, "VM")
+    assert data == {"VM_POOL": {"VM": [{"ID": "1", "T": {"A": ["x", "y"]}, "E": ""}]}}
+    assert json.loads(json.dumps(data)) == data
+    assert document_data(etree.fromstring("<VM_POOL/>"), "VM") == {"VM_POOL": {"VM": []}}
+    assert element_data(etree.fromstring("<X>text</X>")) == "text"
+
+
+def test_template_text_prints_vectors_back_as_template_syntax():
+    element = etree.fromstring('<TEMPLATE><CPU>1</CPU><NIC><IP>1.2.3.4</IP><M>a"b</M></NIC>'
+                               '</TEMPLATE>')
+    assert template_text(element) == 'CPU="1"\nNIC=[\n  IP="1.2.3.4",\n  M="a\\"b" ]'
+
+
+def test_allocated_capacity_shows_ratio_or_dash():
+    host = etree.fromstring("<HOST><HOST_SHARE><CPU_USAGE>50</CPU_USAGE><MAX_CPU>400</MAX_CPU>"
+                            "<MEM_USAGE>1048576</MEM_USAGE><MAX_MEM>7864320</MAX_MEM>"
+                            "</HOST_SHARE></HOST>")
+    assert allocated("CPU", str)(host) == "50 / 400 (12%)"
+    assert allocated("MEM", size)(host) == "1024M / 7.5G (13%)"
+    assert allocated("CPU", str)(etree.fromstring("<HOST/>")) == "-"
+
+
+RUNNING_VM = """<VM><ID>7</ID><UNAME>ann</UNAME><GNAME>dev</GNAME><NAME>web</NAME>
+<STATE>3</STATE><LCM_STATE>3</LCM_STATE><STIME>1000</STIME><ETIME>4720</ETIME>
+<MONITORING><CPU>12.5</CPU><MEMORY>262144</MEMORY></MONITORING>
+<TEMPLATE><CPU>2</CPU><MEMORY>4096</MEMORY></TEMPLATE>
+<HISTORY_RECORDS>
+<HISTORY><SEQ>0</SEQ><HOSTNAME>node1</HOSTNAME><DS_ID>0</DS_ID><STIME>1000</STIME>
+<ETIME>1600</ETIME><ACTION>1</ACTION></HISTORY>
+<HISTORY><SEQ>1</SEQ><HOSTNAME>node2</HOSTNAME><DS_ID>0</DS_ID><STIME>1600</STIME>
+<ETIME>0</ETIME><ACTION>0</ACTION></HISTORY>
+</HISTORY_RECORDS></VM>"""
+
+
+def rendered(draw) -> str:
+    console = Console(file=io.StringIO(), width=200)
+    draw(console)
+    return console.file.getvalue()
+
+
+def test_vm_row_uses_last_host_and_end_time():
+    vm = etree.fromstring(RUNNING_VM)
+    out = rendered(lambda console: render_table(console, onevm.COLUMNS, [vm]))
+    assert out.splitlines()[1].split() == ["7", "ann", "dev", "web", "runn", "2", "4G",
+                                           "node2", "0d", "01h02"]
+
+
+def test_vm_show_has_monitoring_and_history():
+    vm = etree.fromstring(RUNNING_VM)
+    out = rendered(lambda console: render_show(console, onevm.SECTIONS, vm))
+    lines = out.splitlines()
+    assert "CPU                 : 12.5" in lines and "STATE               : ACTIVE" in lines
+    assert "LCM_STATE           : RUNNING" in lines and "HOST                : node2" in lines
+    history = lines[lines.index("VIRTUAL MACHINE HISTORY") + 1:]
+    assert history[0].split() == ["SEQ", "HOST", "ACTION", "DS", "START", "TIME"]
+    assert history[1].split()[:3] == ["0", "node1", "migrate"]
+    assert history[1].split()[-2:] == ["0d", "00h10"]
+    assert history[2].split()[:3] == ["1", "node2", "none"]
