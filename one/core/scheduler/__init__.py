@@ -1,0 +1,1 @@
+"""The match-making scheduler: expressions, policies, the dispatch cycle."""

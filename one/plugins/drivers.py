@@ -1,0 +1,176 @@
+"""The driver contracts: one documented base class per kind.
+
+A driver implements the actions it can do by overriding them; every other
+action raises `ActionNotSupported`, which the core turns into a failure of
+that operation (or an ACTION error before anything starts, through
+`supports`). Methods run in a driver thread pool, may block, and report
+failure by raising; the core handles timeouts, retries and state.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass, field
+from typing import ClassVar, Mapping, Sequence
+
+from one.errors import ActionNotSupported
+from one.plugins.views import HostView, VmView
+
+
+class Driver:
+    """Base of every driver: a name hosts refer to and its settings."""
+
+    kind: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+
+    def __init__(self, config: Mapping[str, str] | None = None) -> None:
+        self.config = dict(config or {})
+        # Lines logged here go to the VM's log while the core runs a VM action.
+        self.log = logging.getLogger(f"one.driver.{self.kind}.{self.name}")
+
+    @classmethod
+    def supports(cls, action: str) -> bool:
+        """Whether this driver overrides `action` (capabilities follow the code)."""
+        for klass in cls.__mro__:
+            if action in vars(klass):
+                return klass not in _BASES
+        return False
+
+    def _unsupported(self, action: str) -> ActionNotSupported:
+        return ActionNotSupported(f"{self.kind} driver '{self.name}' does not support {action}")
+
+
+class PollState(enum.Enum):
+    """What the hypervisor says of a VM (OpenNebula's a / p / e / d / -)."""
+
+    RUNNING = "a"
+    PAUSED = "p"
+    ERROR = "e"
+    GONE = "d"
+    UNKNOWN = "-"
+
+
+@dataclass(frozen=True)
+class VmPoll:
+    state: PollState
+    cpu: float = 0.0            # percent of one CPU
+    memory: int = 0             # KiB
+    netrx: int = 0              # bytes
+    nettx: int = 0
+    extra: Mapping[str, str] = field(default_factory=dict)   # stored in the VM template
+
+
+@dataclass(frozen=True)
+class HostProbe:
+    """One monitoring answer: KEY=VALUE facts and, when known, the VMs seen."""
+
+    values: Mapping[str, str]   # TOTALCPU, TOTALMEMORY, FREECPU, FREEMEMORY, USEDCPU, ...
+    vms: Mapping[str, VmPoll] | None = None   # by deploy id; None: not reported
+
+
+class VMMDriver(Driver):
+    """Virtualization: boots, stops and moves VMs on a host."""
+
+    kind = "vmm"
+
+    def deploy(self, vm: VmView, host: HostView) -> str:
+        """Create and boot the VM; return its hypervisor id (DEPLOY_ID)."""
+        raise self._unsupported("deploy")
+
+    def shutdown(self, vm: VmView, host: HostView) -> None:
+        """Graceful shutdown; return once the VM is gone, raise on timeout."""
+        raise self._unsupported("shutdown")
+
+    def cancel(self, vm: VmView, host: HostView) -> None:
+        """Destroy at once; a VM already gone is success."""
+        raise self._unsupported("cancel")
+
+    def reboot(self, vm: VmView, host: HostView) -> None:
+        raise self._unsupported("reboot")
+
+    def reset(self, vm: VmView, host: HostView) -> None:
+        raise self._unsupported("reset")
+
+    def save(self, vm: VmView, host: HostView, checkpoint: str) -> None:
+        """Suspend the VM to the checkpoint file and stop it."""
+        raise self._unsupported("save")
+
+    def restore(self, vm: VmView, host: HostView, checkpoint: str) -> str:
+        """Resume from the checkpoint file; return the hypervisor id."""
+        raise self._unsupported("restore")
+
+    def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
+        """Live migration from source to target."""
+        raise self._unsupported("migrate")
+
+    def poll(self, vm: VmView, host: HostView) -> VmPoll:
+        raise self._unsupported("poll")
+
+
+class IMDriver(Driver):
+    """Information: monitors hosts (and, when it can, their VMs)."""
+
+    kind = "im"
+
+    def monitor(self, host: HostView) -> HostProbe:
+        raise self._unsupported("monitor")
+
+
+@dataclass(frozen=True)
+class Location:
+    """A path on a host; host None is the front-end."""
+
+    path: str
+    host: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.host or 'frontend'}:{self.path}"
+
+
+@dataclass(frozen=True)
+class TransferStep:
+    """One line of a transfer plan (OpenNebula's CLONE/LN/MKSWAP/... commands)."""
+
+    op: str                          # CLONE LN MKSWAP MKIMAGE CONTEXT MV DELETE
+    dst: Location
+    src: Location | None = None
+    size_mb: int = 0
+    fstype: str = ""
+    files: tuple[Location, ...] = ()
+
+    def __str__(self) -> str:
+        parts = [self.op] + ([str(self.src)] if self.src else []) + [str(self.dst)]
+        return " ".join(parts + ([str(self.size_mb)] if self.size_mb else []))
+
+
+class TMDriver(Driver):
+    """Transfer: executes the plans the core composes from a VM's disks."""
+
+    kind = "tm"
+
+    def execute(self, vm: VmView, steps: Sequence[TransferStep]) -> None:
+        """Run every step in order; raise at the first that fails, naming it."""
+        raise self._unsupported("execute")
+
+
+class VNMDriver(Driver):
+    """Networking on the host around VMM actions."""
+
+    kind = "vnm"
+
+    def pre(self, vm: VmView, host: HostView) -> None:
+        """Before boot and migration: create bridges, VLANs, tunnels."""
+        raise self._unsupported("pre")
+
+    def post(self, vm: VmView, host: HostView) -> None:
+        """After boot: filtering rules on the VM's taps."""
+        raise self._unsupported("post")
+
+    def clean(self, vm: VmView, host: HostView) -> None:
+        """After shutdown, cancel and migration away: undo pre and post."""
+        raise self._unsupported("clean")
+
+
+_BASES = (Driver, VMMDriver, IMDriver, TMDriver, VNMDriver)
+DRIVER_KINDS: dict[str, type[Driver]] = {
+    "vmm": VMMDriver, "im": IMDriver, "tm": TMDriver, "vnm": VNMDriver}
