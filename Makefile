@@ -3,15 +3,17 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Built-in drivers are plugin packages of their own, installed like third-party ones.
+DRIVERS := $(wildcard plugins/*/pyproject.toml)
 
 .PHONY: install run test bench clean
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg pyproject.toml $(DRIVERS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]' $(foreach d,$(DRIVERS),-e $(dir $(d)))
 	touch $@
 
 run: $(STAMP)

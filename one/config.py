@@ -32,6 +32,15 @@ class Config:
     default_umask: int = 0o177
     network_size: int = 254
     sched: str = "yes"                # "no": deployment only through one.vm.deploy
+    datastore_location: str = "/var/lib/one/datastores"  # VM directories on hosts
+    tm_mad_system: str = "dummy"      # transfer driver of the system datastore
+    default_vn_mad: str = "dummy"     # network driver of NICs whose network names none
+    sched_interval: int = 15          # seconds between scheduler cycles (also woken on demand)
+    monitoring_interval: int = 60     # seconds between host probes
+    driver_timeout: int = 600         # seconds a driver operation may take
+    driver_retries: int = 0           # retries of a failed driver operation
+    driver_threads: int = 16          # threads per driver
+    plugin_block: str = ""            # space-separated plugin names not to load
     template: Template = field(default_factory=Template)  # everything, for one.system.config
 
     @property
@@ -54,6 +63,20 @@ class Config:
                     setattr(self, attr, os.path.expanduser(value))
             except ValueError:
                 raise OneError(f"Configuration: {key} = '{value}' is not a valid value") from None
+
+
+_DRIVER_VECTORS = {"VM_MAD": "vmm", "IM_MAD": "im", "TM_MAD": "tm", "VN_MAD": "vnm"}
+
+
+def driver_settings(template: Template) -> dict[str, dict[str, dict[str, str]]]:
+    """`VM_MAD = [ NAME = "dummy", DELAY = "0.1" ]` and its kin: settings per driver."""
+    settings: dict[str, dict[str, dict[str, str]]] = {kind: {} for kind in _DRIVER_VECTORS.values()}
+    for key, kind in _DRIVER_VECTORS.items():
+        for vector in template.vectors(key):
+            name = vector.get("NAME")
+            if name:
+                settings[kind][name] = {k: v for k, v in vector.items() if k != "NAME"}
+    return settings
 
 
 def _db_url(template: Template) -> str | None:

@@ -13,10 +13,12 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from one.config import Config, load_config
+from one.config import Config, driver_settings, load_config
 from one.core.bootstrap import bootstrap, one_auth_path
 from one.core.managers import Managers, build_managers
+from one.core.vmlog import install_driver_log_handler
 from one.errors import OneError
+from one.plugins.manager import PluginManager
 from one.pool.db import open_database
 from one.pool.pools import make_pools
 from one.xmlrpc.api import Api
@@ -45,16 +47,32 @@ class Oned:
         thread.start()
         return thread
 
+    def start_engine(self) -> None:
+        """Life cycle, monitoring and scheduler threads; operations caught mid-way resume."""
+        self.managers.start()
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.managers.stop()
         self.managers.pools.store.db.close()
 
 
-def build(config: Config, auth_file: Path | None = None) -> Oned:
+def load_plugins(config: Config) -> PluginManager:
+    plugins = PluginManager(block=config.plugin_block.split(),
+                            settings=driver_settings(config.template))
+    plugins.load_entry_points()
+    plugins.collect_drivers()
+    return plugins
+
+
+def build(config: Config, auth_file: Path | None = None,
+          plugins: PluginManager | None = None) -> Oned:
+    """Everything wired, nothing running: the caller starts the server and engine."""
     os.makedirs(config.var_location, exist_ok=True)
     pools = make_pools(open_database(config.db_url))
-    managers = build_managers(pools, config)
+    managers = build_managers(pools, config, plugins or load_plugins(config))
+    install_driver_log_handler()
     message = bootstrap(managers, auth_file or one_auth_path())
     if message:
         print(message, flush=True)
@@ -106,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OneError, OSError, RuntimeError) as exc:
         print(f"oned: {exc}", file=sys.stderr)
         return 1
+    oned.start_engine()
     Path(config.var_location, "oned.pid").write_text(f"{os.getpid()}\n")
     print(f"oned listening on {oned.endpoint}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=oned.server.shutdown).start())
@@ -115,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         pass
     finally:
         oned.server.server_close()
+        oned.managers.stop()
         oned.managers.pools.store.db.close()
     return 0
 

@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import pytest
 from lxml import etree
 
-from one.config import Config
+from one.config import load_config
 from one.daemon import Oned, build
 
 ADMIN_PASSWORD = "secret"
@@ -20,11 +20,16 @@ REPO = Path(__file__).resolve().parent.parent
 NS = "http://opennebula.org/XMLSchema"
 
 
-def start_oned(var: Path, db: str = "") -> Oned:
+def start_oned(var: Path, db: str = "", config_text: str = "") -> Oned:
+    """A server on 127.0.0.1:0 whose engine runs inline until `start_engine`."""
     auth = var / "one_auth"
     if not auth.exists():
         auth.write_text(f"oneadmin:{ADMIN_PASSWORD}\n")
-    oned = build(Config(var_location=str(var), port=0, db=db), auth)
+    conf = var / "oned.conf"
+    conf.write_text(config_text)
+    config = load_config(str(conf), environ={})
+    config.apply({"VAR_LOCATION": str(var), "PORT": "0", **({"DB": db} if db else {})})
+    oned = build(config, auth)
     oned.serve_in_thread()
     return oned
 
@@ -94,3 +99,51 @@ def validate(document: str, schema: str) -> etree._Element:
     if not xsd.validate(root):
         raise AssertionError(f"{schema}: {xsd.error_log}\n{document[:2000]}")
     return etree.fromstring(document.encode())
+
+
+class Engine:
+    """A real oned whose life cycle runs inline: `settle()` runs it to rest."""
+
+    def __init__(self, oned: Oned) -> None:
+        import one_dummy
+        self.oned = oned
+        self.rpc = Caller(oned.endpoint)
+        self.lifecycle = oned.managers.lifecycle
+        self.hypervisor = one_dummy.hypervisor
+
+    def settle(self) -> None:
+        self.lifecycle.drain()
+
+    def monitor(self) -> None:
+        self.oned.managers.monitor.cycle()
+        self.settle()
+
+    def host(self, name: str, template: str = "") -> int:
+        hid = self.rpc.ok("one.host.allocate", name, "dummy", "dummy", -1)
+        if template:
+            self.rpc.ok("one.host.update", hid, template, 1)
+        return hid
+
+    def vm(self, template: str = "CPU = 1 MEMORY = 128", host: int | None = None) -> int:
+        vid = self.rpc.ok("one.vm.allocate", template, False)
+        if host is not None:
+            self.rpc.ok("one.vm.deploy", vid, host)
+            self.settle()
+        return vid
+
+    def doc(self, method: str, oid: int) -> etree._Element:
+        return etree.fromstring(self.rpc.ok(method, oid).encode())
+
+    def phase(self, vid: int) -> tuple[int, int]:
+        doc = self.doc("one.vm.info", vid)
+        return int(doc.findtext("STATE")), int(doc.findtext("LCM_STATE"))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    import one_dummy
+    one_dummy.reset()
+    oned = start_oned(tmp_path)
+    yield Engine(oned)
+    oned.stop()
+    one_dummy.reset()

@@ -5,10 +5,13 @@ this manager only keeps the records an operator edits.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from one.core.auth import Session
 from one.core.authz import require_admin
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError
+from one.plugins.manager import PluginManager
 from one.pool.models import Host
 from one.pool.pools import Pools
 from one.pool.template import Template
@@ -25,8 +28,14 @@ def empty_share() -> dict[str, int]:
 
 
 class HostManager:
-    def __init__(self, pools: Pools) -> None:
+    def __init__(self, pools: Pools, plugins: PluginManager) -> None:
         self.pools = pools
+        self.plugins = plugins
+        # Set by the composition root: hooks and the monitor hear of changes.
+        self.changed: Callable[[Host, int], None] = lambda host, previous: None
+
+    def _announce(self, host: Host, previous: int) -> None:
+        self.pools.store.after_commit(lambda: self.changed(host, previous))
 
     def allocate(self, session: Session, name: str, im_mad: str, vm_mad: str,
                  cluster_id: int = -1, tm_mad: str = "") -> int:
@@ -35,6 +44,10 @@ class HostManager:
         for label, value in (("IM_MAD", im_mad), ("VM_MAD", vm_mad)):
             if not value:
                 raise ApiError(f"{label} cannot be empty.")
+        self.plugins.registries["im"].check(im_mad)
+        self.plugins.registries["vmm"].check(vm_mad)
+        if tm_mad:
+            self.plugins.registries["tm"].check(tm_mad)
         cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
         with self.pools.store.write():
             taken = self.pools.hosts.get_by_name(name)
@@ -44,6 +57,7 @@ class HostManager:
                         tm_mad=tm_mad, cluster_id=cluster.oid, cluster=cluster.name,
                         share=empty_share(), vms=[], monitoring={}, template=Template())
             self.pools.hosts.allocate(host)
+            self._announce(host, -1)
         return host.oid
 
     def delete(self, session: Session, hid: int) -> None:
@@ -61,8 +75,10 @@ class HostManager:
         host = self.pools.hosts.get(hid)
         new = _STATUS_STATE[HostStatus(status)]
         if host.state != new:
-            host.prev_state, host.state = host.state, new
-            self.pools.hosts.save(host)
+            with self.pools.store.write():
+                host.prev_state, host.state = host.state, new
+                self.pools.hosts.save(host)
+                self._announce(host, host.prev_state)
 
     def update(self, session: Session, hid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE host [{hid}]")

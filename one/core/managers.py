@@ -6,10 +6,16 @@ from dataclasses import dataclass
 from one.config import Config
 from one.core.auth import Authenticator
 from one.core.groups import ClusterManager, GroupManager
+from one.core.hooks import Hooks
 from one.core.hosts import HostManager
+from one.core.lifecycle.engine import LifeCycle
+from one.core.monitor import Monitor
+from one.core.scheduling import SchedulerLoop
 from one.core.users import UserManager
 from one.core.vms import VmManager
+from one.core.vmlog import VmLogs
 from one.core.vnets import VnetManager
+from one.plugins.manager import PluginManager
 from one.pool.pools import Pools
 
 
@@ -24,13 +30,49 @@ class Managers:
     hosts: HostManager
     vnets: VnetManager
     vms: VmManager
+    plugins: PluginManager
+    lifecycle: LifeCycle
+    logs: VmLogs
+    hooks: Hooks
+    monitor: Monitor
+    scheduler: SchedulerLoop | None
+
+    def start(self) -> None:
+        """The threads: driver operations and events, monitoring, scheduling."""
+        config = self.config
+        self.lifecycle.start(config.driver_threads, config.driver_timeout, config.driver_retries)
+        self.lifecycle.resume_in_flight()
+        self.monitor.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        for part in (self.scheduler, self.monitor, self.lifecycle, self.hooks):
+            if part is not None:
+                part.stop()
 
 
-def build_managers(pools: Pools, config: Config) -> Managers:
+def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Managers:
+    """Every manager over one set of pools; `Managers.start` starts the threads."""
     auth = Authenticator()
     vnets = VnetManager(pools, config)
+    logs = VmLogs(config.var_location)
+    hooks = Hooks(config, plugins)
+    lifecycle = LifeCycle(pools, config, plugins, logs, notify=hooks)
+    scheduler = SchedulerLoop(pools, config, lifecycle) if config.sched.lower() != "no" else None
+    if scheduler is not None:
+        lifecycle.on_pending = scheduler.wake
+    monitor = Monitor(pools, config, plugins, lifecycle, host_changed=hooks.host_changed)
+    hosts = HostManager(pools, plugins)
+
+    def host_changed(host, previous: int) -> None:
+        hooks.host_changed(host, previous)
+        monitor.wake()
+
+    hosts.changed = host_changed
     return Managers(
         pools=pools, config=config, auth=auth, users=UserManager(pools, auth),
-        groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=HostManager(pools),
-        vnets=vnets, vms=VmManager(pools, config, vnets),
+        groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
+        vms=VmManager(pools, config, vnets, lifecycle), plugins=plugins, lifecycle=lifecycle,
+        logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler,
     )

@@ -13,6 +13,7 @@ from one.config import Config
 from one.core import leases
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
+from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import updated_template
 from one.core.vnets import VnetManager
 from one.errors import ActionError, AllocateError, ApiError
@@ -33,7 +34,6 @@ _RUNNING_ONLY = {"shutdown", "shutdown-hard", "cancel", "restart"}
 ACTIONS = {"terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff",
            "poweroff-hard", "reboot", "reboot-hard", "hold", "release", "stop", "suspend",
            "resume", "resched", "unresched", "delete", "delete-recreate"}
-_QUEUED = (VmState.PENDING, VmState.HOLD)
 _NIC_FROM_VNET = ("BRIDGE", "BRIDGE_TYPE", "VN_MAD", "PHYDEV", "VLAN_ID")
 
 
@@ -59,10 +59,12 @@ def _wrong_state(vm: Vm, action: str) -> ActionError:
 
 
 class VmManager:
-    def __init__(self, pools: Pools, config: Config, vnets: VnetManager) -> None:
+    def __init__(self, pools: Pools, config: Config, vnets: VnetManager,
+                 lifecycle: LifeCycle) -> None:
         self.pools = pools
         self.config = config
         self.vnets = vnets
+        self.lifecycle = lifecycle
 
     def get(self, session: Session, vid: int, right: int = USE) -> Vm:
         vm = self.pools.vms.get(vid)
@@ -84,6 +86,7 @@ class VmManager:
                     template=system, user_template=user, monitoring={}, history=[])
             self._complete(session, vm, vid)
             self.pools.vms.allocate(vm, oid=vid)
+            self.pools.store.after_commit(lambda: self.lifecycle.created(vid))
         return vid
 
     def _complete(self, session: Session, vm: Vm, vid: int) -> None:
@@ -168,52 +171,36 @@ class VmManager:
 
     # -- actions ------------------------------------------------------------
     def action(self, session: Session, name: str, vid: int) -> None:
+        """one.vm.action: classic names mapped, the rest is the life cycle's."""
         action = ACTION_ALIASES.get(name, name)
         if action not in ACTIONS:
             raise ActionError(f'Action "{name}" is not supported')
-        vm = self.get(session, vid, ADMIN if action.startswith("delete") else MANAGE)
+        if action in ("delete", "delete-recreate"):
+            self.recover(session, vid, 3 if action == "delete" else 4)
+            return
+        vm = self.get(session, vid, MANAGE)
         if name in _RUNNING_ONLY and vm.state != VmState.ACTIVE:
             raise _wrong_state(vm, name)
-        if action == "hold":
-            self._move(vm, VmState.PENDING, VmState.HOLD)
-        elif action == "release":
-            self._move(vm, VmState.HOLD, VmState.PENDING)
-        elif action in ("terminate", "terminate-hard", "delete") and vm.state in _QUEUED:
-            self.finish(vm)
-        elif action == "delete-recreate" and vm.state in _QUEUED:
-            self._move(vm, vm.state, VmState.PENDING)
-        else:
-            raise _wrong_state(vm, name)
-
-    def _move(self, vm: Vm, expected: VmState, new: VmState) -> None:
-        if vm.state != expected:
-            raise ActionError(f"Wrong state to perform action on VM [{vm.oid}]: "
-                              f"{VmState(vm.state).name}, it must be {expected.name}.")
-        vm.prev_state, vm.prev_lcm_state = vm.state, vm.lcm_state
-        vm.state, vm.lcm_state = new, LcmState.LCM_INIT
-        self.pools.vms.save(vm)
-
-    def finish(self, vm: Vm) -> None:
-        """DONE: end time set and every lease given back."""
-        with self.pools.store.write():
-            vm.prev_state, vm.prev_lcm_state = vm.state, vm.lcm_state
-            vm.state, vm.lcm_state, vm.etime = VmState.DONE, LcmState.LCM_INIT, int(time.time())
-            for nid in leases.release_vm(vm.oid):
-                self.pools.vnets.save(self.pools.vnets.get(nid), lazy=True)
-            self.pools.vms.save(vm)
+        if name == "restart" and vm.state == VmState.ACTIVE and vm.lcm_state == LcmState.BOOT:
+            self.lifecycle.recover(vid, 2)  # classic restart of a VM stuck booting
+            return
+        self.lifecycle.action(vid, action)
 
     def recover(self, session: Session, vid: int, op: int) -> None:
-        """3 delete and 4 delete-recreate work in any state; 0-2 need a failed operation."""
-        if op not in range(6):
-            raise ApiError(f"Wrong recover operation {op}: 0 failure, 1 success, 2 retry, "
-                           "3 delete, 4 delete-recreate, 5 delete-db.")
-        vm = self.get(session, vid, ADMIN)
-        if op in (3, 5) and vm.state != VmState.DONE:
-            self.finish(vm)
-        elif op == 4 and vm.state in _QUEUED:
-            self._move(vm, VmState(vm.state), VmState.PENDING)
-        else:
-            raise ActionError(f"Wrong state to recover VM [{vid}]: {VmState(vm.state).name}.")
+        self.get(session, vid, ADMIN)
+        self.lifecycle.recover(vid, op)
+
+    def deploy(self, session: Session, vid: int, hid: int, enforce: bool = False) -> None:
+        """Deployment is an administrator's (or the scheduler's) decision, as in oned."""
+        self.get(session, vid, ADMIN)
+        self.lifecycle.deploy(vid, hid, enforce)
+
+    def migrate(self, session: Session, vid: int, hid: int, live: bool, enforce: bool = False,
+                kind: int = 0) -> None:
+        if kind != 0:
+            raise ApiError(f"Migration type {kind} is not supported: 0 (save) only.")
+        self.get(session, vid, ADMIN)
+        self.lifecycle.migrate(vid, hid, live, enforce)
 
     # -- edits --------------------------------------------------------------
     def update(self, session: Session, vid: int, text: str, append: int) -> None:

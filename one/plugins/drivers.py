@@ -52,12 +52,19 @@ class PollState(enum.Enum):
 
 @dataclass(frozen=True)
 class VmPoll:
+    """One VM as the hypervisor sees it: its state and usage counters."""
+
     state: PollState
     cpu: float = 0.0            # percent of one CPU
     memory: int = 0             # KiB
     netrx: int = 0              # bytes
     nettx: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)   # stored in the VM template
+
+
+# Keys every IM driver reports: the core derives capacity and MONITORING from them
+# (USEDCPU, USEDMEMORY, NETRX, NETTX are optional and count as 0 when missing).
+REQUIRED_PROBE_KEYS = ("HYPERVISOR", "TOTALCPU", "TOTALMEMORY", "FREECPU", "FREEMEMORY")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from one.plugins.drivers import IMDriver, TMDriver, VMMDriver, VNMDriver
     from one.plugins.registry import DriverRegistry
     from one.plugins.views import HostView, VmView
 
@@ -19,7 +20,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def one_register_vmm_drivers(registry: "DriverRegistry") -> None:
+def one_register_vmm_drivers(registry: "DriverRegistry[VMMDriver]") -> None:
     """Add `VMMDriver` subclasses with `registry.add(cls)`.
 
     Called once when oned starts. An exception is logged and that plugin's
@@ -28,17 +29,17 @@ def one_register_vmm_drivers(registry: "DriverRegistry") -> None:
 
 
 @hookspec
-def one_register_im_drivers(registry: "DriverRegistry") -> None:
+def one_register_im_drivers(registry: "DriverRegistry[IMDriver]") -> None:
     """Add `IMDriver` subclasses; as `one_register_vmm_drivers`."""
 
 
 @hookspec
-def one_register_tm_drivers(registry: "DriverRegistry") -> None:
+def one_register_tm_drivers(registry: "DriverRegistry[TMDriver]") -> None:
     """Add `TMDriver` subclasses; as `one_register_vmm_drivers`."""
 
 
 @hookspec
-def one_register_vnm_drivers(registry: "DriverRegistry") -> None:
+def one_register_vnm_drivers(registry: "DriverRegistry[VNMDriver]") -> None:
     """Add `VNMDriver` subclasses; as `one_register_vmm_drivers`."""
 
 

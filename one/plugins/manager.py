@@ -43,7 +43,7 @@ class PluginManager:
                 log.exception("plugin %s could not be loaded", entry.name)
 
     def register(self, plugin: object, name: str | None = None) -> None:
-        self._pm.register(plugin, name=name)
+        self._pm.register(plugin, name=name or getattr(plugin, "__name__", None))
 
     def plugin_names(self) -> list[str]:
         return sorted(name for name, _ in self._pm.list_name_plugin())

@@ -38,17 +38,29 @@ class DriverRegistry(Generic[D]):
     def names(self) -> list[str]:
         return sorted(self._classes)
 
+    def classes(self) -> Mapping[str, type[D]]:
+        """The registered classes by name (read-only copy)."""
+        return dict(self._classes)
+
     def __contains__(self, name: str) -> bool:
-        return name in self._classes
+        return self._resolve(name) in self._classes
+
+    def _resolve(self, name: str) -> str:
+        """Classic names carry the kind as a prefix (`vmm_dummy`, `im_kvm`)."""
+        prefix = f"{self.kind}_"
+        if name not in self._classes and name.startswith(prefix):
+            return name[len(prefix):]
+        return name
 
     def check(self, name: str) -> None:
         """Refuse unknown names when an object is created, with the known ones."""
-        if name not in self._classes:
+        if self._resolve(name) not in self._classes:
             known = ", ".join(self.names()) or "none"
             raise AllocateError(f"Unknown {self.kind.upper()} driver '{name}' (known: {known}).")
 
     def get(self, name: str) -> D:
         self.check(name)
+        name = self._resolve(name)
         with self._lock:
             if name not in self._instances:
                 self._instances[name] = self._classes[name](self.settings.get(name, {}))

@@ -22,7 +22,7 @@ class TemplateView:
     @classmethod
     def of(cls, attrs: Iterable[tuple[str, object]]) -> "TemplateView":
         return cls(tuple((name, value if isinstance(value, str)
-                          else MappingProxyType(dict(value)))  # type: ignore[arg-type]
+                          else MappingProxyType(dict(value)))  # type: ignore[call-overload]
                          for name, value in attrs))
 
     def get(self, name: str, default: str | None = None) -> str | None:

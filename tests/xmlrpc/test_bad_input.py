@@ -87,11 +87,20 @@ def test_duplicate_names(rpc: Caller) -> None:
     assert "already taken" in rpc.fails("one.user.allocate", "u", "p", "core", [], code=ALLOCATE)
 
 
+def test_unknown_driver_names(rpc: Caller) -> None:
+    assert "Unknown IM driver 'nope' (known: dummy" in rpc.fails(
+        "one.host.allocate", "h", "nope", "dummy", -1, code=ALLOCATE)
+    assert "Unknown VMM driver" in rpc.fails("one.host.allocate", "h", "dummy", "xen9", -1, code=ALLOCATE)
+    assert "Unknown TM driver" in rpc.fails("one.host.allocate", "h", "im_dummy", "vmm_dummy", "tm_x",
+                                            code=ALLOCATE)
+    assert rpc.ok("one.hostpool.info") == "<HOST_POOL></HOST_POOL>"
+
+
 def test_bad_names_and_values(rpc: Caller) -> None:
     assert "NAME" in rpc.fails("one.user.allocate", "has space", "p", "core", [], code=API)
     assert "empty" in rpc.fails("one.user.allocate", "x", "", "core", [], code=API)
-    assert "cluster" in rpc.fails("one.host.allocate", "h", "d", "d", 99, code=NO_EXISTS)
-    assert "status" in rpc.fails("one.host.status", rpc.ok("one.host.allocate", "h", "d", "d", -1), 7, code=API)
+    assert "cluster" in rpc.fails("one.host.allocate", "h", "dummy", "dummy", 99, code=NO_EXISTS)
+    assert "status" in rpc.fails("one.host.status", rpc.ok("one.host.allocate", "h", "dummy", "dummy", -1), 7, code=API)
     vid = rpc.ok("one.vm.allocate", "MEMORY = 1", False)
     assert "nine values" in rpc.fails("one.vm.chmod", vid, 1, 1, 1, 1, 1, 1, 1, 1, 5, code=API)
     assert "filter" in rpc.fails("one.vmpool.info", -9, -1, -1, -1, code=API)
@@ -112,7 +121,7 @@ def test_not_authorized(rpc: Caller) -> None:
     vid = rpc.ok("one.vm.allocate", "MEMORY = 1", False)
     for call in (("one.vm.info", vid), ("one.vm.action", "terminate", vid),
                  ("one.user.info", 0), ("one.user.allocate", "x", "y", "core", []),
-                 ("one.host.allocate", "h", "d", "d", -1), ("one.system.config",),
+                 ("one.host.allocate", "h", "dummy", "dummy", -1), ("one.system.config",),
                  ("one.vm.chown", vid, 1, -1)):
         mallory.fails(*call, code=AUTHZ)
     assert "<ID>" not in mallory.ok("one.vmpool.info", -2, -1, -1, -1)

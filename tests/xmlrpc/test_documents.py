@@ -27,7 +27,7 @@ def populated(rpc: Caller) -> Caller:
     rpc.ok("one.group.allocate", "devs")
     rpc.ok("one.cluster.allocate", "edge")
     rpc.ok("one.host.allocate", "node1", "dummy", "dummy", -1)
-    rpc.ok("one.host.allocate", "node2", "kvm", "kvm", 1)
+    rpc.ok("one.host.allocate", "node2", "dummy", "dummy", 1)
     rpc.ok("one.host.update", 0, 'RESERVED_CPU = 100\nLABELS = "a,b"', 0)
     rpc.ok("one.vn.allocate", 'NAME = priv VN_MAD = bridge GATEWAY = 10.0.0.254\n'
            'AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 100 ] AR = [ TYPE = ETHER, SIZE = 4 ]', -1)

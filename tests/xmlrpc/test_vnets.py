@@ -22,7 +22,7 @@ def _nic(rpc: Caller, vid: int, key: str) -> str:
 
 
 def test_leases_follow_the_cursor_and_macs_derive_from_ips(rpc: Caller) -> None:
-    nid = rpc.ok("one.vn.allocate", "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 192.168.0.254, SIZE = 3 ]", -1)
+    rpc.ok("one.vn.allocate", "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 192.168.0.254, SIZE = 3 ]", -1)
     vids = [rpc.ok("one.vm.allocate", "NIC = [ NETWORK = n ]", False) for _ in range(3)]
     assert [_nic(rpc, v, "IP") for v in vids] == ["192.168.0.254", "192.168.0.255", "192.168.1.0"]
     assert _nic(rpc, vids[2], "MAC") == "02:00:c0:a8:01:00"

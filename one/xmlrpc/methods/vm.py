@@ -56,6 +56,15 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vm.chmod", [I("id")] + [I(n) for n in _PERMS],
             returns_id(lambda s, vid, *bits: ownership.chmod(s, pool, vms.get(s, vid), bits)),
             "Changes permissions (-1 keeps a bit).")
+    api.add("one.vm.deploy", [I("id"), I("host_id"), B("enforce", False), I("ds_id", -1),
+                              S("nic_template", "")],
+            returns_id(lambda s, vid, hid, enforce=False, ds=-1, nic="": vms.deploy(s, vid, hid, enforce)),
+            "Deploys a PENDING/HOLD/STOPPED/UNDEPLOYED VM on a host.")
+    api.add("one.vm.migrate", [I("id"), I("host_id"), B("live"), B("enforce", False),
+                               I("ds_id", -1), I("type", 0)],
+            returns_id(lambda s, vid, hid, live, enforce=False, ds=-1, kind=0:
+                       vms.migrate(s, vid, hid, live, enforce, kind)),
+            "Migrates a VM to another host (live or cold).")
     api.add("one.vm.recover", [I("id"), I("operation")], returns_id(vms.recover),
             "0 failure, 1 success, 2 retry, 3 delete, 4 delete-recreate, 5 delete-db.")
     _register_pool(api, m)

@@ -1,0 +1,441 @@
+"""The life-cycle engine: applies the phase tables, runs driver operations.
+
+Every change of a VM's phase goes through `_move`, under the store's writer
+lock: user actions in the caller's thread (so the API answers after the phase
+changed, or with an ACTION error), driver replies and monitoring results in
+the life-cycle thread. Entering a transitional phase starts its driver
+operation once the change is committed; the operation's reply carries a
+token, and a reply whose token is no longer current is dropped.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+import time
+from typing import Callable, Protocol
+
+from one.config import Config
+from one.core import leases
+from one.core.lifecycle import operations, records
+from one.core.lifecycle.phases import (
+    ACTIONS, ARRIVALS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, IN_PLACE, MIGRATE,
+    MIGRATE_FROM, OFF_HOST, OPERATIONS, PENDING, POWEROFF, PROLOG, REDEPLOY_AFTER, REPLIES,
+    RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, UNKNOWN, Phase)
+from one.core.runner import InlineRunner, Reply, Runner, ThreadedRunner
+from one.core.views import host_view, vm_view
+from one.core.vmlog import VmLogs
+from one.errors import ActionError, ApiError
+from one.plugins.drivers import PollState, VmPoll
+from one.plugins.manager import PluginManager
+from one.pool.models import Host, Vm
+from one.pool.pools import Pools
+from one.states import HistoryAction, LcmState, VmState
+
+log = logging.getLogger(__name__)
+POLL_MOVES: dict[tuple[Phase, PollState], Phase] = {
+    (RUNNING, PollState.GONE): POWEROFF, (UNKNOWN, PollState.GONE): POWEROFF,
+    (RUNNING, PollState.ERROR): UNKNOWN, (RUNNING, PollState.UNKNOWN): UNKNOWN,
+    (RUNNING, PollState.PAUSED): SUSPENDED,
+    (UNKNOWN, PollState.RUNNING): RUNNING, (POWEROFF, PollState.RUNNING): RUNNING,
+}
+_VMM_NEEDS = {"stop": "save", "suspend": "save", "reboot": "reboot", "reboot-hard": "reset",
+              "terminate": "shutdown", "terminate-hard": "cancel", "poweroff": "shutdown",
+              "poweroff-hard": "cancel", "undeploy": "shutdown", "undeploy-hard": "cancel"}
+
+
+class Notify(Protocol):
+    def vm_changed(self, vm: Vm, previous: Phase) -> None: ...
+
+
+def phase_of(vm: Vm) -> Phase:
+    return (vm.state, vm.lcm_state)
+
+
+def phase_name(phase: Phase) -> str:
+    state, lcm = phase
+    return LcmState(lcm).name if state == VmState.ACTIVE else VmState(state).name
+
+
+class LifeCycle:
+    def __init__(self, pools: Pools, config: Config, plugins: PluginManager, logs: VmLogs,
+                 notify: Notify | None = None, on_pending: Callable[[], None] = lambda: None) -> None:
+        self.pools, self.config, self.plugins, self.logs = pools, config, plugins, logs
+        self.notify = notify
+        self.on_pending = on_pending
+        self.events: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self.runner: Runner = InlineRunner(self._deliver)
+        self._pending: dict[int, tuple[int, str]] = {}   # vm -> (token, operation)
+        self._tokens = itertools.count(1)
+        self._thread: threading.Thread | None = None
+
+    # -- threads --------------------------------------------------------------
+    def start(self, workers: int = 16, timeout: float = 600.0, retries: int = 0) -> None:
+        """Run driver operations in thread pools and events in the life-cycle thread."""
+        self.runner = ThreadedRunner(self._deliver, workers, timeout, retries)
+        self._thread = threading.Thread(target=self._loop, name="lifecycle", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.runner.stop()
+        if self._thread is not None:
+            self.events.put(None)
+            self._thread.join(timeout=5)
+
+    def post(self, event: Callable[[], None]) -> None:
+        self.events.put(event)
+
+    def step(self) -> bool:
+        """Handle one queued event, if any (tests, with the inline runner)."""
+        try:
+            event = self.events.get_nowait()
+        except queue.Empty:
+            return False
+        if event is not None:
+            self._safely(event)
+        return True
+
+    def drain(self) -> int:
+        """Handle queued events until none is left."""
+        handled = 0
+        while self.step():
+            handled += 1
+        return handled
+
+    def _loop(self) -> None:
+        while (event := self.events.get()) is not None:
+            self._safely(event)
+
+    @staticmethod
+    def _safely(event: Callable[[], None]) -> None:
+        try:
+            event()
+        except Exception:  # an event in a bad state must never kill the thread
+            log.exception("life-cycle event failed")
+
+    def _deliver(self, reply: Reply) -> None:
+        self.events.put(lambda: self._on_reply(reply))
+
+    def created(self, vid: int) -> None:
+        """A VM was allocated (after commit): hooks hear CREATE, the scheduler wakes."""
+        vm = self.pools.vms.get(vid)
+        if phase_of(vm) == PENDING:
+            self.on_pending()
+        if self.notify is not None:
+            self.notify.vm_changed(vm, (VmState.INIT, LcmState.LCM_INIT))
+
+    # -- user actions (caller's thread) ----------------------------------------
+    def action(self, vid: int, name: str) -> None:
+        with self.pools.store.write():
+            vm = self.pools.vms.get(vid)
+            phase = phase_of(vm)
+            target = next(((to, code) for froms, to, code in ACTIONS[name] if phase in froms), None)
+            if target is None:
+                raise ActionError(f"Wrong state to perform action {name} on VM [{vid}]: "
+                                  f"{phase_name(phase)}.")
+            self._check_driver(vm, name)
+            to, code = target
+            if name in IN_PLACE:
+                self._in_place(vm, name)
+                return
+            self._set_action(vm, code)
+            self._move(vm, to)
+
+    def _in_place(self, vm: Vm, name: str) -> None:
+        if name in ("resched", "unresched"):
+            vm.resched = int(name == "resched")
+            self.pools.vms.save(vm)
+            if vm.resched:
+                self.pools.store.after_commit(self.on_pending)
+        else:
+            self.pools.store.after_commit(
+                lambda: self._start(vm.oid, "reset" if name.endswith("-hard") else "reboot"))
+
+    def _check_driver(self, vm: Vm, name: str) -> None:
+        """Refuse at once what the VM's hypervisor driver cannot do."""
+        needed = _VMM_NEEDS.get(name)
+        record = records.current(vm)
+        if needed is None or record is None or phase_of(vm) not in (RUNNING, UNKNOWN):
+            return
+        driver = self.plugins.registries["vmm"].get(record["VM_MAD"])
+        if not driver.supports(needed) or (needed == "save" and not driver.supports("restore")):
+            raise ActionError(f"Action {name} is not supported by VMM driver '{record['VM_MAD']}'.")
+
+    @staticmethod
+    def _set_action(vm: Vm, code: int) -> None:
+        record = records.current(vm)
+        if record is not None and record["ETIME"] == 0:
+            record["ACTION"] = code
+
+    def deploy(self, vid: int, hid: int, enforce: bool = False) -> None:
+        with self.pools.store.write():
+            vm, host = self.pools.vms.get(vid), self.pools.hosts.get(hid)
+            to = DEPLOY_FROM.get(phase_of(vm))
+            last = records.current(vm)
+            if to == PROLOG and last is not None and last["ETIME"]:
+                to = REDEPLOY_AFTER.get(last["ACTION"], PROLOG)
+            if to is None:
+                raise ActionError(f"Wrong state to deploy VM [{vid}]: {phase_name(phase_of(vm))}.")
+            self._check_host(vm, host, enforce)
+            self._place(vm, host, HistoryAction.DEPLOY)
+            self._move(vm, to)
+
+    def migrate(self, vid: int, hid: int, live: bool, enforce: bool = False) -> None:
+        with self.pools.store.write():
+            vm, host = self.pools.vms.get(vid), self.pools.hosts.get(hid)
+            record = records.current(vm)
+            to = MIGRATE_FROM[live].get(phase_of(vm))
+            if to is None or record is None:
+                raise ActionError(f"Wrong state to migrate VM [{vid}]: {phase_name(phase_of(vm))}.")
+            if record["HID"] == hid:
+                raise ActionError(f"VM [{vid}] is already on host [{hid}].")
+            if host.vm_mad != record["VM_MAD"]:
+                raise ActionError(f"Host [{hid}] has VMM driver '{host.vm_mad}', the VM runs "
+                                  f"with '{record['VM_MAD']}'.")
+            needed = "migrate" if live else ("save" if to == SAVE_MIGRATE else None)
+            if needed and not self.plugins.registries["vmm"].get(host.vm_mad).supports(needed):
+                raise ActionError(f"VMM driver '{host.vm_mad}' cannot {'live ' if live else ''}migrate.")
+            self._check_host(vm, host, enforce)
+            record["ACTION"] = HistoryAction.LIVE_MIGRATE if live else HistoryAction.MIGRATE
+            vm.resched = 0  # rescheduled: the flag has done its job
+            self._place(vm, host, HistoryAction.NONE)
+            self._move(vm, to)
+
+    def _check_host(self, vm: Vm, host: Host, enforce: bool) -> None:
+        if host.state == 8:  # OFFLINE
+            raise ActionError(f"Host [{host.oid}] is offline.")
+        self.plugins.registries["vmm"].check(host.vm_mad)
+        cpu, memory = records.demand(vm)
+        share = host.share
+        if enforce and (share.get("MAX_CPU", 0) - share.get("CPU_USAGE", 0) < cpu
+                        or share.get("MAX_MEM", 0) - share.get("MEM_USAGE", 0) < memory):
+            raise ActionError(f"Host [{host.oid}] does not have enough capacity for VM [{vm.oid}].")
+
+    def _place(self, vm: Vm, host: Host, action: int) -> None:
+        tm_mad = host.tm_mad or host.template.get("TM_MAD") or self.config.tm_mad_system
+        records.open_record(vm, host, tm_mad, action)
+        vm.template.set("TM_MAD_SYSTEM", tm_mad)
+        records.book(host, vm)
+        self.pools.hosts.save(host)
+
+    def recover(self, vid: int, op: int) -> None:
+        """0 failure, 1 success, 2 retry, 3 delete, 4 delete-recreate, 5 delete-db."""
+        if op not in range(6):
+            raise ApiError(f"Wrong recover operation {op}: 0 failure, 1 success, 2 retry, "
+                           "3 delete, 4 delete-recreate, 5 delete-db.")
+        with self.pools.store.write():
+            vm = self.pools.vms.get(vid)
+            phase = phase_of(vm)
+            to = self._recover_target(vm, phase, op)
+            if to is None:
+                raise ActionError(f"Wrong state to recover VM [{vid}]: {phase_name(phase)}.")
+            self._pending.pop(vid, None)
+            if op in (0, 1) and phase in REPLIES:
+                self._finish_op(vm, phase, op == 1, None, "recovered by the administrator")
+            elif op == 2 and phase in REPLIES:
+                self.pools.store.after_commit(lambda: self._start(vid, OPERATIONS[phase]))
+            else:
+                self._set_action(vm, HistoryAction.RECOVER)
+                self._move(vm, to)
+
+    def _recover_target(self, vm: Vm, phase: Phase, op: int) -> Phase | None:
+        on_host = records.current(vm) is not None and phase not in OFF_HOST and phase[0] in (
+            VmState.ACTIVE, VmState.POWEROFF, VmState.SUSPENDED)
+        if op in (0, 1, 2):
+            if phase in REPLIES:
+                return phase
+            if phase in FAILURES:
+                return RETRY[phase] if op == 2 else (REPLIES[RETRY[phase]][0] if op == 1 else None)
+            return None
+        if phase == DONE:
+            return None
+        if op == 5:
+            return DONE
+        cleanup = (VmState.ACTIVE, LcmState.CLEANUP_DELETE if op == 3 else LcmState.CLEANUP_RESUBMIT)
+        return cleanup if on_host else (DONE if op == 3 else PENDING)
+
+    # -- moving -----------------------------------------------------------------
+    def _move(self, vm: Vm, to: Phase, error: str = "") -> None:
+        """Change phase (inside a store write); the driver operation starts after commit."""
+        frm = phase_of(vm)
+        self._stamp(vm, frm, to)
+        if error:
+            vm.user_template.set("ERROR", f"{time.strftime('%c')}: {error}")
+        vm.prev_state, vm.prev_lcm_state = frm
+        vm.state, vm.lcm_state = to
+        if to in OFF_HOST:
+            self._leave_host(vm)
+        if to == DONE:
+            vm.etime = records.now()
+            for nid in leases.release_vm(vm.oid):
+                self.pools.vnets.save(self.pools.vnets.get(nid), lazy=True)
+        if to == PENDING and vm.resched:
+            vm.resched = 0
+        self.pools.vms.save(vm)
+        vid = vm.oid
+        self.pools.store.after_commit(lambda: self._entered(vid, frm, to, error))
+
+    @staticmethod
+    def _stamp(vm: Vm, frm: Phase, to: Phase) -> None:
+        """Prolog, running and epilog start/end times of the current record."""
+        if frm == to:
+            return
+        for prefix, start, end in (("prolog", "PSTIME", "PETIME"), ("epilog", "ESTIME", "EETIME")):
+            if OPERATIONS.get(frm, "").startswith(prefix):
+                records.stamp(vm, end)
+            if OPERATIONS.get(to, "").startswith(prefix):
+                records.stamp(vm, start)
+        if to == RUNNING:
+            records.stamp(vm, "RSTIME")
+        elif frm == RUNNING:
+            records.stamp(vm, "RETIME")
+
+    def _leave_host(self, vm: Vm) -> None:
+        record = records.current(vm)
+        if record is None or record["ETIME"]:
+            return
+        records.close_record(record)
+        host = Host.get_or_none(Host.oid == record["HID"])
+        if host is not None:
+            records.release(host, vm)
+            self.pools.hosts.save(host)
+
+    def _entered(self, vid: int, frm: Phase, to: Phase, error: str) -> None:
+        if frm != to:
+            self.logs.write(vid, "LCM", "I", f"New state is {phase_name(to)}")
+        if error:
+            self.logs.write(vid, "LCM", "E", error)
+        if to in OPERATIONS:
+            self._start(vid, OPERATIONS[to])
+        if to == PENDING:
+            self.on_pending()
+        if self.notify is not None and frm != to:
+            self.notify.vm_changed(self.pools.vms.get(vid), frm)
+
+    # -- driver operations ---------------------------------------------------
+    def _drivers(self, vm: Vm) -> operations.Drivers:
+        hosts = [Host.get_or_none(Host.oid == h["HID"]) for h in vm.history[-2:]]
+        host = hosts[-1] if hosts else None
+        previous = hosts[0] if len(hosts) == 2 else None
+        record = records.current(vm)
+        registries = self.plugins.registries
+        networks = {nic.get("VN_MAD") or self._default_vn_mad(host)
+                    for nic in vm.template.vectors("NIC")}
+        return operations.Drivers(
+            vm=vm_view(vm, self.config),
+            host=host_view(host) if host else None,
+            previous=host_view(previous) if previous else None,
+            vmm=registries["vmm"].get(host.vm_mad) if host else None,
+            tm=registries["tm"].get(record["TM_MAD"]) if record else None,
+            networks=[registries["vnm"].get(n) for n in sorted(networks)],
+            hard=bool(record) and record["ACTION"] in HARD_ACTIONS)
+
+    def _default_vn_mad(self, host: Host | None) -> str:
+        return (host.template.get("VN_MAD") if host else None) or self.config.default_vn_mad
+
+    def _start(self, vid: int, name: str) -> None:
+        token = next(self._tokens)
+        try:
+            with self.pools.store.write():
+                vm = self.pools.vms.get(vid)
+                self._pending[vid] = (token, name)
+                drivers = self._drivers(vm)
+                op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
+        except Exception as exc:  # unknown driver, host gone: the operation fails now
+            self._deliver(Reply(vid, token, False, error=str(exc)))
+            return
+        self.logs.write(vid, "LCM", "I", f"Starting {name}")
+        pool = f"{'vmm' if drivers.vmm else 'tm'}-{drivers.host.vm_mad if drivers.host else 'none'}"
+        self.runner.submit(vid, token, pool, self.logs.logged(vid, op))
+
+    def _on_reply(self, reply: Reply) -> None:
+        with self.pools.store.write():
+            if self._pending.get(reply.vm, (None, ""))[0] != reply.token:
+                log.debug("VM %s: stale reply (token %s) dropped", reply.vm, reply.token)
+                return
+            _, name = self._pending.pop(reply.vm)
+            vm = self.pools.vms.get(reply.vm)
+            if name in ("reboot", "reset"):
+                if not reply.ok:
+                    vm.user_template.set("ERROR", f"{time.strftime('%c')}: {name}: {reply.error}")
+                    self.pools.vms.save(vm)
+                return
+            phase = phase_of(vm)
+            if phase in REPLIES:
+                self._finish_op(vm, phase, reply.ok, reply.value, reply.error)
+
+    def _finish_op(self, vm: Vm, phase: Phase, ok: bool, value: str | None, error: str) -> None:
+        success, failure = REPLIES[phase]
+        if ok:
+            if value:
+                vm.deploy_id = value
+            if phase in ARRIVALS:
+                self._arrived(vm)
+            self._move(vm, success)
+            return
+        if phase in (SAVE_MIGRATE, MIGRATE):
+            self._abort_migration(vm)
+        self._move(vm, failure, error=f"{OPERATIONS[phase]} failed: {error}")
+
+    def _arrived(self, vm: Vm) -> None:
+        """A migration ended: the source host's record closes and its capacity frees."""
+        source = records.previous(vm)
+        if source is None or source["ETIME"]:
+            return
+        records.close_record(source)
+        host = Host.get_or_none(Host.oid == source["HID"])
+        if host is not None:
+            records.release(host, vm)
+            self.pools.hosts.save(host)
+
+    def _abort_migration(self, vm: Vm) -> None:
+        """Back on the source host: drop the target's record and booking."""
+        target = records.current(vm)
+        host = Host.get_or_none(Host.oid == target["HID"]) if target else None
+        if host is not None:
+            records.release(host, vm)
+            self.pools.hosts.save(host)
+        vm.history = vm.history[:-1]
+        source = records.current(vm)
+        if source is not None:
+            source["ACTION"] = HistoryAction.NONE
+
+    # -- monitoring and restart -----------------------------------------------------
+    def poll(self, vid: int, result: VmPoll) -> None:
+        """What the hypervisor says of a VM; posted by the monitor."""
+        with self.pools.store.write():
+            vm = Vm.get_or_none(Vm.oid == vid)
+            if vm is None or vm.state == VmState.DONE:
+                return
+            values = {"CPU": result.cpu, "MEMORY": result.memory, "NETRX": result.netrx,
+                      "NETTX": result.nettx, "STATE": result.state.value, "ID": vid}
+            extra = {k: v for k, v in result.extra.items() if vm.user_template.get(k) != v}
+            to = None if vid in self._pending else POLL_MOVES.get((phase_of(vm), result.state))
+            if to is None and not extra and all(vm.monitoring.get(k) == v for k, v in values.items()):
+                return  # nothing new: no write (LAST_POLL is the last poll that changed something)
+            vm.monitoring = {**values, "TIMESTAMP": records.now()}
+            vm.last_poll = records.now()
+            for key, value in extra.items():
+                vm.user_template.set(key, value)
+            if to is None:
+                self.pools.vms.save(vm)
+            else:
+                self._move(vm, to)
+
+    def host_lost(self, hid: int) -> None:
+        """A host stopped answering: its running VMs are UNKNOWN until it does."""
+        with self.pools.store.write():
+            host = Host.get_or_none(Host.oid == hid)
+            for vid in host.vms if host else []:
+                vm = self.pools.vms.get(vid)
+                if phase_of(vm) == RUNNING and vid not in self._pending:
+                    self._move(vm, UNKNOWN)
+
+    def resume_in_flight(self) -> int:
+        """After a restart: run again the operation of every VM caught mid-way."""
+        transitional = [vm.oid for vm in Vm.select(Vm.oid, Vm.state, Vm.lcm_state)
+                        .where(Vm.state == VmState.ACTIVE) if phase_of(vm) in OPERATIONS]
+        for vid in transitional:
+            self._start(vid, OPERATIONS[phase_of(self.pools.vms.get(vid))])
+        return len(transitional)

@@ -1,0 +1,99 @@
+"""Driver operations: the calls each transitional phase makes, in order.
+
+An operation is built in the life-cycle thread from frozen views and the
+drivers the VM's host and networks name, then run by the driver runner. It
+returns the hypervisor id for boots and restores, None otherwise; it raises
+to fail.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from one.core import transfer
+from one.plugins.drivers import TMDriver, VMMDriver, VNMDriver
+from one.plugins.views import HostView, VmView
+
+Operation = Callable[[], "str | None"]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Drivers:
+    """Everything an operation may call, resolved before it is queued."""
+
+    vm: VmView
+    host: HostView | None          # where the VM is (the target, while migrating)
+    previous: HostView | None      # where it was (source of a migration)
+    vmm: VMMDriver | None
+    tm: TMDriver | None
+    networks: Sequence[VNMDriver]
+    hard: bool = False             # cancel instead of shutdown
+
+
+def _around_boot(d: Drivers, host: HostView, start: Callable[[], str]) -> str:
+    for network in d.networks:
+        network.pre(d.vm, host)
+    deploy_id = start()
+    for network in d.networks:
+        network.post(d.vm, host)
+    return deploy_id
+
+
+def _stop_then_clean(d: Drivers, host: HostView, stop: Callable[[], None]) -> None:
+    stop()
+    for network in d.networks:
+        network.clean(d.vm, host)
+
+
+def _live_migrate(d: Drivers) -> None:
+    assert d.vmm and d.host and d.previous
+    for network in d.networks:
+        network.pre(d.vm, d.host)
+    d.vmm.migrate(d.vm, d.previous, d.host)
+    for network in d.networks:
+        network.clean(d.vm, d.previous)
+        network.post(d.vm, d.host)
+
+
+def _cleanup(d: Drivers) -> None:
+    """Best effort, as oned's delete: every step is tried, failures only logged."""
+    steps: list[Callable[[], object]] = []
+    if d.vmm and d.host and d.vm.deploy_id:
+        steps.append(lambda: d.vmm.cancel(d.vm, d.host))
+    steps += [lambda n=n: n.clean(d.vm, d.host) for n in d.networks if d.host]
+    if d.tm:
+        steps.append(lambda: d.tm.execute(d.vm, transfer.cleanup(d.vm)))
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - clean-up goes on whatever fails
+            log.warning("VM %s clean-up step failed: %s", d.vm.id, exc)
+
+
+def build(name: str, d: Drivers, migrating_save: bool = False) -> Operation:
+    """The operation called `name` (see phases.OPERATIONS) bound to its drivers."""
+    vm, host, vmm, tm = d.vm, d.host, d.vmm, d.tm
+    plans = {"prolog": transfer.prolog, "prolog_resume": transfer.resume,
+             "prolog_migrate": transfer.migrate, "epilog": transfer.epilog,
+             "epilog_stop": transfer.stop}
+    if name in plans:
+        return lambda: tm.execute(vm, plans[name](vm))  # type: ignore[union-attr]
+    if name == "boot":
+        return lambda: _around_boot(d, host, lambda: vmm.deploy(vm, host))  # type: ignore[union-attr,arg-type]
+    if name == "restore":
+        return lambda: _around_boot(d, host, lambda: vmm.restore(vm, host, vm.checkpoint))  # type: ignore
+    if name == "shutdown":
+        stop = vmm.cancel if d.hard else vmm.shutdown  # type: ignore[union-attr]
+        return lambda: _stop_then_clean(d, host, lambda: stop(vm, host))  # type: ignore[arg-type]
+    if name == "save":
+        where = d.previous if migrating_save else host
+        return lambda: _stop_then_clean(d, where, lambda: vmm.save(vm, where, vm.checkpoint))  # type: ignore
+    if name == "migrate":
+        return lambda: _live_migrate(d)
+    if name == "cleanup":
+        return lambda: _cleanup(d)
+    if name in ("reboot", "reset"):
+        return lambda: getattr(vmm, name)(vm, host)
+    raise ValueError(f"unknown operation {name}")

@@ -1,0 +1,60 @@
+"""Transfer plans: what the TM driver must do, composed from a VM's disks.
+
+The core decides the steps (OpenNebula's CLONE, LN, MKSWAP, MKIMAGE, MV,
+DELETE); TM drivers only know how to carry out each kind of step.
+"""
+from __future__ import annotations
+
+from one.plugins.drivers import Location, TransferStep
+from one.plugins.views import VmView
+
+
+def _size(disk: dict[str, str] | object) -> int:
+    value = disk.get("SIZE", "0")  # type: ignore[union-attr]
+    return int(value) if str(value).isdigit() else 0
+
+
+def _disk_step(vm: VmView, index: int, disk) -> TransferStep | None:
+    dst = Location(f"{vm.system_dir}/disk.{index}", vm.host)
+    kind = disk.get("TYPE", "").lower()
+    if kind == "swap":
+        return TransferStep("MKSWAP", dst, size_mb=_size(disk))
+    if kind in ("fs", "datablock") and not disk.get("SOURCE"):
+        return TransferStep("MKIMAGE", dst, size_mb=_size(disk), fstype=disk.get("FORMAT", "raw"))
+    source = disk.get("SOURCE")
+    if not source:
+        return None
+    op = "LN" if disk.get("CLONE", "YES").upper() == "NO" else "CLONE"
+    return TransferStep(op, dst, src=Location(source), size_mb=_size(disk))
+
+
+def prolog(vm: VmView) -> list[TransferStep]:
+    steps = [_disk_step(vm, i, disk) for i, disk in enumerate(vm.template.vectors("DISK"))]
+    return [step for step in steps if step is not None]
+
+
+def epilog(vm: VmView) -> list[TransferStep]:
+    """Disks marked SAVE come back to the front-end, then the VM directory goes."""
+    saved = [TransferStep("MV", Location(f"{vm.local_dir}/disk.{i}"),
+                          src=Location(f"{vm.system_dir}/disk.{i}", vm.host))
+             for i, disk in enumerate(vm.template.vectors("DISK"))
+             if disk.get("SAVE", "NO").upper() == "YES"]
+    return saved + [TransferStep("DELETE", Location(vm.system_dir, vm.host))]
+
+
+def stop(vm: VmView) -> list[TransferStep]:
+    return [TransferStep("MV", Location(vm.local_dir), src=Location(vm.system_dir, vm.host))]
+
+
+def resume(vm: VmView) -> list[TransferStep]:
+    return [TransferStep("MV", Location(vm.system_dir, vm.host), src=Location(vm.local_dir))]
+
+
+def migrate(vm: VmView) -> list[TransferStep]:
+    return [TransferStep("MV", Location(vm.system_dir, vm.host),
+                         src=Location(vm.system_dir, vm.previous_host))]
+
+
+def cleanup(vm: VmView) -> list[TransferStep]:
+    hosts = [h for h in (vm.host, vm.previous_host) if h]
+    return [TransferStep("DELETE", Location(vm.system_dir, h)) for h in dict.fromkeys(hosts)]

@@ -1,0 +1,71 @@
+"""The VM's log, `<var>/vms/<id>/vm.log`, in oned's format.
+
+Life-cycle messages are written directly. Lines drivers log through their
+`self.log` reach the file of the VM whose operation is running: the operation
+runs inside `logged(...)`, which sets a context variable that one stateless
+handler on the `one.driver` logger reads.
+"""
+from __future__ import annotations
+
+import contextvars
+import logging
+import os
+import threading
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+_TARGET: contextvars.ContextVar["tuple[VmLogs, int] | None"] = contextvars.ContextVar(
+    "one_vm_log", default=None)
+_LEVELS = {logging.DEBUG: "D", logging.INFO: "I", logging.WARNING: "W", logging.ERROR: "E"}
+
+
+class VmLogs:
+    def __init__(self, var_location: str) -> None:
+        self.root = os.path.join(var_location, "vms")
+        self._lock = threading.Lock()
+
+    def path(self, vid: int) -> str:
+        return os.path.join(self.root, str(vid), "vm.log")
+
+    def write(self, vid: int, module: str, level: str, message: str) -> None:
+        line = f"{time.strftime('%a %b %d %H:%M:%S %Y')} [Z0][{module}][{level}]: {message}\n"
+        path = self.path(vid)
+        with self._lock:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "a", encoding="utf-8") as out:
+                out.write(line)
+
+    def logged(self, vid: int, operation: Callable[[], T]) -> Callable[[], T]:
+        """The operation, with driver log lines going to this VM's log."""
+        def run() -> T:
+            marker = _TARGET.set((self, vid))
+            try:
+                return operation()
+            finally:
+                _TARGET.reset(marker)
+        return run
+
+
+class DriverLineHandler(logging.Handler):
+    """Routes `one.driver.<kind>.<name>` records to the VM being worked on."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        target = _TARGET.get()
+        if target is None:
+            return
+        logs, vid = target
+        parts = record.name.split(".")
+        module = parts[2].upper() if len(parts) > 2 else "DRV"
+        try:
+            logs.write(vid, module, _LEVELS.get(record.levelno, "I"), record.getMessage())
+        except OSError:
+            self.handleError(record)
+
+
+def install_driver_log_handler() -> None:
+    """Once per process: driver loggers feed VM logs."""
+    logger = logging.getLogger("one.driver")
+    if not any(isinstance(h, DriverLineHandler) for h in logger.handlers):
+        logger.addHandler(DriverLineHandler(logging.DEBUG))
+        logger.setLevel(logging.DEBUG)

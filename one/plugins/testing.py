@@ -1,0 +1,338 @@
+"""Driver conformance suites, one per kind, as a pytest plugin.
+
+A driver package proves it keeps the contract of its kind with one fixture:
+
+    import pytest
+    from one.plugins.testing import VMMConformance
+
+    class TestMyVMM(VMMConformance):
+        @pytest.fixture
+        def driver(self):
+            return MyVMM({"URI": "qemu:///system"})
+
+The suites run the driver for real, so the fixtures `host`, `vm`, `workdir`
+and `plugin` may be overridden with ones the driver can use, and a VMM suite
+tests migration when the class also defines `target_host`. Registered as a
+`pytest11` entry point, pytest rewrites this module's assertions, so a failed
+check also shows the values it compared.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from one.errors import ActionNotSupported
+from one.plugins.drivers import (
+    REQUIRED_PROBE_KEYS,
+    Driver, HostProbe, IMDriver, Location, PollState, TMDriver, TransferStep, VMMDriver, VmPoll,
+    VNMDriver,
+)
+from one.plugins.manager import PluginManager
+from one.plugins.registry import DriverRegistry
+from one.plugins.views import HostView, TemplateView, VmView
+from one.states import HostState, LcmState, VmState
+
+__all__ = [
+    "IMConformance", "TMConformance", "VMMConformance", "VNMConformance", "make_vm_view",
+    "registered",
+]
+
+VMM_ACTIONS = ("deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate",
+               "poll")
+NUMERIC_PROBE_KEYS = tuple(k for k in REQUIRED_PROBE_KEYS if k != "HYPERVISOR")
+
+
+def make_vm_view(vm_id: int = 0, *, host: str | None = None, deploy_id: str = "",
+                 memory_mb: int = 128, system_dir: str = "",
+                 user_template: Iterable[tuple[str, object]] = (),
+                 state: int = VmState.ACTIVE, lcm_state: int = LcmState.BOOT) -> VmView:
+    """A small but complete guest, as the core hands it over: one disk, one NIC, context."""
+    ip, mac = "192.0.2.10", "02:00:c0:00:02:0a"
+    template = TemplateView.of([
+        ("NAME", f"conformance-{vm_id}"), ("VMID", str(vm_id)), ("CPU", "0.1"), ("VCPU", "1"),
+        ("MEMORY", str(memory_mb)),
+        ("DISK", {"DISK_ID": "0", "IMAGE": "ttylinux", "IMAGE_ID": "0", "DATASTORE_ID": "1",
+                  "SOURCE": "/var/lib/one/datastores/1/ttylinux", "TYPE": "FILE", "SIZE": "40",
+                  "TARGET": "vda", "DRIVER": "raw", "CLONE": "YES", "TM_MAD": "dummy"}),
+        ("NIC", {"NIC_ID": "0", "NETWORK": "private", "NETWORK_ID": "0", "IP": ip, "MAC": mac,
+                 "BRIDGE": "br0", "VN_MAD": "dummy", "TARGET": f"one-{vm_id}-0"}),
+        ("CONTEXT", {"NETWORK": "YES", "ETH0_IP": ip, "ETH0_MAC": mac, "DISK_ID": "1",
+                     "TARGET": "hda"}),
+    ])
+    return VmView(id=vm_id, name=f"conformance-{vm_id}", uid=0, gid=0, uname="oneadmin",
+                  state=int(state), lcm_state=int(lcm_state), deploy_id=deploy_id,
+                  template=template, user_template=TemplateView.of(user_template), host=host,
+                  system_dir=system_dir or f"/var/lib/one/datastores/0/{vm_id}")
+
+
+def registered(plugin: object) -> dict[str, list[str]]:
+    """The driver names, by kind, that `plugin` alone adds to a fresh plugin manager."""
+    manager = PluginManager()
+    manager.register(plugin)
+    manager.collect_drivers()
+    return {kind: registry.names() for kind, registry in manager.registries.items()}
+
+
+def _perform(driver: Driver, action: str, *args: Any) -> Any:
+    """Run an action the driver claims (by overriding it), telling a false claim apart."""
+    try:
+        return getattr(driver, action)(*args)
+    except (ActionNotSupported, NotImplementedError) as exc:
+        pytest.fail(f"{type(driver).__name__} overrides {action}, so supports({action!r}) is "
+                    f"True, but it raised {exc!r}: leave an action the driver cannot do to "
+                    f"the base class, which raises ActionNotSupported")
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _check_vm_poll(found: object, what: str) -> VmPoll:
+    """A poll the core can store: the right types, no negative counters."""
+    assert isinstance(found, VmPoll), f"{what} returned {found!r}, not a VmPoll"
+    assert isinstance(found.state, PollState), f"{what}: state {found.state!r} is no PollState"
+    cpu = found.cpu
+    assert isinstance(cpu, (int, float)) and not isinstance(cpu, bool) and math.isfinite(cpu) \
+        and cpu >= 0, f"{what}: cpu {cpu!r} is not a percentage"
+    for counter in ("memory", "netrx", "nettx"):
+        value = getattr(found, counter)
+        assert _is_count(value), f"{what}: {counter} {value!r} is not a count (int >= 0)"
+    assert isinstance(found.extra, Mapping) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in found.extra.items()), \
+        f"{what}: extra {found.extra!r} is not a str -> str mapping"
+    return found
+
+
+class _Conformance:
+    """What every driver kind promises: identity, capabilities, registration."""
+
+    kind: ClassVar[str] = ""
+    base: ClassVar[type[Driver]] = Driver
+    required: ClassVar[tuple[str, ...]] = ()    # without these the core cannot use the driver
+
+    @pytest.fixture
+    def workdir(self, tmp_path: Path) -> Path:
+        """Where the default VM keeps its files (checkpoint, disks): writable, per test."""
+        return tmp_path
+
+    @pytest.fixture
+    def host(self, driver: Driver) -> HostView:
+        return HostView(id=0, name="localhost", state=HostState.MONITORED,
+                        im_mad=driver.name, vm_mad=driver.name)
+
+    @pytest.fixture
+    def vm(self, host: HostView, workdir: Path) -> VmView:
+        return make_vm_view(0, host=host.name, system_dir=str(workdir / "0"))
+
+    @pytest.fixture
+    def plugin(self, driver: Driver) -> object:
+        """The module whose hooks register the driver; by default its top-level package."""
+        return importlib.import_module(type(driver).__module__.partition(".")[0])
+
+    def test_identity(self, driver: Driver) -> None:
+        assert isinstance(driver, self.base), f"{driver!r} is not a {self.base.__name__}"
+        assert driver.kind == self.kind, f"kind is {driver.kind!r}, not {self.kind!r}"
+        assert isinstance(driver.name, str) and driver.name, "a driver needs a name hosts use"
+        registry: DriverRegistry[Driver] = DriverRegistry(self.kind, self.base)
+        registry.add(type(driver))
+        assert driver.name in registry
+
+    def test_required_actions(self, driver: Driver) -> None:
+        missing = [action for action in self.required if not driver.supports(action)]
+        assert not missing, f"a {self.kind} driver must implement {missing}"
+
+    def test_registered_by_plugin(self, driver: Driver, plugin: object) -> None:
+        names = registered(plugin)
+        assert driver.name in names[self.kind], (
+            f"{getattr(plugin, '__name__', plugin)} registers {names}, not the {self.kind} driver "
+            f"{driver.name!r}: implement one_register_{self.kind}_drivers (a hook that raised is "
+            f"logged above) or override the `plugin` fixture")
+
+
+def _deploy(driver: Driver, vm: VmView, host: HostView) -> VmView:
+    deploy_id = _perform(driver, "deploy", vm, host)
+    assert isinstance(deploy_id, str) and deploy_id, \
+        f"deploy returned {deploy_id!r}, not a non-empty DEPLOY_ID"
+    return replace(vm, deploy_id=deploy_id, host=host.name)
+
+
+def _vmm_arguments(action: str, vm: VmView, host: HostView) -> tuple[Any, ...]:
+    if action in ("save", "restore"):
+        return (vm, host, vm.checkpoint)
+    return (vm, host, host) if action == "migrate" else (vm, host)
+
+
+class VMMConformance(_Conformance):
+    """The `VMMDriver` contract, run against a VM deployed for each test."""
+
+    kind, base, required = "vmm", VMMDriver, ("deploy", "shutdown", "cancel")
+
+    @pytest.fixture
+    def running(self, driver: VMMDriver, vm: VmView, host: HostView) -> Iterator[VmView]:
+        """A deployed VM, destroyed afterwards whatever the test did (cancel may repeat)."""
+        deployed = _deploy(driver, vm, host)
+        yield deployed
+        driver.cancel(deployed, host)
+
+    def _state(self, driver: VMMDriver, vm: VmView, host: HostView) -> PollState:
+        """The polled state; a driver that cannot poll skips the rest of the test."""
+        if not driver.supports("poll"):
+            pytest.skip("the driver does not poll, so the VM's state was not checked")
+        return _check_vm_poll(_perform(driver, "poll", vm, host), f"poll of {vm.deploy_id}").state
+
+    def test_deploy_returns_deploy_id(self, driver: VMMDriver, vm: VmView,
+                                      host: HostView) -> None:
+        driver.cancel(_deploy(driver, vm, host), host)
+
+    def test_poll_after_deploy_is_running(self, driver: VMMDriver, running: VmView,
+                                          host: HostView) -> None:
+        assert self._state(driver, running, host) is PollState.RUNNING
+
+    def test_shutdown_then_gone(self, driver: VMMDriver, running: VmView, host: HostView) -> None:
+        _perform(driver, "shutdown", running, host)
+        assert self._state(driver, running, host) is PollState.GONE
+
+    def test_cancel_is_idempotent(self, driver: VMMDriver, running: VmView,
+                                  host: HostView) -> None:
+        _perform(driver, "cancel", running, host)
+        _perform(driver, "cancel", running, host)
+        assert self._state(driver, running, host) is PollState.GONE
+
+    def test_reboot_and_reset_keep_running(self, driver: VMMDriver, running: VmView,
+                                           host: HostView) -> None:
+        actions = [action for action in ("reboot", "reset") if driver.supports(action)]
+        if not actions:
+            pytest.skip("the driver implements neither reboot nor reset")
+        for action in actions:
+            _perform(driver, action, running, host)
+            assert self._state(driver, running, host) is PollState.RUNNING, f"after {action}"
+
+    def test_unsupported_actions_raise_action_not_supported(
+            self, driver: VMMDriver, vm: VmView, host: HostView) -> None:
+        unsupported = [action for action in VMM_ACTIONS if not driver.supports(action)]
+        if not unsupported:
+            pytest.skip("the driver implements every action")
+        wrong = {}
+        for action in unsupported:
+            try:
+                result = getattr(driver, action)(*_vmm_arguments(action, vm, host))
+                wrong[action] = f"returned {result!r}"
+            except ActionNotSupported:
+                pass
+            except Exception as exc:  # noqa: BLE001 - any other exception is the finding
+                wrong[action] = f"raised {exc!r}"
+        assert not wrong, f"unsupported actions must raise ActionNotSupported: {wrong}"
+
+    def test_save_and_restore_come_together(self, driver: VMMDriver) -> None:
+        assert driver.supports("save") == driver.supports("restore"), \
+            "a VM the driver saves must be restorable, and only a saved VM can be restored"
+
+    def test_save_restore_cycle(self, driver: VMMDriver, running: VmView, host: HostView) -> None:
+        if not (driver.supports("save") and driver.supports("restore")):
+            pytest.skip("the driver does not save and restore")
+        _perform(driver, "save", running, host, running.checkpoint)
+        deploy_id = _perform(driver, "restore", running, host, running.checkpoint)
+        assert isinstance(deploy_id, str) and deploy_id, f"restore returned {deploy_id!r}"
+        restored = replace(running, deploy_id=deploy_id)
+        try:
+            assert self._state(driver, restored, host) is PollState.RUNNING
+        finally:
+            driver.cancel(restored, host)
+
+    def test_migrate(self, driver: VMMDriver, running: VmView, host: HostView,
+                     request: pytest.FixtureRequest) -> None:
+        if not driver.supports("migrate"):
+            pytest.skip("the driver does not migrate")
+        try:
+            target: HostView = request.getfixturevalue("target_host")
+        except pytest.FixtureLookupError:
+            pytest.skip("define a `target_host` fixture to test migration")
+        _perform(driver, "migrate", running, host, target)
+        moved = replace(running, host=target.name, previous_host=host.name)
+        try:
+            assert self._state(driver, moved, target) is PollState.RUNNING, "on the target"
+            assert self._state(driver, running, host) is PollState.GONE, "on the source"
+        finally:
+            driver.cancel(moved, target)
+
+
+class IMConformance(_Conformance):
+    """The `IMDriver` contract: a probe oned can store and schedule with."""
+
+    kind, base, required = "im", IMDriver, ("monitor",)
+
+    def _probe(self, driver: IMDriver, host: HostView) -> HostProbe:
+        probe = _perform(driver, "monitor", host)
+        assert isinstance(probe, HostProbe), f"monitor returned {probe!r}, not a HostProbe"
+        return probe
+
+    def test_monitor_reports_capacity(self, driver: IMDriver, host: HostView) -> None:
+        values = self._probe(driver, host).values
+        assert all(isinstance(k, str) and isinstance(v, str) for k, v in values.items()), \
+            f"probe values must be str -> str: {values!r}"
+        assert values.get("HYPERVISOR"), f"no HYPERVISOR in {values!r}"
+        numbers = {}
+        for key in NUMERIC_PROBE_KEYS:
+            assert key in values, f"no {key} in {values!r}"
+            try:
+                numbers[key] = float(values[key])
+            except ValueError:
+                pytest.fail(f"{key}={values[key]!r} is not a number")
+            assert numbers[key] >= 0, f"{key}={values[key]!r} is negative"
+        assert numbers["FREECPU"] <= numbers["TOTALCPU"], "more CPU free than there is"
+        assert numbers["FREEMEMORY"] <= numbers["TOTALMEMORY"], "more memory free than there is"
+
+    def test_monitor_reports_vms_well_typed(self, driver: IMDriver, host: HostView) -> None:
+        vms = self._probe(driver, host).vms
+        if not vms:
+            pytest.skip("the probe reports no VM (None or none running on the host)")
+        for deploy_id, found in vms.items():
+            assert isinstance(deploy_id, str) and deploy_id, f"VM key {deploy_id!r}"
+            _check_vm_poll(found, f"VM {deploy_id} in the probe")
+
+
+class TMConformance(_Conformance):
+    """The `TMDriver` contract: plans run whole and in order."""
+
+    kind, base, required = "tm", TMDriver, ("execute",)
+
+    @pytest.fixture
+    def plan(self, workdir: Path, host: HostView, vm: VmView) -> list[TransferStep]:
+        """Steps that only succeed in order: the clone must exist before it is deleted."""
+        image = workdir / "image.img"
+        image.write_bytes(bytes(1024 * 1024))
+        disk = Location(f"{vm.system_dir}/disk.0", host.name)
+        return [
+            TransferStep("CLONE", dst=disk, src=Location(str(image))),
+            TransferStep("MKIMAGE", dst=Location(f"{vm.system_dir}/disk.1", host.name),
+                         size_mb=1, fstype="raw"),
+            TransferStep("DELETE", dst=disk),
+        ]
+
+    def test_empty_plan(self, driver: TMDriver, vm: VmView) -> None:
+        _perform(driver, "execute", vm, [])
+
+    def test_plan_in_order(self, driver: TMDriver, vm: VmView, plan: list[TransferStep]) -> None:
+        _perform(driver, "execute", vm, plan)
+
+
+class VNMConformance(_Conformance):
+    """The `VNMDriver` contract around a VM's life on a host."""
+
+    kind, base, required = "vnm", VNMDriver, ("pre", "post", "clean")
+
+    def test_pre_post_clean_in_order(self, driver: VNMDriver, vm: VmView,
+                                     host: HostView) -> None:
+        for action in ("pre", "post", "clean"):
+            _perform(driver, action, vm, host)
+
+    def test_clean_is_idempotent(self, driver: VNMDriver, vm: VmView, host: HostView) -> None:
+        _perform(driver, "pre", vm, host)
+        _perform(driver, "clean", vm, host)
+        _perform(driver, "clean", vm, host)
