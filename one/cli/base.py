@@ -10,10 +10,12 @@ import argparse
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, NoReturn
 
-from rich.console import Console
+from rich.console import Console, RenderableType
+from rich.live import Live
 from rich.text import Text
 
 from one.cli.client import Client
@@ -111,6 +113,27 @@ class Context:
 
     def say(self, text: str) -> None:
         self.out.print(Text(text))
+
+    def watch(self, draw: Callable[[], RenderableType], delay: float,
+              count: int | None) -> None:
+        """`top`: redraws in place on a terminal until Ctrl-C.
+
+        A pipe cannot be redrawn, so it gets `count` drawings (one by default)
+        one after another, as does a terminal when `count` is given.
+        """
+        try:
+            if count is None and self.out.is_terminal:
+                with Live(draw(), console=self.out, auto_refresh=False) as live:
+                    while True:
+                        time.sleep(delay)
+                        live.update(draw(), refresh=True)
+            for index in range(count or 1):
+                if index:
+                    time.sleep(delay)
+                    self.out.print()
+                self.out.print(draw())
+        except KeyboardInterrupt:  # how an operator leaves top: not a failure
+            return
 
     def emit(self, ns: argparse.Namespace, document: str, render: Callable[[Element], None],
              item: str | None = None) -> None:

@@ -7,6 +7,7 @@ code here, parameterised by the object's method prefix.
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,9 +16,11 @@ from one.cli.errors import USAGE, CliError
 from one.cli.format import octal_bits
 from one.cli.pools import ALL, GROUP, USER, PoolSpec, filter_flag
 from one.cli.sections import Section, render_show
-from one.cli.table import Column, render_table
+from one.cli.table import Column, build_table, render_table
+from one.cli.xmldoc import parse
 
 Invoke = Callable[[Context, argparse.Namespace, int], Any]
+TOP_DELAY = 1.0
 CLUSTER_ARG = arg("-c", "--cluster", help="cluster id or name (the default cluster if not given)")
 
 
@@ -52,16 +55,57 @@ def calls(method: str, *extra: Any) -> Invoke:
     return lambda ctx, ns, oid: ctx.call(method, oid, *extra)
 
 
+def _filter_args(spec: PoolSpec) -> tuple[Arg, ...]:
+    if not spec.filtered:
+        return ()
+    return (arg("filter", nargs="?", help="a/all, m/mine, g/group, a user id or name"),)
+
+
+def _listing(ctx: Context, spec: PoolSpec, ns: argparse.Namespace) -> Callable[[], str]:
+    """Fetches the pool document; the filter word is resolved once, not on every refresh."""
+    flag = filter_flag(ctx.call, ns.filter) if spec.filtered else ALL
+    return lambda: ctx.call(spec.method, *spec.args(flag))
+
+
 def list_command(spec: PoolSpec, columns: tuple[Column, ...]) -> Command:
     def run(ctx: Context, ns: argparse.Namespace) -> None:
-        flag = filter_flag(ctx.call, ns.filter) if spec.filtered else ALL
-        document = ctx.call(spec.method, *spec.args(flag))
-        ctx.emit(ns, document,
+        ctx.emit(ns, _listing(ctx, spec, ns)(),
                  lambda root: render_table(ctx.out, columns, root.iterfind(spec.item)), spec.item)
 
-    args = (arg("filter", nargs="?", help="a/all, m/mine, g/group, a user id or name"),)
-    return Command("list", run, f"Lists {spec.kind}s", args if spec.filtered else (),
-                   document=True)
+    return Command("list", run, f"Lists {spec.kind}s", _filter_args(spec), document=True)
+
+
+def seconds(text: str) -> float:
+    """--delay: a number of seconds, fractions allowed, never negative."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not '{text}'")
+    return value
+
+
+def positive(text: str) -> int:
+    """--count: how many refreshes, at least one."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, not '{text}'")
+    return int(text)
+
+
+def top_command(spec: PoolSpec, columns: tuple[Column, ...]) -> Command:
+    """The list table again every --delay seconds, as OpenNebula's `top`."""
+    def run(ctx: Context, ns: argparse.Namespace) -> None:
+        fetch = _listing(ctx, spec, ns)
+        ctx.watch(lambda: build_table(columns, parse(fetch()).iterfind(spec.item)),
+                  ns.delay, ns.count)
+
+    args = _filter_args(spec) + (
+        arg("-d", "--delay", type=seconds, default=TOP_DELAY,
+            help=f"seconds between refreshes ({TOP_DELAY:g} by default)"),
+        arg("-n", "--count", type=positive,
+            help="print this many refreshes one after another, then exit"))
+    return Command("top", run, f"Lists {spec.kind}s continuously", args)
 
 
 def show_command(spec: PoolSpec, sections: tuple[Section, ...]) -> Command:

@@ -42,10 +42,22 @@ def period(seconds: int) -> str:
     return f"{days}d {hours:02d}h{minutes:02d}"
 
 
+def short_period(seconds: int) -> str:
+    """`0h00m05s`: the PROLOG column of a VM's history, as `short_period_to_str`."""
+    minutes, secs = divmod(max(seconds, 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s"
+
+
+def span(start: str, end: str) -> int:
+    """Seconds from a start stamp to an end stamp; an end of 0 means still going: now."""
+    begin, finish = int(start or 0), int(end or 0)
+    return (finish or int(time.time())) - begin
+
+
 def elapsed(start: str, end: str) -> str:
     """Running time from STIME, up to ETIME once the VM is done (ETIME 0 = still on)."""
-    begin, finish = int(start or 0), int(end or 0)
-    return period((finish or int(time.time())) - begin)
+    return period(span(start, end))
 
 
 def timestamp(value: str) -> str:

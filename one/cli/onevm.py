@@ -2,35 +2,56 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
-                              ownership_commands, show_command)
-from one.cli.format import elapsed, enum_name, size, timestamp
-from one.cli.pools import VM
-from one.cli.sections import PERMISSIONS, Attributes, Fields, Rows, TemplateText
+                              ownership_commands, read_file, show_command, top_command)
+from one.cli.format import elapsed, enum_name, short_period, size, span, timestamp
+from one.cli.pools import HOST, VM
+from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
 from one.cli.table import Column, right
 from one.cli.xmldoc import Element
 from one.states import HistoryAction, LcmState, VmState, vm_short_state
 
-LAST_HOST = "HISTORY_RECORDS/HISTORY[last()]/HOSTNAME"
+DEFAULT_VAR = "~/.one/var"  # oned's VAR_LOCATION when $ONE_VAR does not name one
+ON_HOST = (VmState.ACTIVE, VmState.SUSPENDED, VmState.POWEROFF)
 
 
 def _stat(vm: Element) -> str:
     return vm_short_state(int(vm.findtext("STATE", "0")), int(vm.findtext("LCM_STATE", "0")))
 
 
+def _host(vm: Element) -> str:
+    """The last history record's host, while the VM is on it (as OpenNebula shows it)."""
+    if int(vm.findtext("STATE", "0")) not in ON_HOST:
+        return ""
+    return vm.findtext("HISTORY_RECORDS/HISTORY[last()]/HOSTNAME", "")
+
+
 def _time(element: Element) -> str:
     return elapsed(element.findtext("STIME", "0"), element.findtext("ETIME", "0"))
+
+
+def _prolog(record: Element) -> str:
+    """How long the history record's prolog took (or has taken so far); 0 if none ran."""
+    start = record.findtext("PSTIME", "0")
+    return short_period(span(start, record.findtext("PETIME", "0")) if int(start) else 0)
+
+
+def _kilobytes(octets: str | None) -> str:
+    """NETRX/NETTX are bytes; OpenNebula shows them in K and up."""
+    return size(int(octets) // 1024 if octets else None)
 
 
 COLUMNS = (
     right("ID", "ID", 6), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
     Column("NAME", "NAME", 15), Column("STAT", _stat, 4), right("CPU", "TEMPLATE/CPU", 4),
     right("MEM", lambda vm: size(vm.findtext("TEMPLATE/MEMORY"), "M"), 7),
-    Column("HOST", LAST_HOST, 10), right("TIME", _time, 11),
+    Column("HOST", _host, 10), right("TIME", _time, 11),
 )
 
 INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
@@ -39,10 +60,17 @@ INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
     Column("STATE", lambda vm: enum_name(VmState, vm.findtext("STATE"))),
     Column("LCM_STATE", lambda vm: enum_name(LcmState, vm.findtext("LCM_STATE"))),
     Column("RESCHED", lambda vm: "Yes" if vm.findtext("RESCHED") == "1" else "No"),
-    Column("HOST", LAST_HOST),
+    Column("HOST", _host),
     Column("START TIME", lambda vm: timestamp(vm.findtext("STIME", "0"))),
     Column("END TIME", lambda vm: timestamp(vm.findtext("ETIME", "0"))),
     Column("DEPLOY ID", "DEPLOY_ID"),
+), notes=(Column("ERROR", "USER_TEMPLATE/ERROR"),
+          Column("SCHED_MESSAGE", "USER_TEMPLATE/SCHED_MESSAGE")))
+MONITORING = Fields("VIRTUAL MACHINE MONITORING", (
+    Column("CPU", "MONITORING/CPU"),
+    Column("MEMORY", lambda vm: size(vm.findtext("MONITORING/MEMORY"))),
+    *(Column(net, lambda vm, net=net: _kilobytes(vm.findtext(f"MONITORING/{net}")))
+      for net in ("NETTX", "NETRX")),
 ))
 NICS = (right("ID", "NIC_ID", 3), Column("NETWORK", "NETWORK", 15),
         Column("BRIDGE", "BRIDGE", 8), Column("IP", "IP", 15), Column("MAC", "MAC", 17))
@@ -50,11 +78,11 @@ HISTORY = (
     right("SEQ", "SEQ", 3), Column("HOST", "HOSTNAME", 15),
     Column("ACTION", lambda h: enum_name(HistoryAction, h.findtext("ACTION")).lower()
            .replace("_", "-"), 12),
-    right("DS", "DS_ID", 3), Column("START", lambda h: timestamp(h.findtext("STIME", "0")), 14),
-    right("TIME", _time, 11),
+    Column("START", lambda h: timestamp(h.findtext("STIME", "0")), 14),
+    right("TIME", _time, 11), right("PROLOG", _prolog, 10),
 )
 SECTIONS = (
-    INFORMATION, PERMISSIONS, Attributes("VIRTUAL MACHINE MONITORING", "MONITORING"),
+    INFORMATION, PERMISSIONS, MONITORING,
     Rows("VM NICS", "TEMPLATE/NIC", NICS),
     TemplateText("VIRTUAL MACHINE TEMPLATE", "TEMPLATE"),
     TemplateText("USER TEMPLATE", "USER_TEMPLATE"),
@@ -96,12 +124,40 @@ def action_command(verb: str, hard: bool, help: str) -> Command:
     return id_action(VM, verb, help, invoke, flags)
 
 
+HOST_ARG = arg("host", help="host id or name")
+ENFORCE_ARG = arg("--enforce", action="store_true", help="refuse a host without room for the VM")
+DEPLOY = id_action(
+    VM, "deploy", "Deploys VMs on a host, bypassing the scheduler",
+    lambda ctx, ns, oid: ctx.call("one.vm.deploy", oid, ctx.one(HOST, ns.host), ns.enforce, -1),
+    (HOST_ARG, ENFORCE_ARG))
+MIGRATE = id_action(
+    VM, "migrate", "Moves VMs to another host (--live: while they run)",
+    lambda ctx, ns, oid: ctx.call("one.vm.migrate", oid, ctx.one(HOST, ns.host), ns.live,
+                                  ns.enforce, -1, 0),
+    (HOST_ARG, arg("--live", action="store_true", help="move the running guest, no save"),
+     ENFORCE_ARG))
+
+
+def log_path(vid: int) -> Path:
+    """Where oned writes a VM's log: `<VAR_LOCATION>/vms/<id>/vm.log` on the front-end."""
+    return Path(os.environ.get("ONE_VAR") or DEFAULT_VAR).expanduser() / "vms" / str(vid) / "vm.log"
+
+
+def _log(ctx: Context, ns: argparse.Namespace) -> None:
+    sys.stdout.write(read_file(str(log_path(ctx.one(VM, ns.id)))))
+
+
 COMMANDS = (
     list_command(VM, COLUMNS),
     show_command(VM, SECTIONS),
+    top_command(VM, COLUMNS),
+    Command("log", _log, "Prints a VM's log (read on the front-end, from $ONE_VAR)",
+            (arg("id"),)),
     create_command(VM, "Creates a VM from a template",
                    (arg("--hold", action="store_true", help="create it on hold"),),
                    lambda ctx, ns: (ns.hold,)),
+    DEPLOY,
+    MIGRATE,
     *(action_command(*action) for action in ACTIONS),
     id_action(VM, "delete", "Deletes VMs in any state (recover --delete)",
               calls("one.vm.recover", 3)),

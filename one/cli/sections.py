@@ -1,8 +1,8 @@
 """The parts of a `show` page, declared as data by each tool.
 
-A page is a tuple of sections rendered in order: labelled fields, the
-leaves of an element (monitoring), a table of repeated elements (NICs,
-leases) or a template printed back in the syntax `update` accepts.
+A page is a tuple of sections rendered in order: labelled fields, a table
+of repeated elements (NICs, leases, history) or a template printed back in
+the syntax `update` accepts.
 """
 from __future__ import annotations
 
@@ -32,27 +32,23 @@ def _pair(console: Console, label: str, value: str) -> None:
 
 @dataclass(frozen=True)
 class Fields:
-    """Declared labels, e.g. the INFORMATION block; `{ID}` in the title is the object id."""
+    """Declared labels, e.g. the INFORMATION block; `{ID}` in the title is the object id.
+
+    `notes` are rows printed only when they have a value, such as a VM's last
+    ERROR: an operator should see them when they matter and not a `-` otherwise.
+    """
 
     title: str
     rows: tuple[Column, ...]
+    notes: tuple[Column, ...] = ()
 
     def render(self, console: Console, element: Element) -> None:
         for column in self.rows:
             _pair(console, column.name, column.value(element))
-
-
-@dataclass(frozen=True)
-class Attributes:
-    """Whatever leaves an element has, for documents whose keys vary (MONITORING)."""
-
-    title: str
-    path: str
-
-    def render(self, console: Console, element: Element) -> None:
-        for child in element.iterfind(f"{self.path}/*"):
-            if len(child) == 0:
-                _pair(console, str(child.tag), child.text or "")
+        for column in self.notes:
+            value = column.value(element)
+            if value:
+                _pair(console, column.name, value)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def right(name: str, get: Getter, width: int | None = None) -> Column:
     return Column(name, get, width, "right")
 
 
-def render_table(console: Console, columns: Iterable[Column], rows: Iterable[Element]) -> None:
+def build_table(columns: Iterable[Column], rows: Iterable[Element]) -> Table:
+    """The table as a renderable, for printing once or refreshing in place (top)."""
     columns = tuple(columns)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in columns:
@@ -45,7 +46,11 @@ def render_table(console: Console, columns: Iterable[Column], rows: Iterable[Ele
                          no_wrap=True)
     for row in rows:
         table.add_row(*(Text(column.value(row)) for column in columns))
-    console.print(table)
+    return table
+
+
+def render_table(console: Console, columns: Iterable[Column], rows: Iterable[Element]) -> None:
+    console.print(build_table(columns, rows))
 
 
 def joined(path: str) -> Getter:

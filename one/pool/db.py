@@ -25,10 +25,12 @@ def connect(url: str) -> peewee.Database:
         )
     path = parsed.path if parsed.scheme == "sqlite" else url
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    # WAL lets readers (info, pool listings) run beside the single writer.
+    # WAL lets readers (info, pool listings) run beside the single writer. Every
+    # server thread has its own connection, so the page cache is kept small:
+    # documents are served from the pools' own text cache anyway.
     return peewee.SqliteDatabase(path, check_same_thread=False, pragmas={
         "journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1,
-        "cache_size": -32000, "busy_timeout": 10000,
+        "cache_size": -4000, "busy_timeout": 10000,
     })
 
 

@@ -14,6 +14,7 @@ object, and a reader only caches what it read if no commit came in between.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
@@ -27,6 +28,7 @@ M = TypeVar("M", bound=PoolObject)
 Renderer = Callable[[M], "tuple[str, str]"]
 FULL, SHORT = 0, 1
 _CHUNK = 900  # SQLite's historic limit on query parameters is 999
+FULL_CACHE = 4096  # `*.info` documents kept; listings (SHORT) are kept for every object
 
 
 class Store:
@@ -66,15 +68,19 @@ class Pool(Generic[M]):
         self.model = model
         self.kind = kind            # "virtual machine", "host", ... for messages
         self.render = render        # obj -> (body, pool_body)
-        self._texts: tuple[dict[int, bytes], dict[int, bytes]] = ({}, {})
+        # SHORT texts of every object (listings); FULL ones of the most recently read.
+        self._full: OrderedDict[int, bytes] = OrderedDict()
+        self._texts: tuple[dict[int, bytes], dict[int, bytes]] = (self._full, {})
+        self._lru_lock = threading.Lock()
         self._generation = 0
 
     # -- writing ------------------------------------------------------------
     def _changed(self, oid: int) -> None:
         def forget() -> None:
-            self._generation += 1
-            for texts in self._texts:
-                texts.pop(oid, None)
+            with self._lru_lock:
+                self._generation += 1
+                for texts in self._texts:
+                    texts.pop(oid, None)
         self.store.after_commit(forget)
 
     def next_oid(self) -> int:
@@ -181,7 +187,18 @@ class Pool(Generic[M]):
             if generation == self._generation:
                 cache.update(fetched)
             found.update(fetched)
+        if which == FULL:
+            self._trim(found)
         return [found[oid] for oid in oids if oid in found]
+
+    def _trim(self, used: dict[int, bytes]) -> None:
+        """Keep the full documents most recently read, up to FULL_CACHE."""
+        with self._lru_lock:
+            for oid in used:
+                if oid in self._full:
+                    self._full.move_to_end(oid)
+            while len(self._full) > FULL_CACHE:
+                self._full.popitem(last=False)
 
     def text(self, oid: int) -> bytes:
         """One `*.info` document as escaped XML text."""
