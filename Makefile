@@ -6,11 +6,21 @@ STAMP  := $(VENV)/.installed
 # Built-in drivers are plugin packages of their own, installed like third-party ones.
 DRIVERS := $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: install run test bench clean
+# What the drivers and their tests need from the system (libvirt-python builds
+# against libvirt-dev; the KVM tests run a real libvirtd and QEMU).
+SYSTEM_PACKAGES := libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86
+
+.PHONY: install system-deps run test bench clean
 
 install: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml $(DRIVERS)
+system-deps:
+	@if ! (command -v libvirtd && command -v virt-xml-validate && command -v qemu-system-x86_64 \
+	       && pkg-config --exists libvirt) >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	fi
+
+$(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]' $(foreach d,$(DRIVERS),-e $(dir $(d)))

@@ -1,0 +1,124 @@
+"""The KVM virtualization driver: OpenNebula's actions on libvirt domains."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Mapping
+
+import libvirt
+
+from one.plugins import HostView, PollState, VMMDriver, VmPoll, VmView
+from one_vmm_kvm.connections import Connections
+from one_vmm_kvm.deployment import KvmDefaults, domain_xml
+
+# libvirt domain states as OpenNebula's poll letters.
+STATES = {
+    libvirt.VIR_DOMAIN_RUNNING: PollState.RUNNING, libvirt.VIR_DOMAIN_BLOCKED: PollState.RUNNING,
+    libvirt.VIR_DOMAIN_SHUTDOWN: PollState.RUNNING, libvirt.VIR_DOMAIN_PAUSED: PollState.PAUSED,
+    libvirt.VIR_DOMAIN_CRASHED: PollState.ERROR, libvirt.VIR_DOMAIN_SHUTOFF: PollState.GONE,
+    libvirt.VIR_DOMAIN_PMSUSPENDED: PollState.PAUSED, libvirt.VIR_DOMAIN_NOSTATE: PollState.UNKNOWN,
+}
+
+
+def _missing(exc: libvirt.libvirtError) -> bool:
+    return exc.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_OPERATION_INVALID)
+
+
+def domain_type(settings: Mapping[str, str]) -> str:
+    """kvm when /dev/kvm can be used, else qemu (TCG); `DOMAIN_TYPE` forces either."""
+    wanted = settings.get("DOMAIN_TYPE", "auto").lower()
+    if wanted != "auto":
+        return wanted
+    return "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
+
+
+class KvmVMM(VMMDriver):
+    name = "kvm"
+
+    def __init__(self, config: Mapping[str, str] | None = None) -> None:
+        super().__init__(config)
+        self.connections = Connections(self.config)
+        self.defaults = KvmDefaults(domain_type=domain_type(self.config),
+                                    emulator=self.config.get("EMULATOR", ""),
+                                    machine=self.config.get("MACHINE", ""))
+        self.shutdown_timeout = float(self.config.get("SHUTDOWN_TIMEOUT", "300"))
+
+    def _domain(self, conn: libvirt.virConnect, vm: VmView) -> libvirt.virDomain:
+        return conn.lookupByName(vm.deploy_id or f"one-{vm.id}")
+
+    def deploy(self, vm: VmView, host: HostView) -> str:
+        xml = domain_xml(vm, self.defaults)
+        if vm.local_dir:
+            os.makedirs(vm.local_dir, exist_ok=True)
+            with open(os.path.join(vm.local_dir, "deployment.xml"), "w") as out:
+                out.write(xml)
+        domain = self.connections.run(host, lambda c: c.createXML(xml, 0))
+        self.log.info("deploy: %s started on %s", domain.name(), self.connections.uri(host))
+        return domain.name()
+
+    def shutdown(self, vm: VmView, host: HostView) -> None:
+        """ACPI shutdown, then wait for the domain to go; a timeout fails."""
+        def ask(conn: libvirt.virConnect) -> None:
+            self._domain(conn, vm).shutdown()
+        self.connections.run(host, ask)
+        deadline = time.monotonic() + self.shutdown_timeout
+        while time.monotonic() < deadline:
+            if self._state(vm, host) == PollState.GONE:
+                self.log.info("shutdown: %s is gone", vm.deploy_id)
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"{vm.deploy_id} did not shut down in {self.shutdown_timeout:g} s")
+
+    def cancel(self, vm: VmView, host: HostView) -> None:
+        def destroy(conn: libvirt.virConnect) -> None:
+            try:
+                self._domain(conn, vm).destroy()
+            except libvirt.libvirtError as exc:
+                if not _missing(exc):
+                    raise
+        self.connections.run(host, destroy)
+        self.log.info("cancel: %s destroyed", vm.deploy_id)
+
+    def reboot(self, vm: VmView, host: HostView) -> None:
+        self.connections.run(host, lambda c: self._domain(c, vm).reboot(0))
+
+    def reset(self, vm: VmView, host: HostView) -> None:
+        self.connections.run(host, lambda c: self._domain(c, vm).reset(0))
+
+    def save(self, vm: VmView, host: HostView, checkpoint: str) -> None:
+        os.makedirs(os.path.dirname(checkpoint), exist_ok=True)
+        self.connections.run(host, lambda c: self._domain(c, vm).save(checkpoint))
+        self.log.info("save: %s saved to %s", vm.deploy_id, checkpoint)
+
+    def restore(self, vm: VmView, host: HostView, checkpoint: str) -> str:
+        self.connections.run(host, lambda c: c.restore(checkpoint))
+        return f"one-{vm.id}"
+
+    def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
+        """Live, peer to peer: the source libvirtd talks to the target's."""
+        destination = self.connections.uri(target)
+        flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+        self.connections.run(source, lambda c: self._domain(c, vm).migrateToURI3(
+            destination, {}, flags))
+        self.log.info("migrate: %s now on %s", vm.deploy_id, destination)
+
+    def _state(self, vm: VmView, host: HostView) -> PollState:
+        def state(conn: libvirt.virConnect) -> PollState:
+            try:
+                return STATES.get(self._domain(conn, vm).state()[0], PollState.UNKNOWN)
+            except libvirt.libvirtError as exc:
+                if _missing(exc):
+                    return PollState.GONE
+                raise
+        return self.connections.run(host, state)
+
+    def poll(self, vm: VmView, host: HostView) -> VmPoll:
+        def read(conn: libvirt.virConnect) -> VmPoll:
+            try:
+                state, _, memory, _, _ = self._domain(conn, vm).info()
+            except libvirt.libvirtError as exc:
+                if _missing(exc):
+                    return VmPoll(PollState.GONE)
+                raise
+            return VmPoll(STATES.get(state, PollState.UNKNOWN), memory=memory)
+        return self.connections.run(host, read)
