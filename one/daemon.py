@@ -70,15 +70,19 @@ def build(config: Config, auth_file: Path | None = None,
           plugins: PluginManager | None = None) -> Oned:
     """Everything wired, nothing running: the caller starts the server and engine."""
     os.makedirs(config.var_location, exist_ok=True)
-    pools = make_pools(open_database(config.db_url))
-    managers = build_managers(pools, config, plugins or load_plugins(config))
-    install_driver_log_handler()
-    message = bootstrap(managers, auth_file or one_auth_path())
-    if message:
-        print(message, flush=True)
-    api = Api(managers.auth.authenticate)
-    register_all(api, managers)
-    server = XmlRpcHttpServer((config.listen_address, config.port), api)
+    db = open_database(config.db_url)
+    try:
+        managers = build_managers(make_pools(db), config, plugins or load_plugins(config))
+        install_driver_log_handler()
+        message = bootstrap(managers, auth_file or one_auth_path())
+        if message:
+            print(message, flush=True)
+        api = Api(managers.auth.authenticate)
+        register_all(api, managers)
+        server = XmlRpcHttpServer((config.listen_address, config.port), api)
+    except BaseException:
+        db.close()
+        raise
     return Oned(config, managers, api, server)
 
 

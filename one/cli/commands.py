@@ -80,8 +80,8 @@ def seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"expected a number of seconds, not '{text}'")
     return value
 

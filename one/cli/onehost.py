@@ -7,7 +7,7 @@ from typing import Callable
 
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, list_command,
-                              rename_command, show_command, update_command)
+                              rename_command, show_command, top_command, update_command)
 from one.cli.format import enum_name, short_state, size, timestamp
 from one.cli.pools import CLUSTER, HOST
 from one.cli.sections import Fields, TemplateText
@@ -23,6 +23,16 @@ def allocated(kind: str, show: Callable[[int], str]) -> Callable[[Element], str]
         total = int(host.findtext(f"HOST_SHARE/MAX_{kind}", "0"))
         return f"{show(used)} / {show(total)} ({used * 100 // total}%)" if total else "-"
     return value
+
+
+def _shares(share: str, probe: str, show: Callable[[str], str]) -> tuple[Column, ...]:
+    """TOTAL, USED (REAL: what monitoring measured) and ALLOCATED (what VMs booked)."""
+    return (
+        Column(f"TOTAL {share}", lambda host: show(host.findtext(f"HOST_SHARE/TOTAL_{share}", ""))),
+        Column(f"USED {share} (REAL)",
+               lambda host: show(host.findtext(f"MONITORING/CAPACITY/USED_{probe}", ""))),
+        Column(f"ALLOCATED {share}", allocated(share, show)),
+    )
 
 
 COLUMNS = (
@@ -42,10 +52,7 @@ SECTIONS = (
     )),
     Fields("HOST SHARES", (
         Column("RUNNING VMS", "HOST_SHARE/RUNNING_VMS"),
-        Column("MEMORY", lambda host: size(host.findtext("HOST_SHARE/TOTAL_MEM", "0"))),
-        Column("ALLOCATED MEMORY", allocated("MEM", size)),
-        Column("CPU", "HOST_SHARE/TOTAL_CPU"),
-        Column("ALLOCATED CPU", allocated("CPU", str)),
+        *_shares("MEM", "MEMORY", size), *_shares("CPU", "CPU", str),
     )),
     TemplateText("MONITORING INFORMATION", "TEMPLATE"),
     Fields("VIRTUAL MACHINES", (Column("IDS", joined("VMS/ID")),)),
@@ -72,6 +79,7 @@ def status_command(verb: str, status: HostStatus, help: str) -> Command:
 COMMANDS = (
     list_command(HOST, COLUMNS),
     show_command(HOST, SECTIONS),
+    top_command(HOST, COLUMNS),
     CREATE,
     delete_command(HOST),
     status_command("enable", HostStatus.ENABLED, "Enables hosts for new VMs and monitoring"),

@@ -42,9 +42,12 @@ def _prolog(record: Element) -> str:
     return short_period(span(start, record.findtext("PETIME", "0")) if int(start) else 0)
 
 
-def _kilobytes(octets: str | None) -> str:
+def _traffic(name: str) -> Column:
     """NETRX/NETTX are bytes; OpenNebula shows them in K and up."""
-    return size(int(octets) // 1024 if octets else None)
+    def value(vm: Element) -> str:
+        octets = vm.findtext(f"MONITORING/{name}", "")
+        return size(int(octets) // 1024 if octets.isdigit() else None)
+    return Column(name, value)
 
 
 COLUMNS = (
@@ -69,8 +72,7 @@ INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
 MONITORING = Fields("VIRTUAL MACHINE MONITORING", (
     Column("CPU", "MONITORING/CPU"),
     Column("MEMORY", lambda vm: size(vm.findtext("MONITORING/MEMORY"))),
-    *(Column(net, lambda vm, net=net: _kilobytes(vm.findtext(f"MONITORING/{net}")))
-      for net in ("NETTX", "NETRX")),
+    _traffic("NETTX"), _traffic("NETRX"),
 ))
 NICS = (right("ID", "NIC_ID", 3), Column("NETWORK", "NETWORK", 15),
         Column("BRIDGE", "BRIDGE", 8), Column("IP", "IP", 15), Column("MAC", "MAC", 17))

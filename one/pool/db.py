@@ -1,7 +1,8 @@
 """Opening the database and keeping its schema, for SQLite or PostgreSQL.
 
-Models are unbound at import time; `open_database` binds them, so tests and the
-daemon each choose their own database without global state.
+Models are unbound at import time and `open_database` binds them. peewee binds
+model classes, so the binding is per process: one oned per process, one
+database at a time (tests run servers one after another, never side by side).
 """
 from __future__ import annotations
 
@@ -35,16 +36,27 @@ def connect(url: str) -> peewee.Database:
 
 
 def open_database(url: str) -> peewee.Database:
-    """Connect, bind every model and create or check the schema."""
+    """Connect, bind every model and create or check the schema.
+
+    Refused while another database is open in this process: models would
+    silently move to the new one under the first server's feet.
+    """
+    current = models.SchemaVersion._meta.database
+    if current is not None and not current.is_closed():
+        raise RuntimeError("another one database is open in this process; close it first")
     db = connect(url)
     db.bind(models.ALL_MODELS, bind_refs=False, bind_backrefs=False)
     db.connect(reuse_if_open=True)
-    with db.atomic():
-        db.create_tables(models.ALL_MODELS, safe=True)
-        row = models.SchemaVersion.get_or_none()
-        if row is None:
-            models.SchemaVersion.create(version=SCHEMA_VERSION)
-        elif row.version != SCHEMA_VERSION:
-            raise RuntimeError(
-                f"database schema version {row.version}, this oned needs {SCHEMA_VERSION}")
+    try:
+        with db.atomic():
+            db.create_tables(models.ALL_MODELS, safe=True)
+            row = models.SchemaVersion.get_or_none()
+            if row is None:
+                models.SchemaVersion.create(version=SCHEMA_VERSION)
+            elif row.version != SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"database schema version {row.version}, this oned needs {SCHEMA_VERSION}")
+    except BaseException:
+        db.close()
+        raise
     return db

@@ -1,24 +1,38 @@
-"""One real oned for the whole CLI suite, and a runner for the tools' main().
+"""Real oneds for the CLI suite, and a runner for the tools' main().
 
-Starting and stopping oned costs about half a second, so the server is
+Starting and stopping oned costs about half a second, so servers are
 shared; tests create their own objects with unique names and assert only on
 those, which keeps them independent of each other's leftovers.
+
+Two servers: an in-process one whose engine never runs, so its VMs stay
+where the API puts them, and a live one that monitors, schedules and runs
+the dummy drivers every second. The live one is a real `oned -f` process:
+the pools bind their models to one database per process, so a second
+in-process server would take the first one's queries over.
 """
 from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import re
+import signal
 import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import pytest
 
-from one.config import Config
-from one.daemon import Oned, build
+from conftest import ADMIN, start_oned
+from one.daemon import Oned
 
+T = TypeVar("T")
+LIVE_CONFIG = "MONITORING_INTERVAL = 1\nSCHED_INTERVAL = 1\n"
+_LISTENING = re.compile(r"oned listening on (\S+)")
 _names = itertools.count()
 
 
@@ -50,19 +64,62 @@ class Result:
     def lines(self) -> list[str]:
         return self.out.splitlines()
 
+    def field(self, label: str) -> str | None:
+        """The value of the first `show` line `LABEL   : value`; None if there is none."""
+        for line in self.lines():
+            name, colon, value = line.partition(": ")
+            if colon and name.rstrip() == label:
+                return value
+        return None
+
 
 Run = Callable[..., Result]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oned]:
-    var = tmp_path_factory.mktemp("oned")
-    auth = var / "one_auth"
-    auth.write_text("oneadmin:secret\n")
-    oned = build(Config(var_location=str(var), port=0), auth)
-    oned.serve_in_thread()
+    """One in-process server for the CLI package, stopped before other packages
+    open their own database (one database per process)."""
+    oned = start_oned(tmp_path_factory.mktemp("oned"))
     yield oned
     oned.stop()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    endpoint: str
+    var: Path  # its VAR_LOCATION, where the VM logs are
+
+
+@pytest.fixture(scope="package")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`oned -f` on 127.0.0.1:0 with its engine; stopped by PID after the CLI tests."""
+    var = tmp_path_factory.mktemp("live")
+    (var / "one_auth").write_text(f"{ADMIN}\n")
+    (var / "oned.conf").write_text(LIVE_CONFIG)
+    environ = {key: value for key, value in os.environ.items() if not key.startswith("ONE_")}
+    output = var / "stdout.log"
+    with output.open("w") as out:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "one.daemon", "-f", "--config", str(var / "oned.conf"),
+             "--var", str(var), "--listen", "127.0.0.1", "--port", "0"],
+            env={**environ, "ONE_AUTH": str(var / "one_auth")}, stdout=out,
+            stderr=subprocess.STDOUT)
+
+    def listening() -> re.Match[str] | None:
+        if daemon.poll() is not None:
+            raise AssertionError(f"oned exited with {daemon.returncode}: {output.read_text()}")
+        return _LISTENING.search(output.read_text())
+
+    try:
+        yield LiveServer(poll_until(listening, "oned listening", timeout=30)[1], var)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        try:
+            daemon.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
 
 
 @pytest.fixture
@@ -78,6 +135,29 @@ def env(server: Oned, auth_file: Path, monkeypatch: pytest.MonkeyPatch) -> Oned:
     monkeypatch.setenv("ONE_AUTH", str(auth_file))
     monkeypatch.setenv("COLUMNS", "200")
     return server
+
+
+@pytest.fixture
+def live(env: Oned, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    """Point the tools at the live server, and `onevm log` at its VAR_LOCATION."""
+    monkeypatch.setenv("ONE_XMLRPC", live_server.endpoint)
+    monkeypatch.setenv("ONE_VAR", str(live_server.var))
+    return live_server
+
+
+def poll_until(check: Callable[[], T], what: str, timeout: float = 5.0) -> T:
+    """What `check` returns once it is true; the engine works asynchronously."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        time.sleep(0.05)
+    return found
+
+
+@pytest.fixture
+def eventually() -> Callable[..., Any]:
+    return poll_until
 
 
 @pytest.fixture
@@ -112,3 +192,55 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+Reach = Callable[[int, str], None]
+
+
+@pytest.fixture
+def reach(ok: Run) -> Reach:
+    """`reach(vid, "runn")`: waits until `onevm list` shows that STAT; "done" VMs are
+    listed no more, so that one is read from `onevm show`."""
+    def seen(vid: int, stat: str) -> bool:
+        if stat == "done":
+            return ok("onevm", "show", str(vid)).field("STATE") == "DONE"
+        return ok("onevm", "list").row(str(vid))[4] == stat
+
+    def wait(vid: int, stat: str) -> None:
+        poll_until(lambda: seen(vid, stat), f"VM {vid} {stat}")
+    return wait
+
+
+@pytest.fixture
+def vm_text(unique: Callable[[str], str]) -> Callable[..., str]:
+    """`vm_text(3, 4, extra="DUMMY_FAIL=deploy")`: a small VM template the scheduler may
+    place only on those hosts, since tests share the live server."""
+    def text(*hosts: int, extra: str = "") -> str:
+        where = " | ".join(f"ID = {hid}" for hid in hosts)
+        return f'NAME={unique("vm")} CPU=0.5 MEMORY=256 SCHED_REQUIREMENTS="{where}" {extra}'
+    return text
+
+
+NewHost = Callable[[], "tuple[int, str]"]
+
+
+@pytest.fixture
+def new_host(live: LiveServer, ok: Run, unique: Callable[[str], str]) -> NewHost:
+    """Adds a dummy host to the live server and waits until it is monitored: (id, name)."""
+    def create() -> tuple[int, str]:
+        name = unique("cli-node")
+        hid = ok("onehost", "create", name, "--im", "dummy", "--vm", "dummy").new_id
+        poll_until(lambda: ok("onehost", "list").row(str(hid))[-1] == "on", f"{name} monitored")
+        return hid, name
+    return create
+
+
+@pytest.fixture
+def running(new_host: NewHost, ok: Run, reach: Reach,
+            vm_text: Callable[..., str]) -> tuple[int, int, str]:
+    """A VM deployed by host name on a host of its own: (vm id, host id, host name)."""
+    hid, host = new_host()
+    vid = ok("onevm", "create", "--hold", "--template-text", vm_text(hid)).new_id
+    ok("onevm", "deploy", str(vid), host)
+    reach(vid, "runn")
+    return vid, hid, host

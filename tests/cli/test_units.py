@@ -11,7 +11,7 @@ from rich.console import Console
 from one.cli import onevm
 
 from one.cli.errors import USAGE, CliError
-from one.cli.format import elapsed, octal_bits, period, size, vector
+from one.cli.format import elapsed, octal_bits, period, short_period, size, vector
 from one.cli.onehost import allocated
 from one.cli.sections import render_show, template_text
 from one.cli.table import render_table
@@ -30,6 +30,7 @@ def test_period_and_elapsed_print_days_hours_minutes():
     assert period(3720) == "0d 01h02"
     assert period(90061) == "1d 01h01"
     assert elapsed("100", "3820") == "0d 01h02"
+    assert short_period(3725) == "1h02m05s" and short_period(-5) == "0h00m00s"
 
 
 @pytest.mark.parametrize(("text", "bits"), [
@@ -78,13 +79,15 @@ def test_allocated_capacity_shows_ratio_or_dash():
 
 RUNNING_VM = """<VM><ID>7</ID><UNAME>ann</UNAME><GNAME>dev</GNAME><NAME>web</NAME>
 <STATE>3</STATE><LCM_STATE>3</LCM_STATE><STIME>1000</STIME><ETIME>4720</ETIME>
-<MONITORING><CPU>12.5</CPU><MEMORY>262144</MEMORY></MONITORING>
+<MONITORING><CPU>12.5</CPU><MEMORY>262144</MEMORY><NETRX>2558</NETRX><NETTX>3145728</NETTX>
+</MONITORING>
 <TEMPLATE><CPU>2</CPU><MEMORY>4096</MEMORY></TEMPLATE>
+<USER_TEMPLATE><ERROR>Mon Jan 1: boot failed</ERROR></USER_TEMPLATE>
 <HISTORY_RECORDS>
 <HISTORY><SEQ>0</SEQ><HOSTNAME>node1</HOSTNAME><DS_ID>0</DS_ID><STIME>1000</STIME>
-<ETIME>1600</ETIME><ACTION>1</ACTION></HISTORY>
+<ETIME>1600</ETIME><PSTIME>1000</PSTIME><PETIME>1065</PETIME><ACTION>1</ACTION></HISTORY>
 <HISTORY><SEQ>1</SEQ><HOSTNAME>node2</HOSTNAME><DS_ID>0</DS_ID><STIME>1600</STIME>
-<ETIME>0</ETIME><ACTION>0</ACTION></HISTORY>
+<ETIME>0</ETIME><PSTIME>0</PSTIME><PETIME>0</PETIME><ACTION>0</ACTION></HISTORY>
 </HISTORY_RECORDS></VM>"""
 
 
@@ -101,14 +104,26 @@ def test_vm_row_uses_last_host_and_end_time():
                                            "node2", "0d", "01h02"]
 
 
-def test_vm_show_has_monitoring_and_history():
+def test_vm_off_its_host_shows_no_host():
+    vm = etree.fromstring(RUNNING_VM.replace("<STATE>3</STATE>", "<STATE>4</STATE>"))
+    out = rendered(lambda console: render_table(console, onevm.COLUMNS, [vm]))
+    assert out.splitlines()[1].split()[4:8] == ["stop", "2", "4G", "0d"]
+
+
+def test_vm_show_has_monitoring_history_and_error():
     vm = etree.fromstring(RUNNING_VM)
     out = rendered(lambda console: render_show(console, onevm.SECTIONS, vm))
     lines = out.splitlines()
-    assert "CPU                 : 12.5" in lines and "STATE               : ACTIVE" in lines
-    assert "LCM_STATE           : RUNNING" in lines and "HOST                : node2" in lines
+    assert "STATE               : ACTIVE" in lines and "LCM_STATE           : RUNNING" in lines
+    assert "HOST                : node2" in lines
+    assert "ERROR               : Mon Jan 1: boot failed" in lines
+    assert not any(line.startswith("SCHED_MESSAGE") for line in lines)
+    monitoring = lines[lines.index("VIRTUAL MACHINE MONITORING") + 1:][:4]
+    assert monitoring == ["CPU                 : 12.5", "MEMORY              : 256M",
+                          "NETTX               : 3M", "NETRX               : 2K"]
     history = lines[lines.index("VIRTUAL MACHINE HISTORY") + 1:]
-    assert history[0].split() == ["SEQ", "HOST", "ACTION", "DS", "START", "TIME"]
+    assert history[0].split() == ["SEQ", "HOST", "ACTION", "START", "TIME", "PROLOG"]
     assert history[1].split()[:3] == ["0", "node1", "migrate"]
-    assert history[1].split()[-2:] == ["0d", "00h10"]
+    assert history[1].split()[-3:] == ["0d", "00h10", "0h01m05s"]
     assert history[2].split()[:3] == ["1", "node2", "none"]
+    assert history[2].split()[-1] == "0h00m00s"

@@ -303,3 +303,18 @@ class _Swallow:
 
     def stop(self) -> None:
         pass
+
+
+def test_migration_times_stay_on_their_records(engine: Engine, hosts) -> None:
+    vid = engine.vm(host=hosts[0])
+    engine.rpc.ok("one.vm.migrate", vid, hosts[1], True)
+    engine.settle()
+    first, second = _history(engine, vid)
+    assert int(first["RETIME"]) > 0 and int(first["ETIME"]) > 0
+    assert int(second["RSTIME"]) > 0 and second["RETIME"] == "0" and second["ETIME"] == "0"
+
+
+def test_a_second_database_in_one_process_is_refused(engine: Engine, tmp_path) -> None:
+    from one.pool.db import open_database
+    with pytest.raises(RuntimeError, match="another one database is open"):
+        open_database(str(tmp_path / "other.db"))

@@ -21,7 +21,7 @@ from one.core import leases
 from one.core.lifecycle import operations, records
 from one.core.lifecycle.phases import (
     ACTIONS, ARRIVALS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, IN_PLACE, MIGRATE,
-    MIGRATE_FROM, OFF_HOST, OPERATIONS, PENDING, POWEROFF, PROLOG, REDEPLOY_AFTER, REPLIES,
+    MIGRATE_FROM, MIGRATION_STARTS, OFF_HOST, OPERATIONS, PENDING, POWEROFF, PROLOG, REDEPLOY_AFTER, REPLIES,
     RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, UNKNOWN, Phase)
 from one.core.runner import InlineRunner, Reply, Runner, ThreadedRunner
 from one.core.views import host_view, vm_view
@@ -198,6 +198,7 @@ class LifeCycle:
                 raise ActionError(f"VMM driver '{host.vm_mad}' cannot {'live ' if live else ''}migrate.")
             self._check_host(vm, host, enforce)
             record["ACTION"] = HistoryAction.LIVE_MIGRATE if live else HistoryAction.MIGRATE
+            records.stamp(vm, "RETIME")  # running on the source ends here, on its record
             vm.resched = 0  # rescheduled: the flag has done its job
             self._place(vm, host, HistoryAction.NONE)
             self._move(vm, to)
@@ -288,7 +289,7 @@ class LifeCycle:
                 records.stamp(vm, start)
         if to == RUNNING:
             records.stamp(vm, "RSTIME")
-        elif frm == RUNNING:
+        elif frm == RUNNING and to not in MIGRATION_STARTS:
             records.stamp(vm, "RETIME")
 
     def _leave_host(self, vm: Vm) -> None:

@@ -118,6 +118,8 @@ MIGRATE_FROM: dict[bool, dict[Phase, Phase]] = {
     False: {RUNNING: SAVE_MIGRATE, UNKNOWN: PROLOG_MIGRATE, POWEROFF: PROLOG_MIGRATE_POWEROFF,
             SUSPENDED: PROLOG_MIGRATE_SUSPEND},
 }
+# Phases a migration starts in (the source record keeps the running times).
+MIGRATION_STARTS = frozenset(MIGRATE_FROM[True].values()) | frozenset(MIGRATE_FROM[False].values())
 
 # The driver operation each transitional phase runs on entry.
 OPERATIONS: dict[Phase, str] = {
