@@ -33,7 +33,8 @@ class Config:
     network_size: int = 254
     sched: str = "yes"                # "no": deployment only through one.vm.deploy
     datastore_location: str = "/var/lib/one/datastores"  # VM directories on hosts
-    tm_mad_system: str = "dummy"      # transfer driver of the system datastore
+    tm_mad_system: str = "dummy"      # transfer driver of the system datastore (at bootstrap)
+    default_tm_mad: str = "dummy"     # transfer driver of the image datastores (at bootstrap)
     default_vn_mad: str = "dummy"     # network driver of NICs whose network names none
     sched_interval: int = 15          # seconds between scheduler cycles (also woken on demand)
     monitoring_interval: int = 60     # seconds between host probes

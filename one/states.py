@@ -195,3 +195,34 @@ def vm_short_state(state: int, lcm_state: int) -> str:
             return "fail"
         return LCM_SHORT.get(LcmState(lcm_state), "actv") if lcm_state in LcmState._value2member_map_ else "actv"
     return VM_SHORT.get(VmState(state), "unkn") if state in VmState._value2member_map_ else "unkn"
+
+
+class ImageState(IntEnum):
+    INIT = 0
+    READY = 1
+    USED = 2
+    DISABLED = 3
+    LOCKED = 4
+    ERROR = 5
+    CLONE = 6
+    DELETE = 7
+    USED_PERS = 8
+    LOCKED_USED = 9
+    LOCKED_USED_PERS = 10
+
+
+class ImageType(IntEnum):
+    OS = 0
+    CDROM = 1
+    DATABLOCK = 2
+    KERNEL = 3
+    RAMDISK = 4
+    CONTEXT = 5
+    BACKUP = 6
+    FILESYSTEM = 7
+
+
+class DatastoreType(IntEnum):
+    IMAGE = 0
+    SYSTEM = 1
+    FILE = 2

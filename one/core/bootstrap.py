@@ -11,7 +11,7 @@ from pathlib import Path
 
 from one.core.managers import Managers
 from one.errors import OneError
-from one.pool.models import User
+from one.pool.models import Datastore, User
 
 
 def one_auth_path(environ: dict[str, str] | None = None) -> Path:
@@ -33,6 +33,8 @@ def bootstrap(managers: Managers, auth_file: Path) -> str | None:
     Returns a message for the operator when a password was generated.
     """
     with managers.pools.store.write():
+        if not Datastore.select().exists():  # also for databases made before datastores
+            managers.images.bootstrap()
         if User.select().exists():
             return None
         message = None

@@ -8,6 +8,7 @@ from one.core.auth import Authenticator
 from one.core.groups import ClusterManager, GroupManager
 from one.core.hooks import Hooks
 from one.core.hosts import HostManager
+from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
 from one.core.scheduling import SchedulerLoop
@@ -36,18 +37,20 @@ class Managers:
     hooks: Hooks
     monitor: Monitor
     scheduler: SchedulerLoop | None
+    images: ImageManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
         config = self.config
         self.lifecycle.start(config.driver_threads, config.driver_timeout, config.driver_retries)
         self.lifecycle.resume_in_flight()
+        self.images.start()
         self.monitor.start()
         if self.scheduler is not None:
             self.scheduler.start()
 
     def stop(self) -> None:
-        for part in (self.scheduler, self.monitor, self.lifecycle, self.hooks):
+        for part in (self.scheduler, self.monitor, self.lifecycle, self.images, self.hooks):
             if part is not None:
                 part.stop()
 
@@ -64,6 +67,7 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         lifecycle.on_pending = scheduler.wake
     monitor = Monitor(pools, config, plugins, lifecycle, host_changed=hooks.host_changed)
     hosts = HostManager(pools, plugins)
+    images = ImageManager(pools, config)
 
     def host_changed(host, previous: int) -> None:
         hooks.host_changed(host, previous)
@@ -74,5 +78,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         pools=pools, config=config, auth=auth, users=UserManager(pools, auth),
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
         vms=VmManager(pools, config, vnets, lifecycle), plugins=plugins, lifecycle=lifecycle,
-        logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler,
+        logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
     )

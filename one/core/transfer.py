@@ -28,17 +28,31 @@ def _disk_step(vm: VmView, index: int, disk) -> TransferStep | None:
     return TransferStep(op, dst, src=Location(source), size_mb=_size(disk))
 
 
+def context_iso(vm: VmView) -> str:
+    """Where the core writes the VM's CONTEXT CD-ROM on the front-end."""
+    return f"{vm.local_dir}/context.iso"
+
+
 def prolog(vm: VmView) -> list[TransferStep]:
-    steps = [_disk_step(vm, i, disk) for i, disk in enumerate(vm.template.vectors("DISK"))]
-    return [step for step in steps if step is not None]
+    """Each disk to the host (copy, link, or made there), then the context CD-ROM."""
+    disks = vm.template.vectors("DISK")
+    steps = [step for step in (_disk_step(vm, i, disk) for i, disk in enumerate(disks)) if step]
+    if vm.template.vector("CONTEXT") is not None:
+        steps.append(TransferStep("CONTEXT", Location(f"{vm.system_dir}/disk.{len(disks)}", vm.host),
+                                  src=Location(context_iso(vm))))
+    return steps
 
 
 def epilog(vm: VmView) -> list[TransferStep]:
-    """Disks marked SAVE come back to the front-end, then the VM directory goes."""
-    saved = [TransferStep("MV", Location(f"{vm.local_dir}/disk.{i}"),
-                          src=Location(f"{vm.system_dir}/disk.{i}", vm.host))
-             for i, disk in enumerate(vm.template.vectors("DISK"))
-             if disk.get("SAVE", "NO").upper() == "YES"]
+    """Disks marked SAVE go back (a persistent image's disk to the image itself),
+    then the VM directory goes."""
+    saved = []
+    for i, disk in enumerate(vm.template.vectors("DISK")):
+        if disk.get("SAVE", "NO").upper() != "YES":
+            continue
+        back = disk["SOURCE"] if disk.get("PERSISTENT") == "YES" and disk.get("SOURCE") else (
+            f"{vm.local_dir}/disk.{i}")
+        saved.append(TransferStep("MV", Location(back), src=Location(f"{vm.system_dir}/disk.{i}", vm.host)))
     return saved + [TransferStep("DELETE", Location(vm.system_dir, vm.host))]
 
 

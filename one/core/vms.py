@@ -13,6 +13,7 @@ from one.config import Config
 from one.core import leases
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
+from one.core.images import attach_disks
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import updated_template
 from one.core.vnets import VnetManager
@@ -35,6 +36,9 @@ ACTIONS = {"terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff
            "poweroff-hard", "reboot", "reboot-hard", "hold", "release", "stop", "suspend",
            "resume", "resched", "unresched", "delete", "delete-recreate"}
 _NIC_FROM_VNET = ("BRIDGE", "BRIDGE_TYPE", "VN_MAD", "PHYDEV", "VLAN_ID")
+# Network attributes a NIC inherits (from its range, else the network), for context.
+_NIC_INHERITED = ("GATEWAY", "DNS", "NETWORK_MASK", "NETWORK_ADDRESS", "MTU", "SEARCH_DOMAIN",
+                  "GATEWAY6")
 
 
 def _check_capacity(template: Template) -> None:
@@ -94,6 +98,10 @@ class VmManager:
         system.set("VMID", str(vid))
         if "TM_MAD_SYSTEM" not in system:
             system.set("TM_MAD_SYSTEM", "")
+        disks = attach_disks(self.pools, session, system.vectors("DISK"), vid)
+        system.remove("DISK")
+        for disk in disks:
+            system.add("DISK", disk)
         self._number("DISK", "DISK_ID", system)
         self._resolve_nics(session, system, vid)
         graphics = system.vector("GRAPHICS")
@@ -148,6 +156,10 @@ class VmManager:
             attrs["IP"] = ip
         for key in _NIC_FROM_VNET:
             value = getattr(vnet, key.lower())
+            if value:
+                attrs[key] = value
+        for key in _NIC_INHERITED:
+            value = ar.get("ATTRS", {}).get(key) or vnet.template.get(key)
             if value:
                 attrs[key] = value
         return attrs

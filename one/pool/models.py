@@ -158,4 +158,35 @@ class Vm(Owned):
     history = JSONField(default=list)      # JSON list of history records
 
 
-ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm]
+class Datastore(Owned):
+    """System (0), images (1) and files (2), as OpenNebula 7 sets them up."""
+
+    kind = pw.IntegerField(default=0)        # TYPE: 0 IMAGE, 1 SYSTEM, 2 FILE
+    ds_mad = pw.CharField(default="fs")
+    tm_mad = pw.CharField(default="dummy")
+    base_path = pw.CharField(default="")
+    clusters = JSONField(default=lambda: [0])
+    template = TemplateField(default=Template)
+
+
+class Image(Owned):
+    kind = pw.IntegerField(default=0)        # TYPE: 0 OS, 1 CDROM, 2 DATABLOCK, 3 KERNEL, ...
+    persistent = pw.IntegerField(default=0)
+    regtime = pw.IntegerField(default=0)
+    modtime = pw.IntegerField(default=0)
+    source = pw.CharField(default="")
+    path = pw.CharField(default="")
+    format = pw.CharField(default="raw")
+    fs = pw.CharField(default="")
+    size = pw.IntegerField(default=0)        # MB
+    state = pw.IntegerField(default=0, index=True)
+    prev_state = pw.IntegerField(default=0)
+    running_vms = pw.IntegerField(default=0)
+    datastore_id = pw.IntegerField(default=1)
+    datastore = pw.CharField(default="default")
+    vms = JSONField(default=list)
+    clones = JSONField(default=list)
+    template = TemplateField(default=Template)
+
+
+ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image]

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 
 import peewee as pw
 
-from one.pool.models import Cluster, Group, Host, User, Vm, Vnet
+from one.pool.models import Cluster, Datastore, Group, Host, Image, User, Vm, Vnet
 from one.pool.pool import Pool, Store
 from one.pool.render.host import render_host
+from one.pool.render.image import render_image
 from one.pool.render.user import render_on_read, render_user
 from one.pool.render.vm import render_vm
 from one.pool.render.vnet import render_vnet
@@ -22,6 +23,8 @@ class Pools:
     hosts: Pool[Host]
     vnets: Pool[Vnet]
     vms: Pool[Vm]
+    images: Pool[Image]
+    datastores: Pool[Datastore]
 
 
 def make_pools(db: pw.Database) -> Pools:
@@ -34,4 +37,6 @@ def make_pools(db: pw.Database) -> Pools:
         hosts=Pool(store, Host, "host", render_host),
         vnets=Pool(store, Vnet, "virtual network", render_vnet),
         vms=Pool(store, Vm, "virtual machine", render_vm),
+        images=Pool(store, Image, "image", render_image),
+        datastores=Pool(store, Datastore, "datastore", render_on_read),
     )

@@ -18,6 +18,7 @@ from typing import Callable, Protocol
 
 from one.config import Config
 from one.core import leases
+from one.core.images import release_disks
 from one.core.lifecycle import operations, records
 from one.core.lifecycle.phases import (
     ACTIONS, ARRIVALS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, IN_PLACE, MIGRATE,
@@ -269,6 +270,7 @@ class LifeCycle:
             self._leave_host(vm)
         if to == DONE:
             vm.etime = records.now()
+            release_disks(self.pools, vm)
             for nid in leases.release_vm(vm.oid):
                 self.pools.vnets.save(self.pools.vnets.get(nid), lazy=True)
         if to == PENDING and vm.resched:

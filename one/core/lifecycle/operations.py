@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from one.core import transfer
+from one.core import context, transfer
 from one.plugins.drivers import TMDriver, VMMDriver, VNMDriver
 from one.plugins.views import HostView, VmView
 
@@ -78,6 +78,11 @@ def build(name: str, d: Drivers, migrating_save: bool = False) -> Operation:
     plans = {"prolog": transfer.prolog, "prolog_resume": transfer.resume,
              "prolog_migrate": transfer.migrate, "epilog": transfer.epilog,
              "epilog_stop": transfer.stop}
+    if name == "prolog" and vm.template.vector("CONTEXT") is not None:
+        def prolog_with_context() -> None:
+            context.build_iso(transfer.context_iso(vm), vm)
+            tm.execute(vm, transfer.prolog(vm))  # type: ignore[union-attr]
+        return prolog_with_context
     if name in plans:
         return lambda: tm.execute(vm, plans[name](vm))  # type: ignore[union-attr]
     if name == "boot":

@@ -1,0 +1,345 @@
+"""Images and datastores: registering, copying into the datastore, and use by VMs.
+
+An image is registered from PATH (a local file or an http(s) URL, copied into
+the datastore), from SOURCE (used in place), or as an empty DATABLOCK of SIZE
+MB made with mkfs. Copies run off the request thread once oned runs (inline in
+tests): the image is LOCKED until READY, or ERROR with the reason and no
+half-copied file left behind. VMs take images at allocation (USED, or
+USED_PERS for a persistent one, which only one VM may use) and give them back
+at DONE.
+"""
+from __future__ import annotations
+
+import math
+import os
+import secrets
+import shutil
+import subprocess
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from one.config import Config
+from one.core.auth import Session
+from one.core.authz import MANAGE, USE, require
+from one.core.ownership import check_name, updated_template
+from one.errors import ActionError, AllocateError, ApiError
+from one.pool.models import Datastore, Image, Vm
+from one.pool.pools import Pools
+from one.pool.render.image import capacity_mb
+from one.pool.template import Template, parse
+from one.states import DatastoreType, ImageState, ImageType
+
+MB = 2**20
+_FILE_TYPES = {ImageType.KERNEL, ImageType.RAMDISK, ImageType.CONTEXT}
+_DISK_PREFIX_LETTER = {ImageType.OS: "a", ImageType.CDROM: "c", ImageType.DATABLOCK: "e"}
+DEFAULT_DATASTORES = ((0, "system", DatastoreType.SYSTEM), (1, "default", DatastoreType.IMAGE),
+                      (2, "files", DatastoreType.FILE))
+
+
+def _is_url(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
+def _image_type(name: str | None) -> ImageType:
+    try:
+        return ImageType[(name or "OS").upper()]
+    except KeyError:
+        raise AllocateError(f"Unknown image TYPE '{name}'.") from None
+
+
+class ImageManager:
+    def __init__(self, pools: Pools, config: Config) -> None:
+        self.pools, self.config = pools, config
+        self.submit: Callable[[Callable[[], None]], Any] = lambda work: work()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Copies run in their own threads from now on."""
+        self._executor = ThreadPoolExecutor(2, "images")
+        self.submit = self._executor.submit
+
+    def stop(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def bootstrap(self) -> None:
+        for oid, name, kind in DEFAULT_DATASTORES:
+            tm = self.config.tm_mad_system if kind == DatastoreType.SYSTEM else self.config.default_tm_mad
+            ds = Datastore(name=name, uid=0, gid=0, uname="oneadmin", gname="oneadmin", perms=0o644,
+                           kind=kind, tm_mad=tm, template=Template(),
+                           base_path=os.path.join(self.config.var_location, "datastores", str(oid)))
+            self.pools.datastores.allocate(ds, oid=oid)
+
+    def get(self, session: Session, iid: int, right: int = USE) -> Image:
+        image = self.pools.images.get(iid)
+        require(session, image, right, "IMAGE")
+        return image
+
+    # -- registering ----------------------------------------------------------
+    def allocate(self, session: Session, text: str, ds_id: int = 1, skip_capacity: bool = False) -> int:
+        template = parse(text)
+        name = check_name(template.get("NAME") or "", "image")
+        ds = self.pools.datastores.get(ds_id)
+        require(session, ds, USE, "DATASTORE")
+        kind = self._checked_kind(template, ds)
+        origin, size = self._origin(template, kind)
+        if not skip_capacity and size > capacity_mb(ds.base_path)[1]:
+            raise AllocateError(f"Not enough space in datastore {ds.oid}: the image needs {size} MB, "
+                                f"{capacity_mb(ds.base_path)[1]} MB are free.")
+        for key in ("NAME", "TYPE", "PERSISTENT", "PATH", "SOURCE", "SIZE", "FORMAT", "FS", "FSTYPE"):
+            template.remove(key)
+        with self.pools.store.write():
+            if Image.get_or_none((Image.name == name) & (Image.uid == session.uid)) is not None:
+                raise AllocateError(f"NAME is already taken by IMAGE {name}.")
+            oid = self.pools.images.next_oid()
+            image = Image(
+                name=name, uid=session.uid, gid=session.gid, uname=session.uname, gname=session.gname,
+                perms=0o777 & ~self.config.default_umask, kind=kind, size=size,
+                persistent=int((parse(text).get("PERSISTENT") or "NO").upper() == "YES"),
+                regtime=int(time.time()), modtime=int(time.time()), datastore_id=ds.oid,
+                datastore=ds.name, template=template, **origin)
+            needs_copy = image.source == ""
+            if needs_copy:
+                image.source = os.path.join(ds.base_path, f"{oid}-{secrets.token_hex(8)}")
+            image.state = ImageState.LOCKED if needs_copy else ImageState.READY
+            self.pools.images.allocate(image, oid=oid)
+            if needs_copy:
+                self.pools.store.after_commit(lambda: self.submit(lambda: self._populate(oid)))
+        return oid
+
+    @staticmethod
+    def _checked_kind(template: Template, ds: Datastore) -> ImageType:
+        kind = _image_type(template.get("TYPE"))
+        if ds.kind == DatastoreType.SYSTEM:
+            raise AllocateError(f"Datastore {ds.oid} is a system datastore: images go elsewhere.")
+        if (kind in _FILE_TYPES) != (ds.kind == DatastoreType.FILE):
+            where = "a files" if kind in _FILE_TYPES else "an images"
+            raise AllocateError(f"A {kind.name} image belongs in {where} datastore, not in {ds.name}.")
+        return kind
+
+    @staticmethod
+    def _origin(template: Template, kind: ImageType) -> tuple[dict[str, Any], int]:
+        """Where the image's content comes from, and its size in MB."""
+        path, source, size = template.get("PATH"), template.get("SOURCE"), template.get("SIZE")
+        if sum(bool(x) for x in (path, source)) > 1:
+            raise AllocateError("Give PATH or SOURCE, not both.")
+        fs = template.get("FS") or template.get("FSTYPE") or ""
+        fmt = template.get("FORMAT") or "raw"
+        if path:
+            if _is_url(path):
+                return {"path": path, "format": fmt}, int(size) if (size or "").isdigit() else 0
+            if not os.path.isfile(path) or not os.access(path, os.R_OK):
+                raise AllocateError(f"Cannot read PATH '{path}': no such readable file.")
+            return {"path": path, "format": fmt}, max(1, math.ceil(os.path.getsize(path) / MB))
+        if source:
+            return {"source": source, "format": fmt}, int(size) if (size or "").isdigit() else 0
+        if (size or "").isdigit() and int(size) > 0 and kind in (ImageType.DATABLOCK, ImageType.FILESYSTEM):
+            return {"fs": fs, "format": fmt}, int(size)
+        raise AllocateError("An image needs PATH, SOURCE, or (for a DATABLOCK) SIZE in MB.")
+
+    def _populate(self, oid: int) -> None:
+        """Copy, download or make the image's file; READY, or ERROR and nothing left."""
+        image = self.pools.images.get(oid)
+        partial = image.source + ".part"
+        os.makedirs(os.path.dirname(image.source), exist_ok=True)
+        try:
+            if image.path:
+                self._fetch(image.path, partial)
+            else:
+                _make_datablock(partial, image.size, image.fs)
+            os.replace(partial, image.source)
+        except Exception as exc:  # any failure: the image says why, the file goes
+            if os.path.exists(partial):
+                os.unlink(partial)
+            self._settle(oid, ImageState.ERROR, error=f"Error copying image: {exc}")
+            return
+        self._settle(oid, ImageState.READY, size=max(1, math.ceil(os.path.getsize(image.source) / MB)))
+
+    @staticmethod
+    def _fetch(path: str, target: str) -> None:
+        if _is_url(path):
+            with urllib.request.urlopen(path, timeout=30) as response, open(target, "wb") as out:
+                shutil.copyfileobj(response, out, MB)
+        else:
+            shutil.copyfile(path, target)
+
+    def _settle(self, oid: int, state: ImageState, error: str = "", size: int | None = None) -> None:
+        with self.pools.store.write():
+            image = self.pools.images.get(oid)
+            image.prev_state, image.state = image.state, state
+            if size is not None:
+                image.size = size
+            if error:
+                image.template.set("ERROR", error)
+            else:
+                image.template.remove("ERROR")
+            self.pools.images.save(image)
+
+    # -- managing -------------------------------------------------------------
+    def delete(self, session: Session, iid: int, force: bool = False) -> None:
+        image = self.get(session, iid, MANAGE)
+        if image.running_vms and not force:
+            raise ActionError(f"Cannot delete image {iid}: {image.running_vms} VMs use it.")
+        if image.state == ImageState.LOCKED and not force:
+            raise ActionError(f"Cannot delete image {iid} while it is being copied.")
+        with self.pools.store.write():
+            self.pools.images.drop(image)
+            if image.path or image.state != ImageState.READY or image.source.startswith(
+                    self._base(image.datastore_id)):
+                self.pools.store.after_commit(lambda: _remove(image.source))
+
+    def _base(self, ds_id: int) -> str:
+        return self.pools.datastores.get(ds_id).base_path + os.sep
+
+    def enable(self, session: Session, iid: int, enabled: bool) -> None:
+        image = self.get(session, iid, MANAGE)
+        allowed = {ImageState.DISABLED, ImageState.READY, ImageState.ERROR} if enabled else {
+            ImageState.READY, ImageState.DISABLED}
+        if image.state not in allowed:
+            raise ActionError(f"Cannot {'enable' if enabled else 'disable'} image {iid} in state "
+                              f"{ImageState(image.state).name}.")
+        self._set_state(image, ImageState.READY if enabled else ImageState.DISABLED)
+
+    def _set_state(self, image: Image, state: ImageState) -> None:
+        image.prev_state, image.state = image.state, state
+        image.template.remove("ERROR")
+        self.pools.images.save(image)
+
+    def set_persistent(self, session: Session, iid: int, persistent: bool) -> None:
+        image = self.get(session, iid, MANAGE)
+        if image.running_vms:
+            raise ActionError(f"Cannot change persistency of image {iid}: VMs use it.")
+        image.persistent = int(persistent)
+        self.pools.images.save(image)
+
+    def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:
+        image = self.get(session, iid, MANAGE)
+        image.template = updated_template(image.template, text, append)
+        self.pools.images.save(image)
+
+    def set_attribute(self, session: Session, iid: int, name: str, value: str | None) -> None:
+        """Classic update/rmattr: one attribute set, or removed when value is None."""
+        image = self.get(session, iid, MANAGE)
+        if value is None:
+            image.template.remove(name)
+        else:
+            image.template.set(name.upper(), value)
+        self.pools.images.save(image)
+
+    def chtype(self, session: Session, iid: int, kind: str) -> None:
+        image = self.get(session, iid, MANAGE)
+        new = _image_type(kind)
+        if (new in _FILE_TYPES) != (image.kind in _FILE_TYPES):
+            raise ApiError(f"Type {new.name} does not belong in datastore {image.datastore}.")
+        image.kind = new
+        self.pools.images.save(image)
+
+    def clone(self, session: Session, iid: int, name: str, ds_id: int = -1) -> int:
+        """A new image with a copy of this one's content."""
+        image = self.get(session, iid, USE)
+        if image.state not in (ImageState.READY, ImageState.USED):
+            raise ActionError(f"Cannot clone image {iid} in state {ImageState(image.state).name}.")
+        text = Template([("NAME", name), ("PATH", image.source), ("TYPE", ImageType(image.kind).name),
+                         ("FORMAT", image.format)]).to_text()
+        new = self.allocate(session, text, image.datastore_id if ds_id < 0 else ds_id)
+        with self.pools.store.write():
+            image = self.pools.images.get(iid)
+            image.clones = sorted(set(image.clones) | {new})
+            self.pools.images.save(image)
+        return new
+
+
+def _remove(path: str) -> None:
+    for candidate in (path, path + ".part"):
+        if os.path.isfile(candidate):
+            os.unlink(candidate)
+
+
+def _make_datablock(path: str, size_mb: int, fs: str) -> None:
+    """A sparse file of SIZE MB, with a file system when FS asks for one."""
+    with open(path, "wb") as out:
+        out.truncate(size_mb * MB)
+    if fs and fs.lower() != "raw":
+        mkfs = shutil.which(f"mkfs.{fs.lower()}")
+        if mkfs is None:
+            raise RuntimeError(f"no mkfs.{fs} on the front-end")
+        force = ["-F"] if fs.lower().startswith("ext") else ["-f"] if fs.lower() == "xfs" else []
+        done = subprocess.run([mkfs, *force, "-q", path], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"mkfs.{fs} failed: {done.stderr.strip()}")
+
+
+# -- VM disks ------------------------------------------------------------------
+def attach_disks(pools: Pools, session: Session, disks: list[dict[str, str]], vid: int) -> list[dict[str, str]]:
+    """Resolve IMAGE/IMAGE_ID disks of a new VM and take the images (inside its transaction)."""
+    resolved, used_targets = [], {d["TARGET"] for d in disks if d.get("TARGET")}
+    for disk in disks:
+        image = _disk_image(session, disk)
+        if image is None:
+            resolved.append(disk)
+            continue
+        resolved.append(_image_disk(pools, disk, image, used_targets))
+        image.running_vms += 1
+        image.vms = sorted(set(image.vms) | {vid})
+        image.prev_state = image.state
+        image.state = ImageState.USED_PERS if image.persistent else ImageState.USED
+        pools.images.save(image)
+    return resolved
+
+
+def _disk_image(session: Session, disk: dict[str, str]) -> Image | None:
+    if "IMAGE_ID" in disk:
+        if not disk["IMAGE_ID"].isdigit():
+            raise AllocateError(f"Wrong IMAGE_ID '{disk['IMAGE_ID']}' in DISK.")
+        image = Image.get_or_none(Image.oid == int(disk["IMAGE_ID"]))
+    elif "IMAGE" in disk:
+        owner = disk.get("IMAGE_UNAME", session.uname)
+        image = Image.get_or_none((Image.name == disk["IMAGE"]) & (Image.uname == owner))
+    else:
+        return None
+    if image is None:
+        raise AllocateError(f"Image {disk.get('IMAGE_ID') or disk.get('IMAGE')} does not exist.")
+    require(session, image, USE, "IMAGE")
+    if image.state not in (ImageState.READY, ImageState.USED) or (
+            image.persistent and image.state != ImageState.READY):
+        raise AllocateError(f"Image {image.oid} is {ImageState(image.state).name}: it cannot be used now.")
+    return image
+
+
+def _image_disk(pools: Pools, disk: dict[str, str], image: Image, used: set[str]) -> dict[str, str]:
+    datastore = pools.datastores.get(image.datastore_id)
+    prefix = disk.get("DEV_PREFIX") or image.template.get("DEV_PREFIX") or "hd"
+    target = disk.get("TARGET") or image.template.get("TARGET") or _free_target(
+        used, prefix, _DISK_PREFIX_LETTER.get(ImageType(image.kind), "e"))
+    used.add(target)
+    persistent = "YES" if image.persistent else "NO"
+    return {**disk, "IMAGE": image.name, "IMAGE_ID": str(image.oid), "IMAGE_UNAME": image.uname,
+            "SOURCE": image.source, "SIZE": str(image.size), "ORIGINAL_SIZE": str(image.size),
+            "TYPE": "CDROM" if image.kind == ImageType.CDROM else "FILE", "TARGET": target,
+            "CLONE": "NO" if image.persistent else "YES", "SAVE": persistent,
+            "PERSISTENT": persistent, "READONLY": "YES" if image.kind == ImageType.CDROM else "NO",
+            "DRIVER": disk.get("DRIVER") or image.format or "raw", "DATASTORE": datastore.name,
+            "DATASTORE_ID": str(datastore.oid), "TM_MAD": datastore.tm_mad}
+
+
+def _free_target(used: set[str], prefix: str, first: str) -> str:
+    for letter in "abcdefghijklmnopqrstuvwxyz"[ord(first) - ord("a"):]:
+        if prefix + letter not in used:
+            return prefix + letter
+    raise AllocateError("No free disk target left.")
+
+
+def release_disks(pools: Pools, vm: Vm) -> None:
+    """At DONE: the VM's images are free again (inside the VM's transaction)."""
+    for disk in vm.template.vectors("DISK"):
+        image = Image.get_or_none(Image.oid == int(disk["IMAGE_ID"])) if disk.get(
+            "IMAGE_ID", "").isdigit() else None
+        if image is None or vm.oid not in image.vms:
+            continue
+        image.vms = [v for v in image.vms if v != vm.oid]
+        image.running_vms = max(0, image.running_vms - 1)
+        if not image.vms:
+            image.prev_state, image.state = image.state, ImageState.READY
+        pools.images.save(image)
