@@ -295,11 +295,17 @@ class LifeCycle:
             records.stamp(vm, "RETIME")
 
     def _leave_host(self, vm: Vm) -> None:
-        record = records.current(vm)
+        self._close(vm, records.current(vm))
+
+    def _close(self, vm: Vm, record: dict | None) -> None:
+        """Close an open history record and free what the VM booked on its host."""
         if record is None or record["ETIME"]:
             return
         records.close_record(record)
-        host = Host.get_or_none(Host.oid == record["HID"])
+        self._release(vm, record["HID"])
+
+    def _release(self, vm: Vm, hid: int) -> None:
+        host = Host.get_or_none(Host.oid == hid)
         if host is not None:
             records.release(host, vm)
             self.pools.hosts.save(host)
@@ -383,22 +389,13 @@ class LifeCycle:
 
     def _arrived(self, vm: Vm) -> None:
         """A migration ended: the source host's record closes and its capacity frees."""
-        source = records.previous(vm)
-        if source is None or source["ETIME"]:
-            return
-        records.close_record(source)
-        host = Host.get_or_none(Host.oid == source["HID"])
-        if host is not None:
-            records.release(host, vm)
-            self.pools.hosts.save(host)
+        self._close(vm, records.previous(vm))
 
     def _abort_migration(self, vm: Vm) -> None:
         """Back on the source host: drop the target's record and booking."""
         target = records.current(vm)
-        host = Host.get_or_none(Host.oid == target["HID"]) if target else None
-        if host is not None:
-            records.release(host, vm)
-            self.pools.hosts.save(host)
+        if target is not None:
+            self._release(vm, target["HID"])
         vm.history = vm.history[:-1]
         source = records.current(vm)
         if source is not None:

@@ -10,9 +10,9 @@ from one.pool.render.common import wrap
 from one.pool.render.image import datastore_xml
 from one.xmlrpc.api import Api, B, I, S, returns_id
 from one.xmlrpc.methods.listing import owned_listing
+from one.xmlrpc.methods.ownership import register_ownership
 from one.xmlrpc.wire import Escaped
 
-_PERMS = ("ou", "om", "oa", "gu", "gm", "ga", "tu", "tm", "ta")
 _PUBLIC = [-1] * 6
 
 
@@ -46,15 +46,7 @@ def register(api: Api, m: Managers) -> None:
             returns_id(lambda s, iid, on: ownership.chmod(
                 s, pool, images.get(s, iid, MANAGE), _PUBLIC + [int(on), -1, -1])),
             "Classic: lets everyone use the image (OTHER USE).")
-    api.add("one.image.rename", [I("id"), S("name")],
-            returns_id(lambda s, iid, name: ownership.rename(s, pool, images.get(s, iid, MANAGE), name)),
-            "Renames an image.")
-    api.add("one.image.chown", [I("id"), I("uid"), I("gid")],
-            returns_id(lambda s, iid, uid, gid: ownership.chown(s, pool, images.get(s, iid), uid, gid)),
-            "Changes owner and group (-1 keeps).")
-    api.add("one.image.chmod", [I("id")] + [I(n) for n in _PERMS],
-            returns_id(lambda s, iid, *bits: ownership.chmod(s, pool, images.get(s, iid), bits)),
-            "Changes permissions (-1 keeps a bit).")
+    register_ownership(api, "one.image", pool, images.get)
     api.add("one.image.chtype", [I("id"), S("type")], returns_id(images.chtype),
             "Changes the TYPE (OS, CDROM, DATABLOCK, ...).")
     api.add("one.image.clone", [I("id"), S("name"), I("ds_id", -1)], images.clone,

@@ -1,9 +1,8 @@
 """one.vm.* and one.vmpool.*, modern and classic forms."""
 from __future__ import annotations
 
-from one.core import ownership
 from one.core.auth import Session
-from one.core.authz import MANAGE, USE, pool_filter, require
+from one.core.authz import USE, pool_filter, require
 from one.core.managers import Managers
 from one.errors import ApiError
 from one.pool.models import Vm
@@ -12,9 +11,9 @@ from one.pool.render.common import wrap
 from one.states import VmState
 from one.xmlrpc.api import Api, B, I, S, returns_id
 from one.xmlrpc.methods.listing import combine, listing, owned_listing
+from one.xmlrpc.methods.ownership import register_ownership
 from one.xmlrpc.wire import Escaped
 
-_PERMS = ("ou", "om", "oa", "gu", "gm", "ga", "tu", "tm", "ta")
 
 
 def state_filter(state: int):
@@ -47,15 +46,7 @@ def register(api: Api, m: Managers) -> None:
             "terminate[-hard], hold, release, ... and the classic names.")
     api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
             "Replaces (0) or merges (1) the USER_TEMPLATE.")
-    api.add("one.vm.rename", [I("id"), S("name")],
-            returns_id(lambda s, vid, name: ownership.rename(s, pool, vms.get(s, vid, MANAGE), name)),
-            "Renames a VM.")
-    api.add("one.vm.chown", [I("id"), I("uid"), I("gid")],
-            returns_id(lambda s, vid, uid, gid: ownership.chown(s, pool, vms.get(s, vid), uid, gid)),
-            "Changes owner and group (-1 keeps).")
-    api.add("one.vm.chmod", [I("id")] + [I(n) for n in _PERMS],
-            returns_id(lambda s, vid, *bits: ownership.chmod(s, pool, vms.get(s, vid), bits)),
-            "Changes permissions (-1 keeps a bit).")
+    register_ownership(api, "one.vm", pool, vms.get)
     api.add("one.vm.deploy", [I("id"), I("host_id"), B("enforce", False), I("ds_id", -1),
                               S("nic_template", "")],
             returns_id(lambda s, vid, hid, enforce=False, ds=-1, nic="": vms.deploy(s, vid, hid, enforce)),

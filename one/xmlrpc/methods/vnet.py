@@ -12,6 +12,7 @@ from one.pool.render.common import wrap
 from one.pool.template import Template, parse
 from one.xmlrpc.api import Api, B, I, S, returns_id
 from one.xmlrpc.methods.listing import owned_listing
+from one.xmlrpc.methods.ownership import register_ownership
 from one.xmlrpc.wire import Escaped
 
 _PUBLIC = 0o004  # OTHER_U: what a classic "public" network is
@@ -32,13 +33,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vn.update", [I("id"), S("template"), I("append", 0)],
             returns_id(vnets.update), "Replaces (0) or merges (1) the network template.")
     api.add("one.vn.rename", [I("id"), S("name")], returns_id(vnets.rename), "Renames.")
-    api.add("one.vn.chown", [I("id"), I("uid"), I("gid")],
-            returns_id(lambda s, nid, uid, gid: ownership.chown(
-                s, pool, vnets.get(s, nid, MANAGE), uid, gid)), "Changes owner and group.")
-    api.add("one.vn.chmod", [I("id")] + [I(n) for n in ("ou", "om", "oa", "gu", "gm", "ga",
-                                                         "tu", "tm", "ta")],
-            returns_id(lambda s, nid, *bits: ownership.chmod(s, pool, vnets.get(s, nid), bits)),
-            "Changes permissions (-1 keeps a bit).")
+    register_ownership(api, "one.vn", pool, vnets.get, rename=False)
     api.add("one.vn.add_ar", [I("id"), S("template")], returns_id(vnets.add_ar),
             "Adds an address range.")
     api.add("one.vn.update_ar", [I("id"), S("template")], returns_id(vnets.update_ar),

@@ -1,0 +1,34 @@
+"""rename, chown and chmod, the same for every owned object kind."""
+from __future__ import annotations
+
+from typing import Callable
+
+from one.core import ownership
+from one.core.auth import Session
+from one.core.authz import MANAGE
+from one.pool.models import Owned
+from one.pool.pool import Pool
+from one.xmlrpc.api import Api, I, S, returns_id
+
+PERMISSION_PARAMS = [I(n) for n in ("ou", "om", "oa", "gu", "gm", "ga", "tu", "tm", "ta")]
+Getter = Callable[..., Owned]
+
+
+def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True) -> None:
+    """`<prefix>.rename` (unless the kind has its own), `.chown`, `.chmod`;
+    `get(session, id[, right])` checks access."""
+    def renamed(s: Session, oid: int, name: str) -> None:
+        ownership.rename(s, pool, get(s, oid, MANAGE), name)
+
+    def chown(s: Session, oid: int, uid: int, gid: int) -> None:
+        ownership.chown(s, pool, get(s, oid), uid, gid)
+
+    def chmod(s: Session, oid: int, *bits: int) -> None:
+        ownership.chmod(s, pool, get(s, oid), bits)
+
+    if rename:
+        api.add(f"{prefix}.rename", [I("id"), S("name")], returns_id(renamed), "Renames.")
+    api.add(f"{prefix}.chown", [I("id"), I("uid"), I("gid")], returns_id(chown),
+            "Changes owner and group (-1 keeps).")
+    api.add(f"{prefix}.chmod", [I("id")] + PERMISSION_PARAMS, returns_id(chmod),
+            "Changes permissions (-1 keeps a bit).")
