@@ -31,6 +31,7 @@ class Config:
     vnc_base_port: int = 5900
     default_umask: int = 0o177
     network_size: int = 254
+    vlan_start: int = 2               # first VLAN_ID handed out automatically
     sched: str = "yes"                # "no": deployment only through one.vm.deploy
     datastore_location: str = "/var/lib/one/datastores"  # VM directories on hosts
     tm_mad_system: str = "dummy"      # transfer driver of the system datastore (at bootstrap)

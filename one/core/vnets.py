@@ -17,6 +17,8 @@ from one.pool.template import Template, parse
 from one.states import VnetState
 
 _CLASSIC_SIZES = {"B": 65536, "C": 256}
+_VLAN_DRIVERS = {"802.1Q", "vxlan", "ovswitch"}
+MAX_VLAN = 4094
 _COLUMNS = ("BRIDGE", "VN_MAD", "PHYDEV", "VLAN_ID")
 
 
@@ -74,11 +76,28 @@ class VnetManager:
             vnet.ars.append(self._new_ar(vnet, spec))
         with self.pools.store.write():
             self._check_unique(vnet)
+            self._vlan(vnet, template)
             self.pools.vnets.allocate(vnet)
             if not vnet.bridge:
                 vnet.bridge = f"onebr{vnet.oid}"
                 self.pools.vnets.save(vnet)
         return vnet.oid
+
+    def _vlan(self, vnet: Vnet, template: Template) -> None:
+        """A VLAN_ID given is checked; none given for a VLAN driver (or
+        AUTOMATIC_VLAN_ID = YES) takes the lowest free one from VLAN_START."""
+        if vnet.vlan_id:
+            if not vnet.vlan_id.isdigit() or not 0 < int(vnet.vlan_id) <= MAX_VLAN:
+                raise AllocateError(f"VLAN_ID must be 1..{MAX_VLAN}, not '{vnet.vlan_id}'.")
+            return
+        automatic = (template.get("AUTOMATIC_VLAN_ID") or "").upper() == "YES"
+        if not (automatic or vnet.vn_mad in _VLAN_DRIVERS):
+            return
+        used = {int(v.vlan_id) for v in Vnet.select(Vnet.vlan_id) if v.vlan_id.isdigit()}
+        free = next((v for v in range(self.config.vlan_start, MAX_VLAN + 1) if v not in used), None)
+        if free is None:
+            raise AllocateError("No free VLAN_ID left.")
+        vnet.vlan_id, vnet.vlan_id_automatic = str(free), "1"
 
     def _check_unique(self, vnet: Vnet) -> None:
         taken = Vnet.get_or_none((Vnet.name == vnet.name) & (Vnet.uid == vnet.uid))

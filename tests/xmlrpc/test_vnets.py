@@ -98,3 +98,18 @@ def test_user_needs_use_permission_on_network(rpc: Caller) -> None:
     user.fails("one.vm.allocate", "NIC = [ NETWORK_ID = 0 ]", False, code=0x200)
     rpc.ok("one.vn.chmod", 0, -1, -1, -1, -1, -1, -1, 1, -1, -1)
     assert user.ok("one.vm.allocate", "NIC = [ NETWORK_ID = 0 ]", False) == 0
+
+
+def test_vlan_ids(rpc: Caller) -> None:
+    first = rpc.ok("one.vn.allocate", "NAME = a VN_MAD = 802.1Q PHYDEV = eth0", -1)
+    second = rpc.ok("one.vn.allocate", "NAME = b VN_MAD = vxlan PHYDEV = eth0", -1)
+    manual = rpc.ok("one.vn.allocate", "NAME = c VN_MAD = 802.1Q VLAN_ID = 3", -1)
+    plain = rpc.ok("one.vn.allocate", "NAME = d VN_MAD = bridge", -1)
+    auto = rpc.ok("one.vn.allocate", "NAME = e VN_MAD = bridge AUTOMATIC_VLAN_ID = YES", -1)
+    vlan = {nid: (_doc(rpc, nid).findtext("VLAN_ID"), _doc(rpc, nid).findtext("VLAN_ID_AUTOMATIC"))
+            for nid in (first, second, manual, plain, auto)}
+    # a VLAN_ID given by hand is the operator's call, even if taken; the pool skips used ones
+    assert vlan == {first: ("2", "1"), second: ("3", "1"), manual: ("3", "0"), plain: (None, "0"),
+                    auto: ("4", "1")}
+    assert "VLAN_ID must be" in rpc.fails("one.vn.allocate", "NAME = f VN_MAD = 802.1Q VLAN_ID = 5000",
+                                          -1, code=ALLOCATE)
