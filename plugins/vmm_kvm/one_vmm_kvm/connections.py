@@ -59,12 +59,16 @@ class Connections:
                 pass
 
     def run(self, host: HostView, call: Callable[[libvirt.virConnect], T]) -> T:
-        """Run `call` on the host's connection; a dead connection is reopened once."""
+        """Run `call` on the host's connection; one found dead after a failure is
+        reopened and the call made again. An error a live connection relays is
+        the call's own, even of a connection kind (a migration target's
+        unreachable libvirtd is a SYSTEM_ERROR): the call is not repeated."""
         uri = self.uri(host)
+        conn = self.get(uri)
         try:
-            return call(self.get(uri))
+            return call(conn)
         except libvirt.libvirtError as exc:
-            if exc.get_error_code() not in _CONNECTION_ERRORS:
+            if exc.get_error_code() not in _CONNECTION_ERRORS or _alive(conn):
                 raise
             self.forget(uri)
             return call(self.get(uri))

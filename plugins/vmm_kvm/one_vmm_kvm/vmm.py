@@ -9,7 +9,7 @@ import libvirt
 
 from one.plugins import HostView, PollState, VMMDriver, VmPoll, VmView
 from one_vmm_kvm.connections import Connections
-from one_vmm_kvm.deployment import KvmDefaults, domain_xml
+from one_vmm_kvm.deployment import KvmDefaults, _yes, domain_xml
 
 # libvirt domain states as OpenNebula's poll letters.
 STATES = {
@@ -42,6 +42,11 @@ class KvmVMM(VMMDriver):
                                     emulator=self.config.get("EMULATOR", ""),
                                     machine=self.config.get("MACHINE", ""))
         self.shutdown_timeout = float(self.config.get("SHUTDOWN_TIMEOUT", "300"))
+        self.migrate_flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
+        if _yes(self.config.get("MIGRATE_UNSAFE")):
+            # libvirt refuses disks on a file system it cannot tell is shared
+            # (OpenNebula's MIGRATE_OPTIONS=--unsafe): the admin vouches for it.
+            self.migrate_flags |= libvirt.VIR_MIGRATE_UNSAFE
 
     def _domain(self, conn: libvirt.virConnect, vm: VmView) -> libvirt.virDomain:
         return conn.lookupByName(vm.deploy_id or f"one-{vm.id}")
@@ -97,9 +102,8 @@ class KvmVMM(VMMDriver):
     def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
         """Live, peer to peer: the source libvirtd talks to the target's."""
         destination = self.connections.uri(target)
-        flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
         self.connections.run(source, lambda c: self._domain(c, vm).migrateToURI3(
-            destination, {}, flags))
+            destination, {}, self.migrate_flags))
         self.log.info("migrate: %s now on %s", vm.deploy_id, destination)
 
     def _state(self, vm: VmView, host: HostView) -> PollState:
