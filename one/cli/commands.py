@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from one.cli.base import Arg, Command, Context, arg
 from one.cli.errors import USAGE, CliError
@@ -53,6 +53,13 @@ def id_action(spec: PoolSpec, name: str, help: str, invoke: Invoke,
 def calls(method: str, *extra: Any) -> Invoke:
     """`method(id, *extra)`: the shape of most per-object verbs."""
     return lambda ctx, ns, oid: ctx.call(method, oid, *extra)
+
+
+def switch_commands(spec: PoolSpec, method: str, on: tuple[str, str],
+                    off: tuple[str, str]) -> tuple[Command, Command]:
+    """Two verbs, each `(name, help)`, calling `method(id, true)` and `method(id, false)`:
+    enable/disable, persistent/nonpersistent."""
+    return (id_action(spec, *on, calls(method, True)), id_action(spec, *off, calls(method, False)))
 
 
 def _filter_args(spec: PoolSpec) -> tuple[Arg, ...]:
@@ -116,15 +123,29 @@ def show_command(spec: PoolSpec, sections: tuple[Section, ...]) -> Command:
     return Command("show", run, f"Shows a {spec.kind}", (arg("id"),), document=True)
 
 
+Build = Callable[[argparse.Namespace], Optional[str]]
+
+
 def create_command(spec: PoolSpec, help: str, args: tuple[Arg, ...] = (),
                    extra: Callable[[Context, argparse.Namespace], tuple[Any, ...]] = (
-                       lambda ctx, ns: ())) -> Command:
-    """Allocation from a template file, or its text given inline."""
-    def run(ctx: Context, ns: argparse.Namespace) -> None:
-        if (ns.file is None) == (ns.template_text is None):
-            raise CliError("Give either a template file or --template-text", USAGE)
-        text = read_file(ns.file) if ns.file is not None else ns.template_text
-        ctx.say(f"ID: {ctx.call(f'{spec.prefix}.allocate', text, *extra(ctx, ns))}")
+                       lambda ctx, ns: ()),
+                   build: Build | None = None,
+                   then: Invoke = lambda ctx, ns, oid: None) -> Command:
+    """Allocation from a template file, its text given inline, or the template `build`
+    writes from the tool's own options (None: none given); `then` may follow the new
+    object up, as `oneimage create --wait` does."""
+    sources = "a template file, --template-text or the template options" if build else (
+        "a template file or --template-text")
+
+    def run(ctx: Context, ns: argparse.Namespace) -> int | None:
+        given = [text for text in (ns.file, ns.template_text, build(ns) if build else None)
+                 if text is not None]
+        if len(given) != 1:
+            raise CliError(f"Give either {sources}", USAGE)
+        text = read_file(ns.file) if ns.file is not None else given[0]
+        oid = ctx.call(f"{spec.prefix}.allocate", text, *extra(ctx, ns))
+        ctx.say(f"ID: {oid}")
+        return then(ctx, ns, oid)
 
     own = (arg("file", nargs="?", help="template file"),
            arg("--template-text", help="the template itself, instead of a file"))

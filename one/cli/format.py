@@ -95,7 +95,11 @@ def quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def vector(name: str, attrs: dict[str, str]) -> str:
+def pairs(attrs: Mapping[str, str], separator: str = "\n") -> str:
+    """`NAME="web"` lines, a template written from flags the operator gave."""
+    return separator.join(f"{key}={quote(value)}" for key, value in attrs.items())
+
+
+def vector(name: str, attrs: Mapping[str, str]) -> str:
     """`AR=[IP="10.0.0.1", SIZE="10"]` from flags the operator gave."""
-    inner = ", ".join(f"{key}={quote(value)}" for key, value in attrs.items())
-    return f"{name}=[{inner}]"
+    return f"{name}=[{pairs(attrs, ', ')}]"

@@ -7,15 +7,15 @@ import sys
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import delete_command, list_command, show_command
 from one.cli.pools import GROUP
-from one.cli.sections import Fields, TemplateText
-from one.cli.table import Column, joined, right
+from one.cli.sections import Fields, TemplateText, id_list
+from one.cli.table import Column, counted, right
 
 COLUMNS = (right("ID", "ID", 4), Column("NAME", "NAME", 15),
-           right("USERS", lambda group: str(len(group.findall("USERS/ID"))), 5))
+           right("USERS", counted("USERS/ID"), 5))
 SECTIONS = (
     Fields("GROUP {ID} INFORMATION", (Column("ID", "ID"), Column("NAME", "NAME"))),
     TemplateText("GROUP TEMPLATE", "TEMPLATE"),
-    Fields("USERS", (Column("IDS", joined("USERS/ID")),)),
+    id_list("USERS", "USERS/ID"),
 )
 
 

@@ -8,10 +8,10 @@ from typing import Callable
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, list_command,
                               rename_command, show_command, top_command, update_command)
-from one.cli.format import enum_name, short_state, size, timestamp
+from one.cli.format import size, timestamp
 from one.cli.pools import CLUSTER, HOST
-from one.cli.sections import Fields, TemplateText
-from one.cli.table import Column, joined, right
+from one.cli.sections import VIRTUAL_MACHINES, Fields, TemplateText
+from one.cli.table import Column, named, right, short
 from one.cli.xmldoc import Element
 from one.states import HOST_SHORT, HostState, HostStatus
 
@@ -40,12 +40,12 @@ COLUMNS = (
     right("TVM", "HOST_SHARE/RUNNING_VMS", 3),
     right("ALLOCATED_CPU", allocated("CPU", str), 18),
     right("ALLOCATED_MEM", allocated("MEM", size), 18),
-    Column("STAT", lambda host: short_state(HostState, HOST_SHORT, host.findtext("STATE")), 6),
+    Column("STAT", short(HostState, HOST_SHORT), 6),
 )
 SECTIONS = (
     Fields("HOST {ID} INFORMATION", (
         Column("ID", "ID"), Column("NAME", "NAME"), Column("CLUSTER", "CLUSTER"),
-        Column("STATE", lambda host: enum_name(HostState, host.findtext("STATE"))),
+        Column("STATE", named(HostState)),
         Column("IM_MAD", "IM_MAD"), Column("VM_MAD", "VM_MAD"),
         Column("LAST MONITORING TIME",
                lambda host: timestamp(host.findtext("MONITORING/TIMESTAMP", "0"))),
@@ -55,7 +55,7 @@ SECTIONS = (
         *_shares("MEM", "MEMORY", size), *_shares("CPU", "CPU", str),
     )),
     TemplateText("MONITORING INFORMATION", "TEMPLATE"),
-    Fields("VIRTUAL MACHINES", (Column("IDS", joined("VMS/ID")),)),
+    VIRTUAL_MACHINES,
 )
 
 

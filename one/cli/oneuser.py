@@ -5,8 +5,8 @@ import argparse
 import sys
 
 from one.cli.base import Command, Context, Tool, arg
-from one.cli.commands import (calls, delete_command, id_action, list_command, show_command,
-                              update_command)
+from one.cli.commands import (delete_command, id_action, list_command, show_command,
+                              switch_commands, update_command)
 from one.cli.pools import GROUP, USER
 from one.cli.sections import Fields, TemplateText
 from one.cli.table import Column, right
@@ -60,9 +60,8 @@ COMMANDS = (
     Command("login", _login, "Creates a login token and prints it", (
         arg("name"), arg("--time", type=int, default=DEFAULT_TOKEN_SECONDS,
                          help="seconds the token is valid (0 revokes)"))),
-    id_action(USER, "enable", "Enables users", calls("one.user.enable", True)),
-    id_action(USER, "disable", "Disables users: they can no longer log in",
-              calls("one.user.enable", False)),
+    *switch_commands(USER, "one.user.enable", ("enable", "Enables users"),
+                     ("disable", "Disables users: they can no longer log in")),
     id_action(USER, "chgrp", "Changes the primary group of users",
               lambda ctx, ns, oid: ctx.call("one.user.chgrp", oid, ctx.one(GROUP, ns.group)),
               (arg("group"),)),

@@ -13,7 +13,7 @@ from one.cli.commands import (calls, create_command, id_action, list_command,
 from one.cli.format import elapsed, enum_name, short_period, size, span, timestamp
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
-from one.cli.table import Column, right
+from one.cli.table import Column, named, right, sized, yes_no
 from one.cli.xmldoc import Element
 from one.states import HistoryAction, LcmState, VmState, vm_short_state
 
@@ -53,16 +53,16 @@ def _traffic(name: str) -> Column:
 COLUMNS = (
     right("ID", "ID", 6), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
     Column("NAME", "NAME", 15), Column("STAT", _stat, 4), right("CPU", "TEMPLATE/CPU", 4),
-    right("MEM", lambda vm: size(vm.findtext("TEMPLATE/MEMORY"), "M"), 7),
+    right("MEM", sized("TEMPLATE/MEMORY", "M"), 7),
     Column("HOST", _host, 10), right("TIME", _time, 11),
 )
 
 INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
     Column("ID", "ID"), Column("NAME", "NAME"), Column("USER", "UNAME"),
     Column("GROUP", "GNAME"),
-    Column("STATE", lambda vm: enum_name(VmState, vm.findtext("STATE"))),
-    Column("LCM_STATE", lambda vm: enum_name(LcmState, vm.findtext("LCM_STATE"))),
-    Column("RESCHED", lambda vm: "Yes" if vm.findtext("RESCHED") == "1" else "No"),
+    Column("STATE", named(VmState)),
+    Column("LCM_STATE", named(LcmState, "LCM_STATE")),
+    Column("RESCHED", yes_no("RESCHED")),
     Column("HOST", _host),
     Column("START TIME", lambda vm: timestamp(vm.findtext("STIME", "0"))),
     Column("END TIME", lambda vm: timestamp(vm.findtext("ETIME", "0"))),
@@ -71,7 +71,7 @@ INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
           Column("SCHED_MESSAGE", "USER_TEMPLATE/SCHED_MESSAGE")))
 MONITORING = Fields("VIRTUAL MACHINE MONITORING", (
     Column("CPU", "MONITORING/CPU"),
-    Column("MEMORY", lambda vm: size(vm.findtext("MONITORING/MEMORY"))),
+    Column("MEMORY", sized("MONITORING/MEMORY")),
     _traffic("NETTX"), _traffic("NETRX"),
 ))
 NICS = (right("ID", "NIC_ID", 3), Column("NETWORK", "NETWORK", 15),

@@ -8,10 +8,10 @@ from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (CLUSTER_ARG, create_command, delete_command, list_command,
                               ownership_commands, read_file, show_command)
 from one.cli.errors import USAGE, CliError
-from one.cli.format import enum_name, quote, short_state, vector
+from one.cli.format import quote, vector
 from one.cli.pools import CLUSTER, VNET
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
-from one.cli.table import Column, joined, right
+from one.cli.table import Column, joined, named, right, short
 from one.cli.xmldoc import Element
 from one.states import VnetState
 
@@ -32,7 +32,7 @@ COLUMNS = (
     right("ID", "ID", 4), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
     Column("NAME", "NAME", 15), Column("CLUSTERS", joined("CLUSTERS/ID"), 8),
     Column("BRIDGE", "BRIDGE", 8),
-    Column("STATE", lambda vn: short_state(VnetState, SHORT_STATE, vn.findtext("STATE")), 5),
+    Column("STATE", short(VnetState, SHORT_STATE), 5),
     right("LEASES", "USED_LEASES", 6),
 )
 RANGES = (right("AR", "AR_ID", 3), Column("TYPE", "TYPE", 6), right("SIZE", "SIZE", 5),
@@ -44,7 +44,7 @@ SECTIONS = (
     Fields("VIRTUAL NETWORK {ID} INFORMATION", (
         Column("ID", "ID"), Column("NAME", "NAME"), Column("USER", "UNAME"),
         Column("GROUP", "GNAME"),
-        Column("STATE", lambda vn: enum_name(VnetState, vn.findtext("STATE"))),
+        Column("STATE", named(VnetState)),
         Column("CLUSTERS", joined("CLUSTERS/ID")), Column("BRIDGE", "BRIDGE"),
         Column("VN_MAD", "VN_MAD"), Column("PHYSICAL DEVICE", "PHYDEV"),
         Column("VLAN ID", "VLAN_ID"), Column("PARENT NETWORK", "PARENT_NETWORK_ID"),

@@ -42,6 +42,8 @@ VNET = PoolSpec("VNET", "one.vn", "one.vnpool.info", "VNET", True, (-1, -1))
 USER = PoolSpec("USER", "one.user", "one.userpool.info", "USER")
 GROUP = PoolSpec("GROUP", "one.group", "one.grouppool.info", "GROUP")
 CLUSTER = PoolSpec("CLUSTER", "one.cluster", "one.clusterpool.info", "CLUSTER")
+IMAGE = PoolSpec("IMAGE", "one.image", "one.imagepool.info", "IMAGE", True, (-1, -1))
+DATASTORE = PoolSpec("DATASTORE", "one.datastore", "one.datastorepool.info", "DATASTORE")
 
 
 class Resolver:

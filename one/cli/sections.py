@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from one.cli.format import quote, rights
-from one.cli.table import Column, render_table
+from one.cli.table import Column, joined, render_table
 from one.cli.xmldoc import Element
 
 LABEL_WIDTH = 20
@@ -102,4 +102,10 @@ def _rights(owner: str) -> Column:
         element.findtext(f"PERMISSIONS/{owner}_{bit}", default="0") for bit in "UMA")))
 
 
+def id_list(title: str, path: str) -> Fields:
+    """The ids of related objects (a host's VMs, a group's users) on one line."""
+    return Fields(title, (Column("IDS", joined(path)),))
+
+
 PERMISSIONS = Fields("PERMISSIONS", (_rights("OWNER"), _rights("GROUP"), _rights("OTHER")))
+VIRTUAL_MACHINES = id_list("VIRTUAL MACHINES", "VMS/ID")

@@ -6,15 +6,18 @@ tuple of Columns rendered here, so all tools look and align alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Union
+from enum import IntEnum
+from typing import Callable, Iterable, Mapping, TypeVar, Union
 
 from rich.console import Console, JustifyMethod
 from rich.table import Table
 from rich.text import Text
 
+from one.cli.format import enum_name, short_state, size
 from one.cli.xmldoc import Element
 
 Getter = Union[str, Callable[[Element], str]]
+E = TypeVar("E", bound=IntEnum)
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,28 @@ def render_table(console: Console, columns: Iterable[Column], rows: Iterable[Ele
 def joined(path: str) -> Getter:
     """Repeated values (CLUSTERS/ID, VMS/ID) shown as one comma-separated cell."""
     return lambda element: ",".join(e.text or "" for e in element.iterfind(path))
+
+
+def counted(path: str) -> Getter:
+    """How many repeated elements there are (a datastore's IMAGES/ID, a group's USERS/ID)."""
+    return lambda element: str(len(element.findall(path)))
+
+
+def sized(path: str, unit: str = "K") -> Getter:
+    """An amount in `unit` (MEMORY in K, an image's SIZE in M) shown as `1.5G`."""
+    return lambda element: size(element.findtext(path), unit)
+
+
+def named(kind: type[IntEnum], path: str = "STATE") -> Getter:
+    """A state or type number shown by its name (READY, DATABLOCK), as `show` does."""
+    return lambda element: enum_name(kind, element.findtext(path))
+
+
+def short(kind: type[E], words: Mapping[E, str], path: str = "STATE") -> Getter:
+    """A state or type number as its short word (rdy, DB), as the STAT and TYPE columns."""
+    return lambda element: short_state(kind, words, element.findtext(path))
+
+
+def yes_no(path: str) -> Getter:
+    """A 0/1 flag (RESCHED, PERSISTENT) as OpenNebula's `boolean_to_str` shows it."""
+    return lambda element: "Yes" if element.findtext(path) == "1" else "No"

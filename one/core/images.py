@@ -42,11 +42,11 @@ def _is_url(path: str) -> bool:
     return path.startswith(("http://", "https://"))
 
 
-def _image_type(name: str | None) -> ImageType:
+def _image_type(name: str | None, error: type[Exception] = AllocateError) -> ImageType:
     try:
         return ImageType[(name or "OS").upper()]
     except KeyError:
-        raise AllocateError(f"Unknown image TYPE '{name}'.") from None
+        raise error(f"Unknown image TYPE '{name}'.") from None
 
 
 class ImageManager:
@@ -230,7 +230,7 @@ class ImageManager:
 
     def chtype(self, session: Session, iid: int, kind: str) -> None:
         image = self.get(session, iid, MANAGE)
-        new = _image_type(kind)
+        new = _image_type(kind, ApiError)
         if (new in _FILE_TYPES) != (image.kind in _FILE_TYPES):
             raise ApiError(f"Type {new.name} does not belong in datastore {image.datastore}.")
         image.kind = new

@@ -11,7 +11,7 @@ import pytest
 from one.cli.client import DEFAULT_ENDPOINT, Client
 from one.cli.errors import ServerError
 
-TOOLS = ("onevm", "onehost", "onevnet", "oneuser", "onegroup")
+TOOLS = ("onevm", "onehost", "onevnet", "oneuser", "onegroup", "oneimage", "onedatastore")
 
 
 @pytest.mark.parametrize("tool", TOOLS)

@@ -1,6 +1,7 @@
 """Formatting and document conversion, checked without a server."""
 from __future__ import annotations
 
+import argparse
 import io
 import json
 
@@ -8,14 +9,15 @@ import pytest
 from lxml import etree
 from rich.console import Console
 
-from one.cli import onevm
-
+from one.cli import onedatastore, oneimage, onevm
+from one.cli.base import Context
 from one.cli.errors import USAGE, CliError
-from one.cli.format import elapsed, octal_bits, period, short_period, size, vector
+from one.cli.format import elapsed, octal_bits, pairs, period, short_period, size, vector
 from one.cli.onehost import allocated
 from one.cli.sections import render_show, template_text
 from one.cli.table import render_table
 from one.cli.xmldoc import document_data, element_data
+from one.states import ImageState
 
 
 @pytest.mark.parametrize(("value", "unit", "shown"), [
@@ -48,9 +50,23 @@ def test_bad_octal_is_a_usage_error(text):
     assert info.value.exit_code == USAGE
 
 
-def test_vector_quotes_values():
+def test_vector_and_pairs_quote_values():
     text = vector("AR", {"TYPE": "IP4", "NOTE": 'a "b", c'})
     assert text == r'AR=[TYPE="IP4", NOTE="a \"b\", c"]'
+    assert pairs({"NAME": "disk", "SIZE": "8"}) == 'NAME="disk"\nSIZE="8"'
+
+
+@pytest.mark.parametrize(("text", "megabytes"), [
+    ("512", 512), ("512M", 512), ("10G", 10240), ("1.5gb", 1536), (" 2 mb", 2), ("1T", 2**20),
+])
+def test_image_size_takes_opennebula_units(text, megabytes):
+    assert oneimage.megabytes(text) == megabytes
+
+
+@pytest.mark.parametrize("text", ["", "lots", "-1", "10K", "1.5.2G"])
+def test_bad_image_size_is_refused(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="expected a size"):
+        oneimage.megabytes(text)
 
 
 def test_repeated_elements_become_lists_and_pool_items_always_are():
@@ -127,3 +143,21 @@ def test_vm_show_has_monitoring_history_and_error():
     assert history[1].split()[-3:] == ["0d", "00h10", "0h01m05s"]
     assert history[2].split()[:3] == ["1", "node2", "none"]
     assert history[2].split()[-1] == "0h00m00s"
+
+
+def test_wait_shows_progress_on_a_terminal_and_clears_it(monkeypatch):
+    monkeypatch.setattr(oneimage, "WAIT_DELAY", 0)
+    states = iter([ImageState.LOCKED, ImageState.LOCKED, ImageState.READY])
+    err = Console(file=io.StringIO(), force_terminal=True, width=80)
+    ctx = Context(Console(file=io.StringIO()), err)
+    monkeypatch.setattr(ctx, "call", lambda method, oid: (
+        f"<IMAGE><ID>{oid}</ID><STATE>{int(next(states))}</STATE></IMAGE>"))
+    oneimage.wait_ready(ctx, 5)
+    assert "IMAGE 5: copying" in err.file.getvalue() and next(states, None) is None
+
+
+def test_datastore_without_capacity_shows_dashes():
+    ds = etree.fromstring("<DATASTORE><ID>9</ID><NAME>new</NAME><TYPE>7</TYPE><STATE>1</STATE>"
+                          "<TOTAL_MB>0</TOTAL_MB><FREE_MB>0</FREE_MB></DATASTORE>")
+    out = rendered(lambda console: render_table(console, onedatastore.COLUMNS, [ds]))
+    assert out.splitlines()[1].split() == ["9", "new", "0M", "-", "0", "unkn", "off"]

@@ -160,6 +160,7 @@ def test_image_management(engine: Engine, tmp_path: Path) -> None:
     assert _image(engine, copy).findtext("STATE") == str(ImageState.READY)
     assert _image(engine, iid).findtext("CLONES/ID") == str(copy)
     engine.rpc.fails("one.image.chtype", iid, "KERNEL", code=0x1000)
+    engine.rpc.fails("one.image.chtype", iid, "FLOPPY", code=0x1000)
 
 
 def test_datastores(engine: Engine) -> None:
@@ -168,7 +169,8 @@ def test_datastores(engine: Engine) -> None:
     assert int(pool[1].findtext("TOTAL_MB")) > 0 and int(pool[1].findtext("FREE_MB")) > 0
     engine.rpc.ok("one.datastore.update", 1, 'TM_MAD = "dummy"\nLABEL = "x"', 0)
     assert "Unknown TM driver" in engine.rpc.fails("one.datastore.update", 1, 'TM_MAD = "nope"', 0,
-                                                   code=ALLOCATE)
+                                                   code=0x1000)
+    assert engine.doc("one.datastore.info", 1).findtext("TM_MAD") == "dummy"  # nothing saved
 
 
 def test_context_cdrom(engine: Engine, tmp_path: Path) -> None:

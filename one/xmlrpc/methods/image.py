@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from one.core import ownership
 from one.core.auth import Session
-from one.core.authz import MANAGE, require_admin
+from one.core.authz import MANAGE, USE, allowed, require, require_admin
+from one.errors import ApiError
 from one.core.managers import Managers
 from one.pool.models import Image
 from one.pool.render.common import wrap
@@ -64,8 +65,13 @@ def _register_datastores(api: Api, m: Managers) -> None:
         used = [i.oid for i in Image.select(Image.oid).where(Image.datastore_id == ds.oid).order_by(Image.oid)]
         return datastore_xml(ds, used)
 
-    api.add("one.datastore.info", [I("id"), B("decrypt", False)],
-            lambda s, dsid, decrypt=False: xml(pool.get(dsid)), "Returns a datastore and its capacity.")
+    def info(s: Session, dsid: int, decrypt: bool = False) -> str:
+        ds = pool.get(dsid)
+        require(s, ds, USE, "DATASTORE")
+        return xml(ds)
+
+    api.add("one.datastore.info", [I("id"), B("decrypt", False)], info,
+            "Returns a datastore and its capacity.")
 
     def update(s: Session, dsid: int, text: str, append: int = 0) -> None:
         require_admin(s, f"MANAGE datastore [{dsid}]")
@@ -73,11 +79,12 @@ def _register_datastores(api: Api, m: Managers) -> None:
         ds.template = ownership.updated_template(ds.template, text, append)
         ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
         ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
-        if ds.template.get("TM_MAD"):
-            m.plugins.registries["tm"].check(ds.tm_mad)
+        if ds.tm_mad not in m.plugins.registries["tm"]:
+            raise ApiError(f"Unknown TM driver '{ds.tm_mad}'.")
         pool.save(ds)
 
     api.add("one.datastore.update", [I("id"), S("template"), I("append", 0)], returns_id(update),
             "Replaces (0) or merges (1) the template; TM_MAD and DS_MAD change the drivers.")
     api.add("one.datastorepool.info", [],
-            lambda s: wrap("DATASTORE_POOL", (xml(ds) for ds in pool.select())), "Lists datastores.")
+            lambda s: wrap("DATASTORE_POOL", (xml(ds) for ds in pool.select() if allowed(s, ds, USE))),
+            "Lists the datastores the caller may use.")
