@@ -82,12 +82,14 @@ class Hooks:
 
     def _fire(self, hooks: list[Hook], event: str | None, oid: int, xml: str,
               previous: Phase) -> None:
+        matching = [hook for hook in hooks if hook.on == event]
+        if not matching:
+            return
         values = {"ID": str(oid), "TEMPLATE": base64.b64encode(xml.encode()).decode(),
                   "PREV_STATE": str(previous[0]), "PREV_LCM_STATE": str(previous[1])}
-        for hook in hooks:
-            if hook.on == event:
-                args = [self._expand(arg, values) for arg in shlex.split(hook.arguments)]
-                self._pool.submit(self._run, hook, args)
+        for hook in matching:
+            args = [self._expand(arg, values) for arg in shlex.split(hook.arguments)]
+            self._pool.submit(self._run, hook, args)
 
     @staticmethod
     def _expand(argument: str, values: dict[str, str]) -> str:

@@ -24,6 +24,7 @@ class VmLogs:
     def __init__(self, var_location: str) -> None:
         self.root = os.path.join(var_location, "vms")
         self._lock = threading.Lock()
+        self._made: set[int] = set()  # VM directories known to exist
 
     def path(self, vid: int) -> str:
         return os.path.join(self.root, str(vid), "vm.log")
@@ -32,7 +33,9 @@ class VmLogs:
         line = f"{time.strftime('%a %b %d %H:%M:%S %Y')} [Z0][{module}][{level}]: {message}\n"
         path = self.path(vid)
         with self._lock:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if vid not in self._made:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                self._made.add(vid)
             with open(path, "a", encoding="utf-8") as out:
                 out.write(line)
 
@@ -69,3 +72,8 @@ def install_driver_log_handler() -> None:
     if not any(isinstance(h, DriverLineHandler) for h in logger.handlers):
         logger.addHandler(DriverLineHandler(logging.DEBUG))
         logger.setLevel(logging.DEBUG)
+        # Driver lines belong in VM logs; only problems also reach oned's own log.
+        logger.propagate = False
+        escalate = logging.StreamHandler()
+        escalate.setLevel(logging.WARNING)
+        logger.addHandler(escalate)

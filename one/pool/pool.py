@@ -23,6 +23,7 @@ import peewee as pw
 from one.errors import NoExistsError
 from one.pool.models import PoolControl, PoolObject
 from one.pool.render.common import esc
+from one.pool.statements import Statements
 
 M = TypeVar("M", bound=PoolObject)
 Renderer = Callable[[M], "tuple[str, str]"]
@@ -39,25 +40,32 @@ class Store:
         self.lock = threading.RLock()
         self._depth = 0
         self._after: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], None]] = []
 
     @contextmanager
     def write(self) -> Iterator[None]:
         """One atomic change: nested calls join the outer transaction."""
         with self.lock:
             self._depth += 1
+            failed = True
             try:
                 with self.db.atomic():
                     yield
+                failed = False
             finally:
                 self._depth -= 1
                 if self._depth == 0:
-                    callbacks, self._after = self._after, []
-                    for callback in callbacks:
+                    callbacks, self._after, undo, self._undo = self._after, [], self._undo, []
+                    for callback in (undo if failed else []) + callbacks:
                         callback()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run when the outermost write ends (after commit or rollback)."""
         self._after.append(callback)
+
+    def after_rollback(self, callback: Callable[[], None]) -> None:
+        """Run when the outermost write ends in a rollback (in-memory state to forget)."""
+        self._undo.append(callback)
 
 
 class Pool(Generic[M]):
@@ -73,6 +81,8 @@ class Pool(Generic[M]):
         self._texts: tuple[dict[int, bytes], dict[int, bytes]] = (self._full, {})
         self._lru_lock = threading.Lock()
         self._generation = 0
+        self.sql = Statements(model, store.db)
+        self._last_oid: int | None = None  # PoolControl, read once, written on each allocate
 
     # -- writing ------------------------------------------------------------
     def _changed(self, oid: int) -> None:
@@ -86,20 +96,24 @@ class Pool(Generic[M]):
     def next_oid(self) -> int:
         """Reserve the next id; call inside `store.write()`."""
         name = self.model._meta.table_name
-        control = PoolControl.get_or_none(PoolControl.pool == name)
-        if control is None:
-            top = self.model.select(pw.fn.MAX(self.model.oid)).scalar()
-            control = PoolControl.create(pool=name, last_oid=-1 if top is None else top)
-        control.last_oid += 1
-        control.save()
-        return control.last_oid
+        if self._last_oid is None:
+            control = PoolControl.get_or_none(PoolControl.pool == name)
+            if control is None:
+                top = self.model.select(pw.fn.MAX(self.model.oid)).scalar()
+                control = PoolControl.create(pool=name, last_oid=-1 if top is None else top)
+            self._last_oid = control.last_oid
+        oid = self._last_oid + 1
+        PoolControl.update(last_oid=oid).where(PoolControl.pool == name).execute()
+        self._last_oid = oid
+        self.store.after_rollback(lambda: setattr(self, "_last_oid", None))
+        return oid
 
     def allocate(self, obj: M, oid: int | None = None) -> M:
         """Insert a new object; its id comes from the pool unless forced."""
         with self.store.write():
             obj.oid = self.next_oid() if oid is None else oid
             obj.body, obj.pool_body = self.render(obj)
-            obj.save(force_insert=True)
+            self.sql.create(obj)
             self._changed(obj.oid)
         return obj
 
@@ -111,7 +125,7 @@ class Pool(Generic[M]):
         """
         with self.store.write():
             obj.body, obj.pool_body = ("", "") if lazy else self.render(obj)
-            obj.save()
+            self.sql.save(obj)
             self._changed(obj.oid)
 
     def drop(self, obj: M) -> None:
@@ -130,10 +144,13 @@ class Pool(Generic[M]):
 
     # -- reading objects ----------------------------------------------------
     def get(self, oid: int) -> M:
-        obj = self.model.get_or_none(self.model.oid == oid)
+        obj = self.sql.find(oid)
         if obj is None:
             raise NoExistsError(f"Error getting {self.kind} [{oid}].")
         return obj
+
+    def find(self, oid: int) -> M | None:
+        return self.sql.find(oid)
 
     def peek(self, oid: int, *columns: pw.Field) -> M:
         """Only some columns: enough to check permissions without parsing templates."""
@@ -184,11 +201,11 @@ class Pool(Generic[M]):
         if missing:
             generation = self._generation
             fetched = {oid: esc(xml).encode() for oid, xml in self._documents(missing, which).items()}
-            if generation == self._generation:
+            if generation == self._generation and (which == SHORT or len(oids) <= FULL_CACHE):
                 cache.update(fetched)
             found.update(fetched)
-        if which == FULL:
-            self._trim(found)
+        if which == FULL and len(oids) <= FULL_CACHE:
+            self._trim(found)  # a bulk read (infoextended) must not flush the hot set
         return [found[oid] for oid in oids if oid in found]
 
     def _trim(self, used: dict[int, bytes]) -> None:

@@ -276,8 +276,7 @@ class LifeCycle:
         if to == PENDING and vm.resched:
             vm.resched = 0
         self.pools.vms.save(vm)
-        vid = vm.oid
-        self.pools.store.after_commit(lambda: self._entered(vid, frm, to, error))
+        self.pools.store.after_commit(lambda: self._entered(vm, frm, to, error))
 
     @staticmethod
     def _stamp(vm: Vm, frm: Phase, to: Phase) -> None:
@@ -305,26 +304,27 @@ class LifeCycle:
         self._release(vm, record["HID"])
 
     def _release(self, vm: Vm, hid: int) -> None:
-        host = Host.get_or_none(Host.oid == hid)
+        host = self.pools.hosts.find(hid)
         if host is not None:
             records.release(host, vm)
             self.pools.hosts.save(host)
 
-    def _entered(self, vid: int, frm: Phase, to: Phase, error: str) -> None:
+    def _entered(self, vm: Vm, frm: Phase, to: Phase, error: str) -> None:
+        """After commit: log, start the phase's operation, tell the scheduler and hooks."""
         if frm != to:
-            self.logs.write(vid, "LCM", "I", f"New state is {phase_name(to)}")
+            self.logs.write(vm.oid, "LCM", "I", f"New state is {phase_name(to)}")
         if error:
-            self.logs.write(vid, "LCM", "E", error)
+            self.logs.write(vm.oid, "LCM", "E", error)
         if to in OPERATIONS:
-            self._start(vid, OPERATIONS[to])
+            self._start(vm.oid, OPERATIONS[to], vm)
         if to == PENDING:
             self.on_pending()
         if self.notify is not None and frm != to:
-            self.notify.vm_changed(self.pools.vms.get(vid), frm)
+            self.notify.vm_changed(vm, frm)
 
     # -- driver operations ---------------------------------------------------
     def _drivers(self, vm: Vm) -> operations.Drivers:
-        hosts = [Host.get_or_none(Host.oid == h["HID"]) for h in vm.history[-2:]]
+        hosts = [self.pools.hosts.find(h["HID"]) for h in vm.history[-2:]]
         host = hosts[-1] if hosts else None
         previous = hosts[0] if len(hosts) == 2 else None
         record = records.current(vm)
@@ -343,11 +343,12 @@ class LifeCycle:
     def _default_vn_mad(self, host: Host | None) -> str:
         return (host.template.get("VN_MAD") if host else None) or self.config.default_vn_mad
 
-    def _start(self, vid: int, name: str) -> None:
+    def _start(self, vid: int, name: str, vm: Vm | None = None) -> None:
+        """Queue the operation `name` for the VM (as just committed, when given)."""
         token = next(self._tokens)
         try:
             with self.pools.store.write():
-                vm = self.pools.vms.get(vid)
+                vm = vm or self.pools.vms.get(vid)
                 self._pending[vid] = (token, name)
                 drivers = self._drivers(vm)
                 op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
@@ -405,7 +406,7 @@ class LifeCycle:
     def poll(self, vid: int, result: VmPoll) -> None:
         """What the hypervisor says of a VM; posted by the monitor."""
         with self.pools.store.write():
-            vm = Vm.get_or_none(Vm.oid == vid)
+            vm = self.pools.vms.find(vid)
             if vm is None or vm.state == VmState.DONE:
                 return
             values = {"CPU": result.cpu, "MEMORY": result.memory, "NETRX": result.netrx,
@@ -426,7 +427,7 @@ class LifeCycle:
     def host_lost(self, hid: int) -> None:
         """A host stopped answering: its running VMs are UNKNOWN until it does."""
         with self.pools.store.write():
-            host = Host.get_or_none(Host.oid == hid)
+            host = self.pools.hosts.find(hid)
             for vid in host.vms if host else []:
                 vm = self.pools.vms.get(vid)
                 if phase_of(vm) == RUNNING and vid not in self._pending:

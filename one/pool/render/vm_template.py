@@ -66,9 +66,12 @@ def _typed_xml(name: str, value: dict[str, str]) -> str:
 
 def system_xml(system: Template) -> str:
     """`<TEMPLATE>` with the system attributes in schema order."""
+    by_name: dict[str, list[Value]] = {}
+    for name, value in system.attrs:  # one pass, not one scan per schema name
+        by_name.setdefault(name, []).append(value)
     parts = []
     for name in SYSTEM_ORDER:
-        for value in system.values(name):
+        for value in by_name.get(name, ()):
             if name in _TYPED and isinstance(value, dict):
                 parts.append(_typed_xml(name, value))
             else:
