@@ -1,28 +1,31 @@
 """`python -m bench [--quick] [--results FILE]`: load a pool, measure, print, record.
 
-One server serves every phase in order (load, rates, listings), so each
-figure is taken on the full pool and the memory figures follow the same life.
+Issue 2: one server serves every phase in order (load, rates, listings), so
+each figure is taken on the full pool and the memory figures follow the same
+life. Issue 3: the scheduler alone in this process, then a server per
+question (placement and its memory, allocate -> RUNNING, monitoring), each
+configured for it through its oned.conf.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
 import sys
-import tempfile
-import time
 import xmlrpc.client
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from bench import deploy, monitoring, placement, scheduler
 from bench.ab import requests_per_second
-from bench.report import INFO_VS_NOOP, POOL_LISTING, POOL_PAGE, VM_INFO, Row, Target
-from bench.report import print_table, write_results
-from bench.rpc import BenchError, request_body
-from bench.server import Server, running_server
+from bench.report import INFO_VS_NOOP, POOL_LISTING, POOL_PAGE, VM_INFO, Row, Section, Target
+from bench.report import print_table, progress, write_results
+from bench.rpc import BenchError, escaped, request_body
+from bench.server import Server, scratch_server
 from bench.timing import Latency, Poster
-from bench.workload import load_pool, vm_template
+from bench.watch import ANY_VM
+from bench.workload import SCHEDULED, load_pool, vm_template
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 CLIENTS = 8
@@ -36,6 +39,9 @@ class Scale:
     requests: int
     listing_runs: int
     page_runs: int
+    samples: int          # allocate -> RUNNING, one VM at a time
+    burst: int
+    monitor_seconds: float
 
     def describe(self) -> str:
         return (f"{self.vms:,} VMs (~{len(vm_template(0))}-byte templates) and {self.hosts:,} "
@@ -44,17 +50,33 @@ class Scale:
                 f"asks for the same VM every time); listings timed by a raw keep-alive "
                 f"HTTP POST, {self.listing_runs} runs (pages: {self.page_runs}) after a warm-up.")
 
+    def describe_engine(self) -> str:
+        conf = SCHEDULED.strip().replace("\n", "`, `")
+        return "\n".join([
+            f"- The scheduler alone: `python -m bench.scheduler`'s cycles, in this process, "
+            f"{scheduler.VMS:,} pending VMs x {scheduler.HOSTS:,} hosts at every scale.",
+            f"- oned with the scheduler on and `{conf}` in its oned.conf (dummy drivers, no "
+            f"delay): {self.vms:,} VMs with SCHED_REQUIREMENTS and SCHED_RANK allocated by "
+            f"{CLIENTS} clients onto {self.hosts:,} MONITORED hosts, each allocate waking the "
+            f"scheduler, watched by polling one.vmpool.info; RSS after that and a listing of "
+            f"both pools.",
+            f"- A fresh server with {deploy.HOSTS} hosts and the same settings: {self.samples} "
+            f"VMs allocated one at a time, one.vm.info polled every {deploy.POLL * 1000:.0f} ms "
+            f"until RUNNING; then a burst of {self.burst:,} by {CLIENTS} clients.",
+            f"- A fresh server with {self.hosts:,} hosts and `MONITORING_INTERVAL = "
+            f"{monitoring.INTERVAL}`: MONITORING/TIMESTAMP of every host sampled every "
+            f"{monitoring.SAMPLE_EVERY * 1000:.0f} ms for {self.monitor_seconds:.0f} s.",
+        ])
 
-FULL = Scale(vms=10_000, hosts=1_000, requests=20_000, listing_runs=20, page_runs=50)
-QUICK = Scale(vms=1_000, hosts=100, requests=5_000, listing_runs=10, page_runs=20)
 
-
-def _progress(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+FULL = Scale(vms=10_000, hosts=1_000, requests=20_000, listing_runs=20, page_runs=50,
+             samples=50, burst=200, monitor_seconds=10)
+QUICK = Scale(vms=1_000, hosts=100, requests=5_000, listing_runs=10, page_runs=20,
+              samples=20, burst=50, monitor_seconds=5)
 
 
 def _load_rows(server: Server, scale: Scale) -> list[Row]:
-    _progress(f"loading {scale.hosts:,} hosts and {scale.vms:,} VMs")
+    progress(f"loading {scale.hosts:,} hosts and {scale.vms:,} VMs")
     rates = load_pool(server.url, scale.vms, scale.hosts, CLIENTS)
     return [
         Row(f"host allocate, {CLIENTS} clients", rates.hosts, "hosts/s"),
@@ -71,7 +93,7 @@ def _rate_rows(server: Server, scale: Scale) -> list[Row]:
     with closing(Poster(server.address, server.path)) as poster:
         poster.checked("one.system.version", noop)
         poster.checked("one.vm.info", info)
-    _progress(f"ab: one.system.version and one.vm.info, {scale.requests:,} requests each")
+    progress(f"ab: one.system.version and one.vm.info, {scale.requests:,} requests each")
     requests_per_second(server.url, info, scale.requests // 10, CLIENTS)  # warm-up
     noop_rate = requests_per_second(server.url, noop, scale.requests, CLIENTS)
     info_rate = requests_per_second(server.url, info, scale.requests, CLIENTS)
@@ -84,7 +106,7 @@ def _rate_rows(server: Server, scale: Scale) -> list[Row]:
 
 def _count_vms(method: str, latency: Latency, expected: int) -> None:
     """A short listing is fast for the wrong reason: the reply must hold every VM asked for."""
-    found = latency.reply.count(b"&lt;VM&gt;&lt;ID&gt;")
+    found = latency.reply.count(escaped(ANY_VM))
     if found != expected:
         raise BenchError(f"{method} returned {found} VMs, expected {expected}")
 
@@ -122,7 +144,7 @@ def _listing_rows(server: Server, scale: Scale) -> list[Row]:
     rows: list[Row] = []
     with closing(Poster(server.address, server.path)) as poster:
         for listing in _listings(scale):
-            _progress(f"timing {listing.label}, {listing.runs} runs")
+            progress(f"timing {listing.label}, {listing.runs} runs")
             body = request_body(listing.method, -2, listing.start, listing.end, -1)
             latency = poster.latency(listing.method, body, listing.runs)
             _count_vms(listing.method, latency, listing.expected)
@@ -130,13 +152,25 @@ def _listing_rows(server: Server, scale: Scale) -> list[Row]:
     return rows + [Row("server RSS after listings", server.rss_mb(), "MB")]
 
 
-def measure(scale: Scale) -> list[Row]:
-    """Every phase against one fresh server in a scratch directory."""
-    with tempfile.TemporaryDirectory(prefix="one-bench-") as scratch:
-        with running_server(Path(scratch)) as server:
-            _progress(f"oned pid {server.process.pid} at {server.url}")
-            return (_load_rows(server, scale) + _rate_rows(server, scale)
-                    + _listing_rows(server, scale))
+def measure_api(scale: Scale) -> list[Row]:
+    """Every phase against one fresh server."""
+    with scratch_server() as server:
+        return (_load_rows(server, scale) + _rate_rows(server, scale)
+                + _listing_rows(server, scale))
+
+
+def measure_engine(scale: Scale) -> list[Row]:
+    """The scheduler alone, then each question against a server of its own."""
+    progress(f"scheduler alone: cycles of {scheduler.VMS:,} VMs x {scheduler.HOSTS:,} hosts")
+    return (scheduler.cycle_rows() + placement.rows(scale.vms, scale.hosts, CLIENTS)
+            + deploy.rows(scale.samples, scale.burst, CLIENTS)
+            + monitoring.rows(scale.hosts, scale.monitor_seconds, CLIENTS))
+
+
+def measure(scale: Scale) -> list[Section]:
+    return [Section("Issue 2: API and pools", scale.describe(), measure_api(scale)),
+            Section("Issue 3: scheduler, life cycle and monitoring", scale.describe_engine(),
+                    measure_engine(scale))]
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -153,16 +187,18 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     scale = QUICK if args.quick else FULL
     try:
-        rows = measure(scale)
+        sections = measure(scale)
     except (BenchError, OSError, http.client.HTTPException, xmlrpc.client.Error) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
     judged = not args.quick
-    print_table(rows, judged, f"one benchmark: {scale.vms:,} VMs, {scale.hosts:,} hosts")
+    for section in sections:
+        print_table(section.rows, judged,
+                    f"{section.title}: {scale.vms:,} VMs, {scale.hosts:,} hosts")
     results = args.results or (None if args.quick else RESULTS)
     if results is not None:
-        write_results(results, rows, judged, scale.describe())
-        _progress(f"wrote {results}")
+        write_results(results, sections, judged)
+        progress(f"wrote {results}")
     return 0
 
 

@@ -1,7 +1,7 @@
-"""Targets, verdicts, and the two renderings of one table: the console and RESULTS.md.
+"""Targets, verdicts, and the two renderings of each issue's table: the console and RESULTS.md.
 
 A figure means little without the machine it was taken on, so RESULTS.md
-carries the CPU, cores, RAM and Python next to the table.
+carries the CPU, cores, RAM and Python next to the tables.
 """
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import os
 import platform
 import re
 import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,8 +21,9 @@ from rich.table import Table
 
 @dataclass(frozen=True)
 class Target:
-    """A figure from the issue; `full_pool_only` ones depend on the 10,000-VM pool."""
+    """A figure from an issue; `full_pool_only` ones depend on the full pool (10,000 VMs)."""
 
+    name: str
     floor: float
     aim: float | None
     unit: str
@@ -29,14 +32,29 @@ class Target:
     source: str
 
 
-VM_INFO = Target(1200, 2400, "req/s", True, False, "issue target for one.vm.info")
-INFO_VS_NOOP = Target(60, None, "%", True, False,
+VM_INFO = Target("one.vm.info rate", 1200, 2400, "req/s", True, False,
+                 "issue target for one.vm.info")
+INFO_VS_NOOP = Target("one.vm.info / no-op", 60, None, "%", True, False,
                       "one.vm.info must keep at least this share of the no-op rate")
-POOL_LISTING = Target(45, 22, "ms", False, True,
+POOL_LISTING = Target("one.vmpool.info, whole pool", 45, 22, "ms", False, True,
                       "OpenNebula's oned: one.vmpool.info of 10,000 VMs (7.7 MB) in 45 ms")
-POOL_PAGE = Target(6.7, 4, "ms", False, True, "issue target for a page of 2,000 VMs")
-TARGETS = {"one.vm.info rate": VM_INFO, "one.vm.info / no-op": INFO_VS_NOOP,
-           "one.vmpool.info, whole pool": POOL_LISTING, "one.vmpool.info, page of 2,000": POOL_PAGE}
+POOL_PAGE = Target("one.vmpool.info, page of 2,000", 6.7, 4, "ms", False, True,
+                   "issue target for a page of 2,000 VMs")
+# Issue 3: OpenNebula 6.10's figures measured on this kind of machine.
+CYCLE = Target("scheduler cycle alone, 10,000 pending VMs x 1,000 hosts", 28, 2.8, "s", False,
+               False, "OpenNebula 6.10's mm_sched: 276 s")
+ONED_CYCLE = Target("scheduling 10,000 pending VMs on 1,000 hosts inside oned", 28, 2.8, "s",
+                    False, True, "OpenNebula 6.10's mm_sched: 276 s")
+TO_RUNNING = Target("allocate -> RUNNING, one VM (median)", 500, 50, "ms", False, False,
+                    "OpenNebula 6.10: 3.7 s")
+BURST = Target("burst of 200 VMs, first allocate -> all RUNNING", 5, 2, "s", False, True,
+               "OpenNebula 6.10: 14.6 s")
+HOST_UPDATES = Target("host monitoring, 1,000 hosts", 500, 5000, "updates/s", True, True,
+                      "OpenNebula 6.10's monitord: 500 host updates/s")
+UPDATES_LOST = Target("host updates lost", 0, None, "updates", False, False,
+                      "issue 3: every host updated in every monitoring cycle")
+FRONT_END_RSS = Target("front-end RSS at 10,000 VMs and 1,000 hosts", 300, 100, "MB", False,
+                       True, "OpenNebula 6.10's oned + mm_sched + monitord: 1.21 GB")
 HEADER = ("Metric", "Measured", "Floor", "Aim", "Verdict")
 
 
@@ -48,8 +66,20 @@ class Row:
     target: Target | None = None
 
 
+@dataclass
+class Section:
+    """The rows of one issue, with the setup they were measured in."""
+
+    title: str
+    setup: str
+    rows: list[Row]
+
+
 def number(value: float, unit: str) -> str:
-    """Three significant figures or so: enough for figures that vary by a few percent."""
+    """Counts as they are; others to three significant figures or so, enough for
+    figures that vary by a few percent."""
+    if isinstance(value, int):
+        return f"{value:,} {unit}"
     decimals = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
     return f"{value:,.{decimals}f} {unit}"
 
@@ -84,6 +114,10 @@ def print_table(rows: list[Row], judged: bool, title: str) -> None:
     if not console.is_terminal:  # piped or under make: do not squeeze to rich's 80 columns
         console.width = max(console.width, 120)
     console.print(table)
+
+
+def progress(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def _markdown(lines: list[tuple[str, ...]]) -> str:
@@ -124,23 +158,31 @@ def revision() -> str:
     return f"{commit} with uncommitted changes to one/" if dirty else commit
 
 
-def _references() -> str:
+def _references(rows: list[Row]) -> str:
+    """Each target once, in the order its first row comes."""
+    targets = list(dict.fromkeys(row.target for row in rows if row.target is not None))
     lines = []
-    for metric, target in TARGETS.items():
+    for target in targets:
         aim = f", aim {number(target.aim, target.unit)}" if target.aim is not None else ""
-        lines.append(f"- {metric}: floor {number(target.floor, target.unit)}{aim} ({target.source})")
+        lines.append(f"- {target.name}: floor {number(target.floor, target.unit)}{aim} "
+                     f"({target.source})")
     return "\n".join(lines)
 
 
-def write_results(path: Path, rows: list[Row], judged: bool, setup: str) -> None:
+def _section(section: Section, judged: bool) -> str:
+    table = _markdown([HEADER, *(cells(row, judged) for row in section.rows)])
+    return (f"## {section.title}\n\n{section.setup}\n\n{table}\n\n"
+            f"Reference figures (floors must be met; aims are where the server should get to):"
+            f"\n\n{_references(section.rows)}")
+
+
+def write_results(path: Path, sections: list[Section], judged: bool) -> None:
     """Rewrite RESULTS.md whole: it records one run, not a history."""
     date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    sections = [
+    parts = [
         "# Benchmark results",
-        f"Generated by `python -m bench` on {date}, code at {revision()}.\n\n{setup}",
+        f"Generated by `python -m bench` on {date}, code at {revision()}.",
         "## Machine\n\n" + _markdown([("", ""), *machine()]),
-        "## Results\n\n" + _markdown([HEADER, *(cells(row, judged) for row in rows)]),
-        "## Reference figures\n\nFloors must be met; aims are where the server should get to.\n\n"
-        + _references(),
+        *(_section(section, judged) for section in sections),
     ]
-    path.write_text("\n\n".join(sections) + "\n")
+    path.write_text("\n\n".join(parts) + "\n")

@@ -5,10 +5,13 @@ only a success once its first element says so.
 """
 from __future__ import annotations
 
+import xml.sax.saxutils
 import xmlrpc.client
 from typing import Any
 
 SESSION = "oneadmin:benchpw"
+_SUCCESS = b"<boolean>1</boolean>"  # the first element of a success reply ...
+_HEAD = 200                         # ... within this many bytes of its start
 
 
 class BenchError(RuntimeError):
@@ -28,8 +31,27 @@ def request_body(method: str, *params: Any) -> bytes:
     return xmlrpc.client.dumps((SESSION, *params), methodname=method).encode()
 
 
-def check_success(method: str, body: bytes) -> None:
-    """Raise unless `body` is an `[true, ...]` reply: a fast error would flatter the figures."""
+def reply_value(method: str, body: bytes) -> Any:
+    """The value of an `[true, value, ...]` reply; BenchError otherwise, as a fast error
+    would flatter the figures."""
     (reply,), _ = xmlrpc.client.loads(body)
     if not reply[0]:
         raise BenchError(f"{method} answered an error: {reply[1]}")
+    return reply[1]
+
+
+def succeeded(method: str, body: bytes) -> bytes:
+    """`body` if it is a success reply, found without decoding it: polling a listing of
+    megabytes must not cost the client the CPU the server needs. Failures are decoded,
+    so that the error raised carries the server's message."""
+    if _SUCCESS not in body[:_HEAD]:
+        reply_value(method, body)
+    return body
+
+
+def escaped(fragment: str) -> bytes:
+    """`fragment` as a raw reply holds it: oned's documents travel as escaped strings.
+
+    Counting these bytes spares decoding megabytes of XML just to count elements.
+    """
+    return xml.sax.saxutils.escape(fragment).encode()

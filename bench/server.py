@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from bench.report import progress
 from bench.rpc import SESSION, BenchError
 
 ONED = Path(sys.executable).parent / "oned"  # the venv running the bench
@@ -39,10 +41,17 @@ class Server:
 
     def rss_mb(self) -> float:
         """VmRSS of the server process: what the pool costs in memory."""
+        return self._memory_mb("VmRSS")
+
+    def peak_rss_mb(self) -> float:
+        """VmHWM: the most the server held at any time so far."""
+        return self._memory_mb("VmHWM")
+
+    def _memory_mb(self, field: str) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        kilobytes = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        kilobytes = re.search(rf"^{field}:\s+(\d+) kB", status, re.MULTILINE)
         if kilobytes is None:
-            raise BenchError(f"no VmRSS for oned (pid {self.process.pid})")
+            raise BenchError(f"no {field} for oned (pid {self.process.pid})")
         return int(kilobytes.group(1)) / 1024
 
 
@@ -81,17 +90,28 @@ def _wait_for_url(process: subprocess.Popen[bytes], log: Path) -> str:
     raise BenchError(f"oned did not listen within {START_TIMEOUT:.0f} s")
 
 
+def oned_conf(*vectors: str, **values: int) -> str:
+    """oned.conf text: `KEY = value` lines, then whole lines such as driver vectors."""
+    return "".join([f"{key} = {value}\n" for key, value in values.items()]
+                   + [f"{vector}\n" for vector in vectors])
+
+
 @contextmanager
-def running_server(workdir: Path) -> Iterator[Server]:
+def running_server(workdir: Path, config: str = "", scheduler: bool = False) -> Iterator[Server]:
     """A fresh oned on an empty database in `workdir`, stopped whatever happens.
 
-    The scheduler is off so that no VM changes state while the listings are timed.
+    `config` is the text of its oned.conf. The scheduler is off unless asked
+    for, so that no VM changes state while the listings are timed.
     """
     auth = workdir / "one_auth"
     auth.write_text(f"{SESSION}\n")
+    conf = workdir / "oned.conf"
+    conf.write_text(config)
     log = workdir / "oned.out"
     env = dict(os.environ, ONE_AUTH=str(auth))
-    command = [_oned_binary(), "-f", "--port", "0", "--var", str(workdir), "--no-sched"]
+    command = [_oned_binary(), "-f", "--port", "0", "--var", str(workdir), "--config", str(conf)]
+    if not scheduler:
+        command.append("--no-sched")
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
@@ -101,3 +121,13 @@ def running_server(workdir: Path) -> Iterator[Server]:
         raise
     finally:
         _stop(process)
+
+
+@contextmanager
+def scratch_server(config: str = "", scheduler: bool = False) -> Iterator[Server]:
+    """`running_server` in a scratch directory removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="one-bench-") as scratch:
+        with running_server(Path(scratch), config, scheduler) as server:
+            progress(f"oned pid {server.process.pid} at {server.url}"
+                     f"{' with the scheduler' if scheduler else ''}")
+            yield server

@@ -9,8 +9,9 @@ import http.client
 import statistics
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from bench.rpc import check_success
+from bench.rpc import reply_value, request_body
 
 HEADERS = {"Content-Type": "text/xml", "Connection": "keep-alive"}
 
@@ -44,8 +45,12 @@ class Poster:
     def checked(self, method: str, body: bytes) -> bytes:
         """One reply, verified to be a success before anything is timed on it."""
         data = self.post(body)
-        check_success(method, data)
+        reply_value(method, data)
         return data
+
+    def call(self, method: str, *params: Any) -> Any:
+        """The value of one call on this connection (the session is prepended)."""
+        return reply_value(method, self.post(request_body(method, *params)))
 
     def close(self) -> None:
         self.connection.close()

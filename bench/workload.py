@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from bench.rpc import call
+from bench.server import oned_conf
 
 NETWORK = "bench-net"
 NETWORK_TEMPLATE = f"NAME={NETWORK} VN_MAD=dummy AR=[TYPE=IP4, IP=10.0.0.1, SIZE=60000]"
@@ -33,6 +34,13 @@ ROLE = "frontend"
 TIER = "web"
 COST_CENTER = "cc-{index:05d}"
 """
+
+# Dummy hosts as big as a current server, so that capacity never decides where a VM goes.
+ROOMY_HOSTS = 'IM_MAD = [ NAME = "dummy", TOTALCPU = "6400", TOTALMEMORY = "268435456" ]'
+# Issue 3's scheduler settings: woken by each allocate, never by the clock, and no cap
+# on how many VMs one cycle places.
+SCHEDULED = oned_conf(ROOMY_HOSTS, SCHED_INTERVAL=3600, MAX_VM=20_000, MAX_DISPATCH=20_000,
+                      MAX_HOST=100)
 
 
 @dataclass
@@ -65,14 +73,28 @@ def timed_calls(url: str, method: str, calls: Sequence[tuple[Any, ...]], clients
     return len(calls) / (time.perf_counter() - start)
 
 
+def host_name(index: int) -> str:
+    return f"bench-host-{index:04d}"
+
+
+def add_network(url: str) -> None:
+    """The network every VM template's NIC names."""
+    call(xmlrpc.client.ServerProxy(url), "one.vn.allocate", NETWORK_TEMPLATE, -1)
+
+
+def add_hosts(url: str, hosts: int, clients: int) -> float:
+    """`hosts` dummy hosts; hosts allocated per second."""
+    host_calls = [(host_name(i), "dummy", "dummy", -1) for i in range(hosts)]
+    return timed_calls(url, "one.host.allocate", host_calls, clients)
+
+
 def load_pool(url: str, vms: int, hosts: int, clients: int) -> LoadRates:
     """The network, `hosts` dummy hosts, then `vms` VMs: a tenth by one client, the rest in parallel.
 
     The one-client tenth is enough for a steady rate and keeps the load short.
     """
-    call(xmlrpc.client.ServerProxy(url), "one.vn.allocate", NETWORK_TEMPLATE, -1)
-    host_calls = [(f"bench-host-{i:04d}", "dummy", "dummy", -1) for i in range(hosts)]
-    host_rate = timed_calls(url, "one.host.allocate", host_calls, clients)
+    add_network(url)
+    host_rate = add_hosts(url, hosts, clients)
     vm_calls = [(vm_template(i), False) for i in range(vms)]
     serial = max(1, vms // 10)
     return LoadRates(

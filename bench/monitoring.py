@@ -1,0 +1,75 @@
+"""Host monitoring: how many host updates oned makes per second, and whether any is lost.
+
+The 7.4 HOST document has no LAST_MON_TIME, so updates are read off each
+host's MONITORING/TIMESTAMP in one.hostpool.info, sampled a few times per
+second: a host whose timestamp changed between two samples was updated.
+Timestamps are whole seconds, but one host's updates are at least
+MONITORING_INTERVAL apart, so none hides behind another at this sampling.
+A cycle updates every host, so each host should see as many updates as the
+most-updated one; what it lacks was lost.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import closing
+from dataclasses import dataclass
+
+from bench.report import HOST_UPDATES, UPDATES_LOST, Row, progress
+from bench.rpc import BenchError
+from bench.server import oned_conf, scratch_server
+from bench.timing import Poster
+from bench.watch import host_states, wait_monitored
+from bench.workload import add_hosts
+
+INTERVAL = 1       # MONITORING_INTERVAL, seconds
+SAMPLE_EVERY = 0.25
+
+
+@dataclass
+class Sampling:
+    updates: dict[int, int]   # host ID -> updates seen
+    seconds: float            # sampled for
+    cycles: list[float]       # times of the samples that saw updates: one per cycle
+
+    @property
+    def period(self) -> float:
+        """Seconds from one cycle's writes to the next's, to within a sample."""
+        return (self.cycles[-1] - self.cycles[0]) / (len(self.cycles) - 1)
+
+
+def _sample(poster: Poster, seconds: float) -> Sampling:
+    last = {hid: stamp for hid, (_, stamp) in host_states(poster).items()}
+    sampling = Sampling(dict.fromkeys(last, 0), 0, [])
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        time.sleep(SAMPLE_EVERY)
+        updated = 0
+        for hid, (_, stamp) in host_states(poster).items():
+            updated += stamp != last[hid]
+            sampling.updates[hid] += stamp != last[hid]
+            last[hid] = stamp
+        if updated:
+            sampling.cycles.append(time.perf_counter())
+    sampling.seconds = time.perf_counter() - start
+    return sampling
+
+
+def rows(hosts: int, seconds: float, clients: int) -> list[Row]:
+    with scratch_server(oned_conf(MONITORING_INTERVAL=INTERVAL)) as server, \
+            closing(Poster(server.address, server.path)) as poster:
+        add_hosts(server.url, hosts, clients)
+        wait_monitored(poster, hosts)
+        progress(f"monitoring: sampling {hosts:,} hosts' timestamps for {seconds:.0f} s")
+        sampling = _sample(poster, seconds)
+    if len(sampling.cycles) < 2:
+        raise BenchError(f"fewer than two monitoring cycles in {sampling.seconds:.0f} s")
+    most = max(sampling.updates.values())
+    label = f"{hosts:,} dummy hosts, MONITORING_INTERVAL = {INTERVAL}"
+    return [
+        Row(f"host updates per second, {label}", sum(sampling.updates.values()) / sampling.seconds,
+            "updates/s", HOST_UPDATES),
+        Row(f"host updates lost over {most} cycles",
+            sum(most - n for n in sampling.updates.values()), "updates", UPDATES_LOST),
+        Row(f"monitoring cycle beyond the interval (probing and writing {hosts:,} hosts)",
+            sampling.period - INTERVAL, "s"),
+    ]
