@@ -143,7 +143,6 @@ class TransferStep:
     src: Location | None = None
     size_mb: int = 0
     fstype: str = ""
-    files: tuple[Location, ...] = ()
 
     def __str__(self) -> str:
         parts = [self.op] + ([str(self.src)] if self.src else []) + [str(self.dst)]

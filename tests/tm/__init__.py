@@ -1,0 +1,1 @@
+"""Transfer drivers (ssh, shared) against real sshds on loopback addresses."""
