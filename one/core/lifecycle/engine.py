@@ -215,7 +215,9 @@ class LifeCycle:
             raise ActionError(f"Host [{host.oid}] does not have enough capacity for VM [{vm.oid}].")
 
     def _place(self, vm: Vm, host: Host, action: int) -> None:
-        tm_mad = host.tm_mad or host.template.get("TM_MAD") or self.config.tm_mad_system
+        system = self.pools.datastores.find(0)
+        tm_mad = (host.tm_mad or host.template.get("TM_MAD")
+                  or (system.tm_mad if system else self.config.tm_mad_system))
         records.open_record(vm, host, tm_mad, action)
         vm.template.set("TM_MAD_SYSTEM", tm_mad)
         records.book(host, vm)
