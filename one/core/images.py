@@ -177,6 +177,18 @@ class ImageManager:
                 image.template.remove("ERROR")
             self.pools.images.save(image)
 
+    # -- saving VM disks --------------------------------------------------------
+    def reserve(self, session: Session, name: str, kind: str, ds_id: int, size: int) -> int:
+        """A LOCKED image whose content a VM's epilog will write (disk-saveas)."""
+        text = Template([("NAME", name), ("TYPE", kind or "OS"), ("SOURCE", "pending")]).to_text()
+        iid = self.allocate(session, text, ds_id, skip_capacity=True)
+        with self.pools.store.write():
+            image = self.pools.images.get(iid)
+            image.source = os.path.join(self._base(ds_id), f"{iid}-{secrets.token_hex(8)}")
+            image.state, image.size = ImageState.LOCKED, size
+            self.pools.images.save(image)
+        return iid
+
     # -- managing -------------------------------------------------------------
     def delete(self, session: Session, iid: int, force: bool = False) -> None:
         image = self.get(session, iid, MANAGE)
@@ -201,6 +213,14 @@ class ImageManager:
             raise ActionError(f"Cannot {'enable' if enabled else 'disable'} image {iid} in state "
                               f"{ImageState(image.state).name}.")
         self._set_state(image, ImageState.READY if enabled else ImageState.DISABLED)
+
+    def lock(self, image: Image) -> None:
+        """Reserved for a VM disk to be saved into (classic savedisk, disk-saveas)."""
+        if image.state not in (ImageState.READY, ImageState.LOCKED) or image.running_vms:
+            raise ActionError(f"Image {image.oid} is {ImageState(image.state).name}: "
+                              "a disk cannot be saved into it.")
+        if image.state != ImageState.LOCKED:
+            self._set_state(image, ImageState.LOCKED)
 
     def _set_state(self, image: Image, state: ImageState) -> None:
         image.prev_state, image.state = image.state, state
@@ -331,8 +351,24 @@ def _free_target(used: set[str], prefix: str, first: str) -> str:
     raise AllocateError("No free disk target left.")
 
 
+def settle_saved(pools: Pools, vm: Vm) -> None:
+    """At DONE: images a disk was saved into are READY if the epilog wrote them."""
+    for disk in vm.template.vectors("DISK"):
+        image = pools.images.find(int(disk["SAVE_AS"])) if disk.get("SAVE_AS", "").isdigit() else None
+        if image is None or image.state != ImageState.LOCKED:
+            continue
+        if os.path.isfile(image.source):
+            image.size = max(1, math.ceil(os.path.getsize(image.source) / MB))
+            image.prev_state, image.state = image.state, ImageState.READY
+        else:
+            image.prev_state, image.state = image.state, ImageState.ERROR
+            image.template.set("ERROR", f"Disk {disk.get('DISK_ID')} of VM {vm.oid} was not saved.")
+        pools.images.save(image)
+
+
 def release_disks(pools: Pools, vm: Vm) -> None:
     """At DONE: the VM's images are free again (inside the VM's transaction)."""
+    settle_saved(pools, vm)
     for disk in vm.template.vectors("DISK"):
         image = Image.get_or_none(Image.oid == int(disk["IMAGE_ID"])) if disk.get(
             "IMAGE_ID", "").isdigit() else None

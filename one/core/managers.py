@@ -77,6 +77,6 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
     return Managers(
         pools=pools, config=config, auth=auth, users=UserManager(pools, auth),
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
-        vms=VmManager(pools, config, vnets, lifecycle), plugins=plugins, lifecycle=lifecycle,
+        vms=VmManager(pools, config, vnets, lifecycle, images), plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
     )

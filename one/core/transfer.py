@@ -48,10 +48,13 @@ def epilog(vm: VmView) -> list[TransferStep]:
     then the VM directory goes."""
     saved = []
     for i, disk in enumerate(vm.template.vectors("DISK")):
-        if disk.get("SAVE", "NO").upper() != "YES":
+        if disk.get("SAVE_AS_SOURCE"):
+            back = disk["SAVE_AS_SOURCE"]   # disk-saveas: into the new image
+        elif disk.get("SAVE", "NO").upper() != "YES":
             continue
-        back = disk["SOURCE"] if disk.get("PERSISTENT") == "YES" and disk.get("SOURCE") else (
-            f"{vm.local_dir}/disk.{i}")
+        else:
+            back = disk["SOURCE"] if disk.get("PERSISTENT") == "YES" and disk.get("SOURCE") else (
+                f"{vm.local_dir}/disk.{i}")
         saved.append(TransferStep("MV", Location(back), src=Location(f"{vm.system_dir}/disk.{i}", vm.host)))
     return saved + [TransferStep("DELETE", Location(vm.system_dir, vm.host))]
 

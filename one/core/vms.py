@@ -13,7 +13,7 @@ from one.config import Config
 from one.core import leases
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
-from one.core.images import attach_disks
+from one.core.images import ImageManager, attach_disks
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import updated_template
 from one.core.vnets import VnetManager
@@ -64,11 +64,12 @@ def _wrong_state(vm: Vm, action: str) -> ActionError:
 
 class VmManager:
     def __init__(self, pools: Pools, config: Config, vnets: VnetManager,
-                 lifecycle: LifeCycle) -> None:
+                 lifecycle: LifeCycle, images: ImageManager) -> None:
         self.pools = pools
         self.config = config
         self.vnets = vnets
         self.lifecycle = lifecycle
+        self.images = images
 
     def get(self, session: Session, vid: int, right: int = USE) -> Vm:
         vm = self.pools.vms.get(vid)
@@ -213,6 +214,34 @@ class VmManager:
             raise ApiError(f"Migration type {kind} is not supported: 0 (save) only.")
         self.get(session, vid, ADMIN)
         self.lifecycle.migrate(vid, hid, live, enforce)
+
+    # -- saving disks -----------------------------------------------------------
+    def disk_saveas(self, session: Session, vid: int, disk_id: int, name: str, kind: str = "",
+                    image_id: int = -1) -> int:
+        """Save a disk into a new image (or, classic savedisk, into `image_id`) at the
+        VM's epilog; the image is LOCKED until then."""
+        vm = self.get(session, vid, MANAGE)
+        if vm.state in (VmState.DONE, VmState.PENDING, VmState.HOLD, VmState.INIT):
+            raise ActionError(f"Wrong state to save a disk of VM [{vid}]: {VmState(vm.state).name}.")
+        disks = vm.template.vectors("DISK")
+        disk = next((d for d in disks if d.get("DISK_ID") == str(disk_id)), None)
+        if disk is None:
+            raise ApiError(f"VM [{vid}] has no DISK_ID {disk_id}.")
+        if disk.get("SAVE_AS"):
+            raise ActionError(f"Disk {disk_id} of VM [{vid}] is already saved as image {disk['SAVE_AS']}.")
+        with self.pools.store.write():
+            if image_id < 0:
+                ds = int(disk.get("DATASTORE_ID", "1"))
+                image_id = self.images.reserve(session, name, kind, ds, int(disk.get("SIZE", "0") or 0))
+            image = self.images.get(session, image_id, MANAGE)
+            self.images.lock(image)
+            updated = [dict(d, SAVE_AS=str(image_id), SAVE_AS_SOURCE=image.source)
+                       if d is disk else d for d in disks]
+            vm.template.remove("DISK")
+            for item in updated:
+                vm.template.add("DISK", item)
+            self.pools.vms.save(vm)
+        return image_id
 
     # -- edits --------------------------------------------------------------
     def update(self, session: Session, vid: int, text: str, append: int) -> None:

@@ -212,3 +212,21 @@ def test_missing_context_file_fails_the_prolog(engine: Engine) -> None:
     vid = engine.vm('MEMORY = 8 CONTEXT = [ FILES = "/no/such/file" ]', hid)
     assert engine.phase(vid) == (S.ACTIVE, L.PROLOG_FAILURE)
     assert "/no/such/file" in engine.doc("one.vm.info", vid).findtext("USER_TEMPLATE/ERROR")
+
+
+def test_disk_saveas_needs_the_epilog_to_write(engine: Engine) -> None:
+    hid = engine.host("h0")
+    engine.monitor()
+    base = engine.rpc.ok("one.image.allocate", "NAME = os TYPE = DATABLOCK SIZE = 1", 1)
+    vid = engine.vm(f"MEMORY = 8 DISK = [ IMAGE_ID = {base} ]", hid)
+    saved = engine.rpc.ok("one.vm.disksaveas", vid, 0, "snapshot", "", -1)
+    assert _image(engine, saved).findtext("STATE") == str(ImageState.LOCKED)
+    assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/DISK/SAVE_AS") == str(saved)
+    assert "already saved" in engine.rpc.fails("one.vm.disksaveas", vid, 0, "again", "", -1, code=ACTION)
+    engine.rpc.fails("one.vm.disksaveas", vid, 7, "x", "", -1, code=0x1000)
+    engine.rpc.ok("one.vm.action", "terminate-hard", vid)
+    engine.settle()
+    doc = _image(engine, saved)   # the dummy TM writes nothing: the image says so
+    assert doc.findtext("STATE") == str(ImageState.ERROR) and "was not saved" in doc.findtext("TEMPLATE/ERROR")
+    pending = engine.vm("MEMORY = 8")
+    assert "Wrong state" in engine.rpc.fails("one.vm.disksaveas", pending, 0, "y", "", -1, code=ACTION)

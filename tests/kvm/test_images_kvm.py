@@ -79,3 +79,19 @@ def test_persistent_image_keeps_changes(host: Engine, tmp_path: Path, datastores
     source = Path(host.doc("one.image.info", iid).findtext("SOURCE"))
     assert source.read_bytes()[2**19:2**19 + 21] == b"written inside the VM"
     assert host.doc("one.image.info", iid).findtext("STATE") == str(ImageState.READY)
+
+
+def test_disk_saveas_writes_a_new_image(host: Engine, tmp_path: Path, datastores: Path) -> None:  # noqa: F811
+    image = tmp_path / "os.img"
+    boot_disk(image)
+    vid = _boot(host, _register(host, image))
+    disk = datastores / "0" / str(vid) / "disk.0"
+    with open(disk, "r+b") as out:
+        out.seek(2**19)
+        out.write(b"kept in the new image")
+    saved = host.rpc.ok("one.vm.disksaveas", vid, 0, "saved", "", -1)
+    host.rpc.ok("one.vm.action", "terminate-hard", vid)
+    host.settle()
+    doc = host.doc("one.image.info", saved)
+    assert doc.findtext("STATE") == str(ImageState.READY), doc.findtext("TEMPLATE/ERROR")
+    assert Path(doc.findtext("SOURCE")).read_bytes()[2**19:2**19 + 21] == b"kept in the new image"

@@ -47,6 +47,12 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
             "Replaces (0) or merges (1) the USER_TEMPLATE.")
     register_ownership(api, "one.vm", pool, vms.get)
+    api.add("one.vm.disksaveas", [I("id"), I("disk_id"), S("name"), S("type", ""), I("snap_id", -1)],
+            lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind),
+            "Saves a disk into a new image when the VM ends (epilog); returns the image id.")
+    api.add("one.vm.savedisk", [I("id"), I("disk_id"), I("image_id")],
+            returns_id(lambda s, vid, disk, iid: vms.disk_saveas(s, vid, disk, "", "", iid)),
+            "Classic: saves a disk into an allocated image when the VM ends.")
     api.add("one.vm.deploy", [I("id"), I("host_id"), B("enforce", False), I("ds_id", -1),
                               S("nic_template", "")],
             returns_id(lambda s, vid, hid, enforce=False, ds=-1, nic="": vms.deploy(s, vid, hid, enforce)),
