@@ -47,12 +47,18 @@ class SshHost:
     configuration) wherever a program takes an ssh binary (libvirt's
     `command=` URI parameter); or the `config` file, a `Host` block, with
     `ssh -F` or an `Include` in an ssh_config.
+
+    `netns` names a network namespace (`ip netns add`) that every session runs
+    in while sshd itself listens here: the namespace becomes a host reachable
+    on a loopback address, with network devices of its own.
     """
 
-    def __init__(self, address: str, port: int = 22, prefix: Sequence[str] = ()) -> None:
+    def __init__(self, address: str, port: int = 22, prefix: Sequence[str] = (),
+                 netns: str = "") -> None:
         self.address = address
         self.port = port or free_port(address)
         self.prefix = list(prefix)
+        self.netns = netns
         self.dir = Path(tempfile.mkdtemp(prefix=f"sshd-{address}-"))
         self.host_key = self.dir / "host_ed25519"
         self.client_key = self.dir / "client_ed25519"
@@ -87,7 +93,9 @@ class SshHost:
                 "PasswordAuthentication no\n"
                 "KbdInteractiveAuthentication no\n"
                 "UsePAM no\n"
-                "StrictModes no\n")
+                "StrictModes no\n"
+                + (f'ForceCommand ip netns exec {self.netns} sh -c "$SSH_ORIGINAL_COMMAND"\n'
+                   if self.netns else ""))
 
     def _write_files(self) -> Path:
         """Keys, known_hosts, both configurations and the wrapper; returns sshd_config."""
