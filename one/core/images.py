@@ -23,7 +23,7 @@ from typing import Any, Callable
 from one.config import Config
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require
-from one.core.ownership import check_name, updated_template
+from one.core.ownership import check_name, referenced, updated_template
 from one.errors import ActionError, AllocateError, ApiError
 from one.pool.models import Datastore, Image, Vm
 from one.pool.pools import Pools
@@ -310,18 +310,9 @@ def attach_disks(pools: Pools, session: Session, disks: list[dict[str, str]], vi
 
 
 def _disk_image(session: Session, disk: dict[str, str]) -> Image | None:
-    if "IMAGE_ID" in disk:
-        if not disk["IMAGE_ID"].isdigit():
-            raise AllocateError(f"Wrong IMAGE_ID '{disk['IMAGE_ID']}' in DISK.")
-        image = Image.get_or_none(Image.oid == int(disk["IMAGE_ID"]))
-    elif "IMAGE" in disk:
-        owner = disk.get("IMAGE_UNAME", session.uname)
-        image = Image.get_or_none((Image.name == disk["IMAGE"]) & (Image.uname == owner))
-    else:
-        return None
+    image = referenced(session, Image, disk, "IMAGE", "image")
     if image is None:
-        raise AllocateError(f"Image {disk.get('IMAGE_ID') or disk.get('IMAGE')} does not exist.")
-    require(session, image, USE, "IMAGE")
+        return None
     if image.state not in (ImageState.READY, ImageState.USED) or (
             image.persistent and image.state != ImageState.READY):
         raise AllocateError(f"Image {image.oid} is {ImageState(image.state).name}: it cannot be used now.")

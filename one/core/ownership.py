@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from one.core.auth import Session
-from one.core.authz import ADMIN, MANAGE, require, require_admin
-from one.errors import ApiError, NoExistsError
+from one.core.authz import ADMIN, MANAGE, USE, require, require_admin
+from one.errors import AllocateError, ApiError, NoExistsError
 from one.pool.models import Group, Owned, User
 from one.pool.pool import Pool
 from one.pool.render.common import permission_bits
@@ -78,3 +78,24 @@ def chown(session: Session, pool: Pool, obj: Owned, uid: int, gid: int) -> None:
             require_admin(session, f"CHGRP of {pool.kind} [{obj.oid}] to group [{gid}]")
         obj.gid, obj.gname = group.oid, group.name
     pool.save(obj)
+
+
+def referenced(session: Session, model: type[Owned], vector: dict[str, str], key: str,
+               label: str) -> Owned | None:
+    """The object a template vector names by `<KEY>_ID`, or `<KEY>` (+ `<KEY>_UNAME`,
+    default the caller), which the caller must be allowed to USE; None if it names none."""
+    if f"{key}_ID" in vector:
+        wanted = vector[f"{key}_ID"]
+        if not wanted.isdigit():
+            raise AllocateError(f"Wrong {key}_ID '{wanted}'.")
+        found = model.get_or_none(model.oid == int(wanted))
+    elif key in vector:
+        wanted = vector[key]
+        owner = vector.get(f"{key}_UNAME", session.uname)
+        found = model.get_or_none((model.name == wanted) & (model.uname == owner))
+    else:
+        return None
+    if found is None:
+        raise AllocateError(f"{label.capitalize()} {wanted} does not exist.")
+    require(session, found, USE, label.upper())
+    return found

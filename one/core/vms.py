@@ -15,7 +15,7 @@ from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
 from one.core.images import ImageManager, attach_disks
 from one.core.lifecycle.engine import LifeCycle
-from one.core.ownership import updated_template
+from one.core.ownership import referenced, updated_template
 from one.core.vnets import VnetManager
 from one.errors import ActionError, AllocateError, ApiError
 from one.pool import address_range as ars
@@ -118,19 +118,8 @@ class VmManager:
             template.add(vector, item)
 
     def _network(self, session: Session, nic: dict[str, str]) -> Vnet | None:
-        if "NETWORK_ID" in nic:
-            if not nic["NETWORK_ID"].isdigit():
-                raise AllocateError(f"Wrong NETWORK_ID '{nic['NETWORK_ID']}' in NIC.")
-            vnet = Vnet.get_or_none(Vnet.oid == int(nic["NETWORK_ID"]))
-        elif "NETWORK" in nic:
-            owner = nic.get("NETWORK_UNAME", session.uname)
-            vnet = Vnet.get_or_none((Vnet.name == nic["NETWORK"]) & (Vnet.uname == owner))
-        else:
-            return None  # a NIC given by hand (MAC/BRIDGE), no lease
-        if vnet is None:
-            raise AllocateError(f"Virtual network {nic.get('NETWORK_ID') or nic.get('NETWORK')} does not exist.")
-        require(session, vnet, USE, "NET")
-        return vnet
+        """The NIC's network; None for a NIC given by hand (MAC/BRIDGE), with no lease."""
+        return referenced(session, Vnet, nic, "NETWORK", "virtual network")
 
     def _resolve_nics(self, session: Session, system: Template, vid: int) -> None:
         nics, touched = [], {}
