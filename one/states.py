@@ -188,13 +188,14 @@ HOST_SHORT = {
 }
 
 
+_FAILED_LCM = frozenset(s for s in LcmState if s.name.endswith("FAILURE"))
+
+
 def vm_short_state(state: int, lcm_state: int) -> str:
     """The four-letter STAT column: the LCM name while ACTIVE, else the VM one."""
     if state == VmState.ACTIVE:
-        if 36 <= lcm_state <= 50 or lcm_state in (LcmState.FAILURE, 61):
-            return "fail"
-        return LCM_SHORT.get(LcmState(lcm_state), "actv") if lcm_state in LcmState._value2member_map_ else "actv"
-    return VM_SHORT.get(VmState(state), "unkn") if state in VmState._value2member_map_ else "unkn"
+        return "fail" if lcm_state in _FAILED_LCM else LCM_SHORT.get(lcm_state, "actv")
+    return VM_SHORT.get(state, "unkn")
 
 
 class ImageState(IntEnum):

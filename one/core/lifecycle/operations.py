@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from one.core import context, transfer
 from one.plugins.drivers import TMDriver, VMMDriver, VNMDriver
@@ -17,6 +17,14 @@ from one.plugins.views import HostView, VmView
 
 Operation = Callable[[], "str | None"]
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _need(value: T | None, what: str) -> T:
+    """A driver or host the operation cannot do without (a clear failure, not a None crash)."""
+    if value is None:
+        raise RuntimeError(f"no {what} for this operation")
+    return value
 
 
 @dataclass(frozen=True)
@@ -48,13 +56,14 @@ def _stop_then_clean(d: Drivers, host: HostView, stop: Callable[[], None]) -> No
 
 
 def _live_migrate(d: Drivers) -> None:
-    assert d.vmm and d.host and d.previous
+    vmm = _need(d.vmm, "virtualization driver")
+    target, source = _need(d.host, "target host"), _need(d.previous, "source host")
     for network in d.networks:
-        network.pre(d.vm, d.host)
-    d.vmm.migrate(d.vm, d.previous, d.host)
+        network.pre(d.vm, target)
+    vmm.migrate(d.vm, source, target)
     for network in d.networks:
-        network.clean(d.vm, d.previous)
-        network.post(d.vm, d.host)
+        network.clean(d.vm, source)
+        network.post(d.vm, target)
 
 
 def _cleanup(d: Drivers) -> None:
@@ -72,33 +81,37 @@ def _cleanup(d: Drivers) -> None:
             log.warning("VM %s clean-up step failed: %s", d.vm.id, exc)
 
 
+_PLANS = {"prolog": transfer.prolog, "prolog_resume": transfer.resume,
+          "prolog_migrate": transfer.migrate, "epilog": transfer.epilog,
+          "epilog_stop": transfer.stop}
+def _transfer(name: str, vm: VmView, tm: TMDriver) -> None:
+    """Run a plan; the prolog first writes the CONTEXT CD-ROM it copies."""
+    if name == "prolog" and vm.template.vector("CONTEXT") is not None:
+        context.build_iso(transfer.context_iso(vm), vm)
+    tm.execute(vm, _PLANS[name](vm))
+
+
 def build(name: str, d: Drivers, migrating_save: bool = False) -> Operation:
     """The operation called `name` (see phases.OPERATIONS) bound to its drivers."""
-    vm, host, vmm, tm = d.vm, d.host, d.vmm, d.tm
-    plans = {"prolog": transfer.prolog, "prolog_resume": transfer.resume,
-             "prolog_migrate": transfer.migrate, "epilog": transfer.epilog,
-             "epilog_stop": transfer.stop}
-    if name == "prolog" and vm.template.vector("CONTEXT") is not None:
-        def prolog_with_context() -> None:
-            context.build_iso(transfer.context_iso(vm), vm)
-            tm.execute(vm, transfer.prolog(vm))  # type: ignore[union-attr]
-        return prolog_with_context
-    if name in plans:
-        return lambda: tm.execute(vm, plans[name](vm))  # type: ignore[union-attr]
-    if name == "boot":
-        return lambda: _around_boot(d, host, lambda: vmm.deploy(vm, host))  # type: ignore[union-attr,arg-type]
-    if name == "restore":
-        return lambda: _around_boot(d, host, lambda: vmm.restore(vm, host, vm.checkpoint))  # type: ignore
-    if name == "shutdown":
-        stop = vmm.cancel if d.hard else vmm.shutdown  # type: ignore[union-attr]
-        return lambda: _stop_then_clean(d, host, lambda: stop(vm, host))  # type: ignore[arg-type]
-    if name == "save":
-        where = d.previous if migrating_save else host
-        return lambda: _stop_then_clean(d, where, lambda: vmm.save(vm, where, vm.checkpoint))  # type: ignore
-    if name == "migrate":
-        return lambda: _live_migrate(d)
+    vm = d.vm
     if name == "cleanup":
         return lambda: _cleanup(d)
+    if name == "migrate":
+        return lambda: _live_migrate(d)
+    if name in _PLANS:
+        tm = _need(d.tm, "transfer driver")
+        return lambda: _transfer(name, vm, tm)
+    vmm, host = _need(d.vmm, "virtualization driver"), _need(d.host, "host")
+    if name == "boot":
+        return lambda: _around_boot(d, host, lambda: vmm.deploy(vm, host))
+    if name == "restore":
+        return lambda: _around_boot(d, host, lambda: vmm.restore(vm, host, vm.checkpoint))
+    if name == "shutdown":
+        stop = vmm.cancel if d.hard else vmm.shutdown
+        return lambda: _stop_then_clean(d, host, lambda: stop(vm, host))
+    if name == "save":
+        where = _need(d.previous, "source host") if migrating_save else host
+        return lambda: _stop_then_clean(d, where, lambda: vmm.save(vm, where, vm.checkpoint))
     if name in ("reboot", "reset"):
         return lambda: getattr(vmm, name)(vm, host)
     raise ValueError(f"unknown operation {name}")
