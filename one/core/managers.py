@@ -53,6 +53,7 @@ class Managers:
         for part in (self.scheduler, self.monitor, self.lifecycle, self.images, self.hooks):
             if part is not None:
                 part.stop()
+        self.logs.close()
 
 
 def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Managers:

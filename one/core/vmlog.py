@@ -12,32 +12,46 @@ import logging
 import os
 import threading
 import time
-from typing import Callable, TypeVar
+from collections import OrderedDict
+from typing import IO, Callable, TypeVar
 
 T = TypeVar("T")
 _TARGET: contextvars.ContextVar["tuple[VmLogs, int] | None"] = contextvars.ContextVar(
     "one_vm_log", default=None)
 _LEVELS = {logging.DEBUG: "D", logging.INFO: "I", logging.WARNING: "W", logging.ERROR: "E"}
-
+OPEN_LOGS = 256  # files kept open (line-buffered) for the VMs most recently written
 
 class VmLogs:
     def __init__(self, var_location: str) -> None:
         self.root = os.path.join(var_location, "vms")
         self._lock = threading.Lock()
-        self._made: set[int] = set()  # VM directories known to exist
+        self._open: OrderedDict[int, IO[str]] = OrderedDict()
 
     def path(self, vid: int) -> str:
         return os.path.join(self.root, str(vid), "vm.log")
 
     def write(self, vid: int, module: str, level: str, message: str) -> None:
         line = f"{time.strftime('%a %b %d %H:%M:%S %Y')} [Z0][{module}][{level}]: {message}\n"
-        path = self.path(vid)
         with self._lock:
-            if vid not in self._made:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                self._made.add(vid)
-            with open(path, "a", encoding="utf-8") as out:
-                out.write(line)
+            self._file(vid).write(line)
+
+    def _file(self, vid: int) -> IO[str]:
+        """The VM's log, opened once and kept while it is among the most recent."""
+        out = self._open.get(vid)
+        if out is None:
+            path = self.path(vid)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            out = self._open[vid] = open(path, "a", encoding="utf-8", buffering=1)
+            while len(self._open) > OPEN_LOGS:
+                self._open.popitem(last=False)[1].close()
+        else:
+            self._open.move_to_end(vid)
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            while self._open:
+                self._open.popitem()[1].close()
 
     def logged(self, vid: int, operation: Callable[[], T]) -> Callable[[], T]:
         """The operation, with driver log lines going to this VM's log."""
