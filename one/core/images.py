@@ -85,9 +85,11 @@ class ImageManager:
         require(session, ds, USE, "DATASTORE")
         kind = self._checked_kind(template, ds)
         origin, size = self._origin(template, kind)
-        if not skip_capacity and size > capacity_mb(ds.base_path)[1]:
+        free = capacity_mb(ds.base_path)[1] if not skip_capacity else size
+        if size > free:
             raise AllocateError(f"Not enough space in datastore {ds.oid}: the image needs {size} MB, "
-                                f"{capacity_mb(ds.base_path)[1]} MB are free.")
+                                f"{free} MB are free.")
+        persistent = int((template.get("PERSISTENT") or "NO").upper() == "YES")
         for key in ("NAME", "TYPE", "PERSISTENT", "PATH", "SOURCE", "SIZE", "FORMAT", "FS", "FSTYPE"):
             template.remove(key)
         with self.pools.store.write():
@@ -97,7 +99,7 @@ class ImageManager:
             image = Image(
                 name=name, uid=session.uid, gid=session.gid, uname=session.uname, gname=session.gname,
                 perms=0o777 & ~self.config.default_umask, kind=kind, size=size,
-                persistent=int((parse(text).get("PERSISTENT") or "NO").upper() == "YES"),
+                persistent=persistent,
                 regtime=int(time.time()), modtime=int(time.time()), datastore_id=ds.oid,
                 datastore=ds.name, template=template, **origin)
             needs_copy = image.source == ""

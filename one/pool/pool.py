@@ -223,17 +223,3 @@ class Pool(Generic[M]):
         if not found:
             raise NoExistsError(f"Error getting {self.kind} [{oid}].")
         return found[0]
-
-    def body(self, oid: int) -> str:
-        """The stored `*.info` document, without loading the object."""
-        found = self._documents([oid], FULL)
-        if oid not in found:
-            raise NoExistsError(f"Error getting {self.kind} [{oid}].")
-        return found[oid]
-
-    def dump(self, where: pw.Expression | None = None, *, full: bool = False,
-             limit: int = 0, offset: int = 0) -> list[str]:
-        """Stored XML of the matching objects, ordered by id."""
-        oids = self.ids(where, limit, offset)
-        found = self._documents(oids, FULL if full else SHORT)
-        return [found[oid] for oid in oids if oid in found]

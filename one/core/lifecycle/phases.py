@@ -67,7 +67,6 @@ FAILURES = frozenset(RETRY)
 
 # Phases that leave the host: the VM's history record closes and its capacity is freed.
 OFF_HOST = frozenset({DONE, STOPPED, UNDEPLOYED, PENDING})
-QUEUED = frozenset({PENDING, HOLD})
 
 # User action -> [(from phases, to phase, HISTORY/ACTION recorded)].
 ACTIONS: dict[str, list[tuple[frozenset[Phase], Phase, int]]] = {
