@@ -200,8 +200,7 @@ class ImageManager:
             raise ActionError(f"Cannot delete image {iid} while it is being copied.")
         with self.pools.store.write():
             self.pools.images.drop(image)
-            if image.path or image.state != ImageState.READY or image.source.startswith(
-                    self._base(image.datastore_id)):
+            if image.source.startswith(self._base(image.datastore_id)):  # ours; a registered SOURCE is not
                 self.pools.store.after_commit(lambda: _remove(image.source))
 
     def _base(self, ds_id: int) -> str:

@@ -163,6 +163,16 @@ def test_image_management(engine: Engine, tmp_path: Path) -> None:
     engine.rpc.fails("one.image.chtype", iid, "FLOPPY", code=0x1000)
 
 
+def test_delete_keeps_a_registered_source_in_any_state(engine: Engine, tmp_path: Path) -> None:
+    outside = tmp_path / "operator.img"
+    outside.write_bytes(b"\x03" * 1024)
+    iid = engine.rpc.ok("one.image.allocate", f'NAME = kept SOURCE = "{outside}" SIZE = 1', 1)
+    engine.rpc.ok("one.image.enable", iid, False)
+    engine.rpc.ok("one.image.delete", iid)
+    engine.rpc.fails("one.image.info", iid, code=NO_EXISTS)
+    assert outside.read_bytes() == b"\x03" * 1024
+
+
 def test_datastores(engine: Engine) -> None:
     pool = etree.fromstring(engine.rpc.ok("one.datastorepool.info").encode())
     assert [d.findtext("NAME") for d in pool] == ["system", "default", "files"]
