@@ -67,7 +67,7 @@ def _create(ctx: Context, ns: argparse.Namespace) -> None:
 CREATE = Command("create", _create, "Adds a host", (
     arg("name", help="host name, as the drivers reach it"),
     arg("-i", "--im", default="kvm", help="information (monitoring) driver, kvm by default"),
-    arg("--vm", default="kvm", help="virtualization driver, kvm by default"),
+    arg("-v", "--vm", default="kvm", help="virtualization driver, kvm by default"),
     CLUSTER_ARG,
 ))
 
