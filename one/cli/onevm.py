@@ -9,7 +9,8 @@ from pathlib import Path
 
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
-                              ownership_commands, read_file, show_command, top_command)
+                              ownership_commands, show_command, top_command)
+from one.cli.files import read_file
 from one.cli.format import elapsed, enum_name, short_period, size, span, timestamp
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText

@@ -6,8 +6,9 @@ import sys
 
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (CLUSTER_ARG, create_command, delete_command, list_command,
-                              ownership_commands, read_file, show_command)
+                              ownership_commands, show_command)
 from one.cli.errors import USAGE, CliError
+from one.cli.files import read_file
 from one.cli.format import quote, vector
 from one.cli.pools import CLUSTER, VNET
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
