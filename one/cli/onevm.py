@@ -14,7 +14,7 @@ from one.cli.files import read_file
 from one.cli.format import elapsed, enum_name, short_period, size, span, timestamp
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
-from one.cli.table import Column, named, right, sized, yes_no
+from one.cli.table import Column, label, named, right, sized, yes_no
 from one.cli.xmldoc import Element
 from one.states import HistoryAction, LcmState, VmState, vm_short_state
 
@@ -52,10 +52,10 @@ def _traffic(name: str) -> Column:
 
 
 COLUMNS = (
-    right("ID", "ID", 6), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
-    Column("NAME", "NAME", 15), Column("STAT", _stat, 4), right("CPU", "TEMPLATE/CPU", 4),
+    right("ID", "ID", 6), label("USER", "UNAME", 8), label("GROUP", "GNAME", 8),
+    label("NAME", "NAME", 15), Column("STAT", _stat, 4), right("CPU", "TEMPLATE/CPU", 4),
     right("MEM", sized("TEMPLATE/MEMORY", "M"), 7),
-    Column("HOST", _host, 10), right("TIME", _time, 11),
+    label("HOST", _host, 10), right("TIME", _time, 11),
 )
 
 INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
