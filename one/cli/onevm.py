@@ -141,6 +141,22 @@ MIGRATE = id_action(
      ENFORCE_ARG))
 
 
+def _disk_saveas(ctx: Context, ns: argparse.Namespace) -> None:
+    """OpenNebula's `onevm disk-saveas`: the new image id, the disk written at the epilog."""
+    image = ctx.call("one.vm.disksaveas", ctx.one(VM, ns.id), ns.disk_id, ns.name, ns.type,
+                     ns.snapshot)
+    ctx.say(f"Image ID: {image}")
+
+
+DISK_SAVEAS = Command("disk-saveas", _disk_saveas,
+                      "Saves a VM's disk into a new image (written when the VM ends)", (
+    arg("id", help="VM id or name"), arg("disk_id", type=int, help="the disk's DISK_ID"),
+    arg("name", help="name of the new image"),
+    arg("-t", "--type", default="", type=str.upper, help="type of the new image (OS, DATABLOCK...)"),
+    arg("-s", "--snapshot", type=int, default=-1, help="save this disk snapshot instead"),
+))
+
+
 def log_path(vid: int) -> Path:
     """Where oned writes a VM's log: `<VAR_LOCATION>/vms/<id>/vm.log` on the front-end."""
     return Path(os.environ.get("ONE_VAR") or DEFAULT_VAR).expanduser() / "vms" / str(vid) / "vm.log"
@@ -161,6 +177,7 @@ COMMANDS = (
                    lambda ctx, ns: (ns.hold,)),
     DEPLOY,
     MIGRATE,
+    DISK_SAVEAS,
     *(action_command(*action) for action in ACTIONS),
     id_action(VM, "delete", "Deletes VMs in any state (recover --delete)",
               calls("one.vm.recover", 3)),
