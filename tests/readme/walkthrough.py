@@ -33,6 +33,8 @@ class Rule:
 RULES = (
     Rule("elapsed time (TIME columns)", r"\d+d \d\dh\d\d", r"\d+d \d\dh\d\d"),
     Rule("date and time (START TIME...)", r"\d\d/\d\d \d\d:\d\d:\d\d", r"\d\d/\d\d \d\d:\d\d:\d\d"),
+    Rule("time of a VM log line", r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}",
+         r"\w{3} \w{3} \d\d \d\d:\d\d:\d\d \d{4}"),
     Rule("memory measured on a real host: written with a decimal, 7.3G",
          r"\d+\.\d[KMGT]", r"\d+(?:\.\d)?[KMGT]"),
     Rule("a host's CPU total, 100 per core", r"(?<=/ )\d+(?= \(\d+%\))|(?<=TOTAL CPU {11}: )\d+$",
