@@ -8,7 +8,8 @@ prints, where a line `...` stands for any number of lines left out. Its
 Values that differ from run to run are matched by RULES, a short explicit
 list; every other character of a line must be as written (trailing spaces
 aside, which a terminal does not show; in a line with such a value, the gaps
-between columns may widen or narrow with it).
+between columns may widen or narrow with it). The reader's HOME and oned's
+port are the test's own (test_walkthroughs.Shell.as_written).
 """
 from __future__ import annotations
 
@@ -66,8 +67,8 @@ class Walkthrough:
 
     @property
     def starts_oned(self) -> bool:
-        return bool(self.items) and isinstance(self.items[0], Step) and \
-            self.items[0].command == "make run"
+        first = self.items[0] if self.items else None
+        return isinstance(first, Step) and first.command == "make run"
 
 
 def parse(readme: Path) -> list[Walkthrough]:
