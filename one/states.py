@@ -182,9 +182,9 @@ LCM_SHORT = {
 
 HOST_SHORT = {
     HostState.INIT: "init", HostState.MONITORING_MONITORED: "update",
-    HostState.MONITORED: "on", HostState.ERROR: "err", HostState.DISABLED: "off",
+    HostState.MONITORED: "on", HostState.ERROR: "err", HostState.DISABLED: "dsbl",
     HostState.MONITORING_ERROR: "retry", HostState.MONITORING_INIT: "init",
-    HostState.MONITORING_DISABLED: "off", HostState.OFFLINE: "off",
+    HostState.MONITORING_DISABLED: "dsbl", HostState.OFFLINE: "off",
 }
 
 

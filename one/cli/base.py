@@ -169,18 +169,19 @@ class Tool:
     def parser(self) -> argparse.ArgumentParser:
         parser = _Parser(prog=self.prog, description=self.help)
         parser.add_argument("-v", "--verbose", action="store_true", help="say what was done")
-        common = _Parser(add_help=False)  # -v after the command too, as OpenNebula takes it
-        common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                            help="say what was done")
         sub = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
         for command in self.commands:
-            _add_command(sub, command, common)
+            _add_command(sub, command)
         return parser
 
 
-def _add_command(sub: Any, command: Command, common: argparse.ArgumentParser) -> None:
+def _add_command(sub: Any, command: Command) -> None:
+    """A command's own short option wins over -v of --verbose (`onehost create -v dummy`,
+    as in OpenNebula), hence "resolve"; -v is --verbose after the other commands."""
     parser = sub.add_parser(command.name, help=command.help, description=command.help,
-                            parents=[common])
+                            conflict_handler="resolve")
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="say what was done")
     for item in command.args:
         parser.add_argument(*item.flags, **item.options)
     if command.exclusive:

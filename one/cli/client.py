@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import http.client
 import os
+import urllib.parse
 import xmlrpc.client
 from pathlib import Path
 from typing import Any, Mapping
 
 from one.cli.errors import UNREACHABLE, CliError, ServerError
+from one.cli.files import read_file
 
 DEFAULT_ENDPOINT = "http://localhost:2633/RPC2"
 DEFAULT_AUTH = "~/.one/one_auth"
@@ -20,13 +22,28 @@ DEFAULT_AUTH = "~/.one/one_auth"
 def read_session(path: str) -> str:
     """The first line of the auth file; oned expects exactly `user:password`."""
     file = Path(path).expanduser()
-    try:
-        line = file.read_text().strip().splitlines()
-    except OSError as exc:
-        raise CliError(f"Cannot read ONE_AUTH file {file}: {exc.strerror}") from None
+    line = read_file(file, "ONE_AUTH file").strip().splitlines()
     if not line or ":" not in line[0]:
         raise CliError(f"ONE_AUTH file {file} must contain 'user:password'")
     return line[0].strip()
+
+
+def endpoint(text: str) -> str:
+    """ONE_XMLRPC as an operator writes it: `host:2633/RPC2` means http://host:2633/RPC2
+    (xmlrpc.client adds /RPC2 when no path is given)."""
+    url = text.strip()
+    if "://" not in url:
+        url = f"http://{url}"
+    parts = urllib.parse.urlsplit(url)
+    try:
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname) and (
+            parts.port is None or parts.port > 0)
+    except ValueError:  # a port that is not a number in 0-65535
+        usable = False
+    if not usable:
+        raise CliError(f"ONE_XMLRPC '{text}' is not an XML-RPC endpoint such as "
+                       f"{DEFAULT_ENDPOINT}")
+    return url
 
 
 class Client:
@@ -41,7 +58,7 @@ class Client:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Client:
         env = os.environ if environ is None else environ
         auth = env.get("ONE_AUTH") or DEFAULT_AUTH
-        return cls(env.get("ONE_XMLRPC") or DEFAULT_ENDPOINT, read_session(auth))
+        return cls(endpoint(env.get("ONE_XMLRPC") or DEFAULT_ENDPOINT), read_session(auth))
 
     def call(self, method: str, *args: Any) -> Any:
         """The reply's value; a `[False, ...]` reply raises ServerError."""

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
-from pathlib import Path
 from typing import Any, Callable, Optional
 
 from one.cli.base import Arg, Command, Context, arg
 from one.cli.errors import USAGE, CliError
+from one.cli.files import read_file
 from one.cli.format import octal_bits
 from one.cli.pools import ALL, GROUP, USER, PoolSpec, filter_flag
 from one.cli.sections import Section, render_show
@@ -22,13 +22,6 @@ from one.cli.xmldoc import parse
 Invoke = Callable[[Context, argparse.Namespace, int], Any]
 TOP_DELAY = 1.0
 CLUSTER_ARG = arg("-c", "--cluster", help="cluster id or name (the default cluster if not given)")
-
-
-def read_file(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError as exc:
-        raise CliError(f"Cannot read file {path}: {exc.strerror}") from None
 
 
 def ids_arg(spec: PoolSpec, many: bool) -> Arg:

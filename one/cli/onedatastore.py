@@ -8,7 +8,7 @@ from one.cli.base import Tool
 from one.cli.commands import list_command, show_command, update_command
 from one.cli.pools import DATASTORE
 from one.cli.sections import PERMISSIONS, Fields, TemplateText, id_list
-from one.cli.table import Column, counted, joined, named, right, short, sized
+from one.cli.table import Column, counted, joined, label, named, right, short, sized
 from one.cli.xmldoc import Element
 from one.states import DatastoreType
 
@@ -31,8 +31,8 @@ def _free_percent(ds: Element) -> str:
 
 
 COLUMNS = (
-    right("ID", "ID", 4), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
-    Column("NAME", "NAME", 13), right("SIZE", sized("TOTAL_MB", "M"), 8),
+    right("ID", "ID", 4), label("USER", "UNAME", 8), label("GROUP", "GNAME", 8),
+    label("NAME", "NAME", 13), right("SIZE", sized("TOTAL_MB", "M"), 8),
     right("AVA", _free_percent, 4), Column("CLUSTERS", joined("CLUSTERS/ID"), 8),
     right("IMAGES", counted("IMAGES/ID"), 6),
     Column("TYPE", short(DatastoreType, SHORT_TYPE, "TYPE"), 4),

@@ -8,9 +8,9 @@ from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import delete_command, list_command, show_command
 from one.cli.pools import GROUP
 from one.cli.sections import Fields, TemplateText, id_list
-from one.cli.table import Column, counted, right
+from one.cli.table import Column, counted, label, right
 
-COLUMNS = (right("ID", "ID", 4), Column("NAME", "NAME", 15),
+COLUMNS = (right("ID", "ID", 4), label("NAME", "NAME", 15),
            right("USERS", counted("USERS/ID"), 5))
 SECTIONS = (
     Fields("GROUP {ID} INFORMATION", (Column("ID", "ID"), Column("NAME", "NAME"))),

@@ -11,7 +11,7 @@ from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, lis
 from one.cli.format import size, timestamp
 from one.cli.pools import CLUSTER, HOST
 from one.cli.sections import VIRTUAL_MACHINES, Fields, TemplateText
-from one.cli.table import Column, named, right, short
+from one.cli.table import Column, label, named, right, short
 from one.cli.xmldoc import Element
 from one.states import HOST_SHORT, HostState, HostStatus
 
@@ -36,7 +36,7 @@ def _shares(share: str, probe: str, show: Callable[[str], str]) -> tuple[Column,
 
 
 COLUMNS = (
-    right("ID", "ID", 4), Column("NAME", "NAME", 15), Column("CLUSTER", "CLUSTER", 10),
+    right("ID", "ID", 4), label("NAME", "NAME", 15), label("CLUSTER", "CLUSTER", 10),
     right("TVM", "HOST_SHARE/RUNNING_VMS", 3),
     right("ALLOCATED_CPU", allocated("CPU", str), 18),
     right("ALLOCATED_MEM", allocated("MEM", size), 18),
@@ -67,7 +67,7 @@ def _create(ctx: Context, ns: argparse.Namespace) -> None:
 CREATE = Command("create", _create, "Adds a host", (
     arg("name", help="host name, as the drivers reach it"),
     arg("-i", "--im", default="kvm", help="information (monitoring) driver, kvm by default"),
-    arg("--vm", default="kvm", help="virtualization driver, kvm by default"),
+    arg("-v", "--vm", default="kvm", help="virtualization driver, kvm by default"),
     CLUSTER_ARG,
 ))
 

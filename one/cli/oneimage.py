@@ -13,7 +13,7 @@ from one.cli.errors import CliError
 from one.cli.format import enum_name, pairs, timestamp
 from one.cli.pools import DATASTORE, IMAGE
 from one.cli.sections import PERMISSIONS, VIRTUAL_MACHINES, Fields, TemplateText
-from one.cli.table import Column, named, right, short, sized, yes_no
+from one.cli.table import Column, label, named, right, short, sized, yes_no
 from one.cli.xmldoc import Element, parse
 from one.states import ImageState, ImageType
 
@@ -35,8 +35,8 @@ SHORT_TYPE = {
 }
 
 COLUMNS = (
-    right("ID", "ID", 4), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
-    Column("NAME", "NAME", 15), Column("DATASTORE", "DATASTORE", 10),
+    right("ID", "ID", 4), label("USER", "UNAME", 8), label("GROUP", "GNAME", 8),
+    label("NAME", "NAME", 15), label("DATASTORE", "DATASTORE", 10),
     right("SIZE", sized("SIZE", "M"), 7),
     Column("TYPE", short(ImageType, SHORT_TYPE, "TYPE"), 4),
     right("PER", yes_no("PERSISTENT"), 3),

@@ -9,7 +9,7 @@ from one.cli.commands import (delete_command, id_action, list_command, show_comm
                               switch_commands, update_command)
 from one.cli.pools import GROUP, USER
 from one.cli.sections import Fields, TemplateText
-from one.cli.table import Column, right
+from one.cli.table import Column, label, right
 from one.cli.xmldoc import Element
 
 DEFAULT_TOKEN_SECONDS = 36000  # OpenNebula's oneuser login default: ten hours
@@ -25,8 +25,8 @@ def _secondary(user: Element) -> str:
     return ",".join(e.text or "" for e in user.iterfind("GROUPS/ID") if e.text != primary)
 
 
-COLUMNS = (right("ID", "ID", 4), Column("NAME", "NAME", 15), Column("ENABLED", _enabled, 7),
-           Column("GROUP", "GNAME", 10), Column("AUTH", "AUTH_DRIVER", 8))
+COLUMNS = (right("ID", "ID", 4), label("NAME", "NAME", 15), Column("ENABLED", _enabled, 7),
+           label("GROUP", "GNAME", 10), Column("AUTH", "AUTH_DRIVER", 8))
 SECTIONS = (
     Fields("USER {ID} INFORMATION", (
         Column("ID", "ID"), Column("NAME", "NAME"), Column("GROUP", "GNAME"),

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
-                              ownership_commands, read_file, show_command, top_command)
+                              ownership_commands, show_command, top_command)
+from one.cli.files import read_file
 from one.cli.format import elapsed, enum_name, short_period, size, span, timestamp
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
-from one.cli.table import Column, named, right, sized, yes_no
+from one.cli.table import Column, label, named, right, sized, yes_no
 from one.cli.xmldoc import Element
 from one.states import HistoryAction, LcmState, VmState, vm_short_state
 
@@ -51,10 +52,10 @@ def _traffic(name: str) -> Column:
 
 
 COLUMNS = (
-    right("ID", "ID", 6), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
-    Column("NAME", "NAME", 15), Column("STAT", _stat, 4), right("CPU", "TEMPLATE/CPU", 4),
+    right("ID", "ID", 6), label("USER", "UNAME", 8), label("GROUP", "GNAME", 8),
+    label("NAME", "NAME", 15), Column("STAT", _stat, 4), right("CPU", "TEMPLATE/CPU", 4),
     right("MEM", sized("TEMPLATE/MEMORY", "M"), 7),
-    Column("HOST", _host, 10), right("TIME", _time, 11),
+    label("HOST", _host, 10), right("TIME", _time, 11),
 )
 
 INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
@@ -140,6 +141,22 @@ MIGRATE = id_action(
      ENFORCE_ARG))
 
 
+def _disk_saveas(ctx: Context, ns: argparse.Namespace) -> None:
+    """OpenNebula's `onevm disk-saveas`: the new image id, the disk written at the epilog."""
+    image = ctx.call("one.vm.disksaveas", ctx.one(VM, ns.id), ns.disk_id, ns.name, ns.type,
+                     ns.snapshot)
+    ctx.say(f"Image ID: {image}")
+
+
+DISK_SAVEAS = Command("disk-saveas", _disk_saveas,
+                      "Saves a VM's disk into a new image (written when the VM ends)", (
+    arg("id", help="VM id or name"), arg("disk_id", type=int, help="the disk's DISK_ID"),
+    arg("name", help="name of the new image"),
+    arg("-t", "--type", default="", type=str.upper, help="type of the new image (OS, DATABLOCK...)"),
+    arg("-s", "--snapshot", type=int, default=-1, help="save this disk snapshot instead"),
+))
+
+
 def log_path(vid: int) -> Path:
     """Where oned writes a VM's log: `<VAR_LOCATION>/vms/<id>/vm.log` on the front-end."""
     return Path(os.environ.get("ONE_VAR") or DEFAULT_VAR).expanduser() / "vms" / str(vid) / "vm.log"
@@ -160,6 +177,7 @@ COMMANDS = (
                    lambda ctx, ns: (ns.hold,)),
     DEPLOY,
     MIGRATE,
+    DISK_SAVEAS,
     *(action_command(*action) for action in ACTIONS),
     id_action(VM, "delete", "Deletes VMs in any state (recover --delete)",
               calls("one.vm.recover", 3)),

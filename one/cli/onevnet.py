@@ -6,12 +6,13 @@ import sys
 
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (CLUSTER_ARG, create_command, delete_command, list_command,
-                              ownership_commands, read_file, show_command)
+                              ownership_commands, show_command)
 from one.cli.errors import USAGE, CliError
+from one.cli.files import read_file
 from one.cli.format import quote, vector
 from one.cli.pools import CLUSTER, VNET
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
-from one.cli.table import Column, joined, named, right, short
+from one.cli.table import Column, joined, label, named, right, short
 from one.cli.xmldoc import Element
 from one.states import VnetState
 
@@ -29,8 +30,8 @@ def _owner(lease: Element) -> str:
 
 
 COLUMNS = (
-    right("ID", "ID", 4), Column("USER", "UNAME", 8), Column("GROUP", "GNAME", 8),
-    Column("NAME", "NAME", 15), Column("CLUSTERS", joined("CLUSTERS/ID"), 8),
+    right("ID", "ID", 4), label("USER", "UNAME", 8), label("GROUP", "GNAME", 8),
+    label("NAME", "NAME", 15), Column("CLUSTERS", joined("CLUSTERS/ID"), 8),
     Column("BRIDGE", "BRIDGE", 8),
     Column("STATE", short(VnetState, SHORT_STATE), 5),
     right("LEASES", "USED_LEASES", 6),

@@ -28,6 +28,7 @@ class Column:
     get: Getter
     width: int | None = None
     justify: JustifyMethod = "left"
+    cut: bool = False  # values past `width` end in … (see `label`)
 
     def value(self, element: Element) -> str:
         if callable(self.get):
@@ -40,13 +41,20 @@ def right(name: str, get: Getter, width: int | None = None) -> Column:
     return Column(name, get, width, "right")
 
 
+def label(name: str, get: Getter, width: int) -> Column:
+    """A name (of the object, its owner, its host) cut to `width` with …, as OpenNebula's
+    `%-15.15s` cuts it, so one long name cannot push every row out of line; `show`
+    prints it whole."""
+    return Column(name, get, width, cut=True)
+
+
 def build_table(columns: Iterable[Column], rows: Iterable[Element]) -> Table:
     """The table as a renderable, for printing once or refreshing in place (top)."""
     columns = tuple(columns)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     for column in columns:
         table.add_column(column.name, justify=column.justify, min_width=column.width,
-                         no_wrap=True)
+                         max_width=column.width if column.cut else None, no_wrap=True)
     for row in rows:
         table.add_row(*(Text(column.value(row)) for column in columns))
     return table

@@ -108,3 +108,40 @@ def test_console_script_through_a_pipe(env, auth_file, tool):
     failed = subprocess.run([str(script), "show", "987654"], env=environ, capture_output=True,
                             text=True, timeout=30)
     assert failed.returncode == 1 and "\x1b[" not in failed.stderr and "987654" in failed.stderr
+
+
+@pytest.mark.parametrize("written", ["{host}:{port}/RPC2", "{host}:{port}", " http://{host}:{port}/RPC2"])
+def test_endpoint_without_scheme_is_http(run, monkeypatch, env, written):
+    """OpenNebula's docs write ONE_XMLRPC with http://; operators often leave it out."""
+    host, port = env.endpoint.split("//")[1].split("/")[0].split(":")
+    monkeypatch.setenv("ONE_XMLRPC", written.format(host=host, port=port))
+    result = run("onehost", "list")
+    assert result.code == 0 and result.header[0] == "ID", result
+
+
+@pytest.mark.parametrize("written", ["ftp://127.0.0.1/RPC2", "http://", "127.0.0.1:x/RPC2",
+                                     "127.0.0.1:99999"])
+def test_unusable_endpoint_is_one_clear_line(run, monkeypatch, written):
+    monkeypatch.setenv("ONE_XMLRPC", written)
+    result = run("onevm", "list")
+    assert result.code == 1 and result.out == ""
+    assert result.err.strip() == (f"ONE_XMLRPC '{written}' is not an XML-RPC endpoint such as "
+                                  f"{DEFAULT_ENDPOINT}")
+
+
+@pytest.mark.parametrize("tool", ["onevm", "onevnet", "onehost"])
+def test_template_file_that_is_not_utf8_is_named(run, tmp_path, tool):
+    template = tmp_path / "latin1.tmpl"
+    template.write_bytes('NAME = "café"\n'.encode("latin-1"))
+    args = ("update", "0", str(template)) if tool == "onehost" else ("create", str(template))
+    result = run(tool, *args)
+    assert result.code == 1 and "Traceback" not in result.err
+    assert result.err.strip() == f"File {template} is not UTF-8 text (byte 0xe9 at offset 11)"
+
+
+def test_auth_file_that_is_not_utf8_is_named(run, auth_file):
+    auth_file.write_bytes(b"oneadmin:s\xe9cret\n")
+    result = run("oneuser", "list")
+    assert result.code == 1
+    assert result.err.strip() == (f"ONE_AUTH file {auth_file} is not UTF-8 text "
+                                  "(byte 0xe9 at offset 10)")

@@ -38,12 +38,21 @@ def test_create_defaults_to_kvm_and_takes_drivers_and_cluster(ok, run, unique):
         assert title in out.splitlines()
 
 
+def test_create_takes_opennebulas_short_options(ok, unique):
+    hid = ok("onehost", "create", unique("h"), "-i", "dummy", "-v", "dummy").new_id
+    shown = ok("onehost", "show", str(hid))
+    assert (shown.field("IM_MAD"), shown.field("VM_MAD")) == ("dummy", "dummy")
+    # -v stays --verbose where the command has no -v of its own
+    assert ok("onehost", "disable", "-v", str(hid)).out == f"HOST {hid}: disable\n"
+
+
 def test_status_changes(ok, host):
     hid, name = host
     ok("onehost", "disable", name)
-    assert ok("onehost", "list").row(str(hid))[-1] == "off"
+    assert ok("onehost", "list").row(str(hid))[-1] == "dsbl"  # OpenNebula's short word
     assert "STATE               : DISABLED" in ok("onehost", "show", str(hid)).out
     ok("onehost", "offline", str(hid))
+    assert ok("onehost", "list").row(str(hid))[-1] == "off"
     assert "STATE               : OFFLINE" in ok("onehost", "show", str(hid)).out
     ok("onehost", "enable", str(hid))
     assert ok("onehost", "list").row(str(hid))[-1] == "init"

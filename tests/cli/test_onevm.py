@@ -240,3 +240,17 @@ def test_chown_chgrp_chmod(ok, run, vm, user):
 def test_verbose_says_what_was_done(ok, vm):
     vid, _ = vm
     assert f"VM {vid}: hold" in ok("onevm", "hold", "-v", str(vid)).out
+
+
+def test_long_name_is_cut_in_the_list_and_whole_in_show(ok, unique):
+    """A long name ends in … inside its column; every other column stays where it was."""
+    short = ok("onevm", "create", "--template-text", f"NAME={unique('vm')} CPU=1 MEMORY=1")
+    name = unique("v") + "x" * 97  # well inside the name length oned accepts
+    vid = ok("onevm", "create", "--template-text", f"NAME={name} CPU=1 MEMORY=1").new_id
+    lines = ok("onevm", "list").lines()
+    row = next(line for line in lines if line.split()[0] == str(vid))
+    other = next(line for line in lines if line.split()[0] == str(short.new_id))
+    assert row.split()[3] == name[:14] + "…"
+    assert len(row.rstrip()) == len(other.rstrip()) and row.index("1M") == other.index("1M")
+    assert lines[0].index("STAT") == row.index(row.split()[4])
+    assert ok("onevm", "show", str(vid)).field("NAME") == name

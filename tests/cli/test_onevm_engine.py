@@ -179,3 +179,24 @@ def test_log_prints_the_vm_log(ok, run, running, live):
     path = live.var / "vms" / "987654" / "vm.log"
     assert missing.code == 1 and missing.err.strip() == (
         f"Cannot read file {path}: No such file or directory")
+
+
+def test_disk_saveas_names_the_new_image(ok, run, new_host, reach, vm_text, unique):
+    """OpenNebula's `onevm disk-saveas VMID DISKID NAME`: the image waits LOCKED for the epilog."""
+    hid, _ = new_host()
+    base = ok("oneimage", "create", "--name", unique("base"), "--type", "datablock",
+              "--size", "1").new_id
+    vid = ok("onevm", "create", "--template-text",
+             vm_text(hid, extra=f"DISK=[IMAGE_ID={base}]")).new_id
+    reach(vid, "runn")
+    name = unique("saved")
+    saved = ok("onevm", "disk-saveas", str(vid), "0", name, "--type", "datablock")
+    assert saved.out.startswith("Image ID: ")
+    iid = int(saved.out.split()[-1])
+    shown = ok("oneimage", "show", str(iid))
+    assert (shown.field("NAME"), shown.field("STATE"), shown.field("TYPE")) == (
+        name, "LOCKED", "DATABLOCK")
+    again = run("onevm", "disk-saveas", str(vid), "0", unique("again"))
+    assert again.code == 1 and f"already saved as image {iid}" in again.err
+    assert run("onevm", "disk-saveas", str(vid), "zero", "x").code == 2
+    ok("onevm", "terminate", "--hard", str(vid))

@@ -41,6 +41,14 @@ POLL_MOVES: dict[tuple[Phase, PollState], Phase] = {
     (RUNNING, PollState.PAUSED): SUSPENDED,
     (UNKNOWN, PollState.RUNNING): RUNNING, (POWEROFF, PollState.RUNNING): RUNNING,
 }
+# Why a poll moved a VM, for its log: a guest gone after a restart must not look like a mystery.
+POLL_REASONS = {
+    PollState.GONE: "VM not found on host {host} by the monitor",
+    PollState.ERROR: "The hypervisor on host {host} reports the VM in error",
+    PollState.UNKNOWN: "The monitor of host {host} cannot tell the VM's state",
+    PollState.PAUSED: "VM found paused on host {host} by the monitor",
+    PollState.RUNNING: "VM found running on host {host} by the monitor",
+}
 _VMM_NEEDS = {"stop": "save", "suspend": "save", "reboot": "reboot", "reboot-hard": "reset",
               "terminate": "shutdown", "terminate-hard": "cancel", "poweroff": "shutdown",
               "poweroff-hard": "cancel", "undeploy": "shutdown", "undeploy-hard": "cancel"}
@@ -424,6 +432,9 @@ class LifeCycle:
             if to is None:
                 self.pools.vms.save(vm)
             else:
+                host = (records.current(vm) or {}).get("HOSTNAME", "")
+                why = f"{POLL_REASONS[result.state].format(host=host)}: {phase_name(to)}"
+                self.pools.store.after_commit(lambda: self.logs.write(vid, "LCM", "I", why))
                 self._move(vm, to)
 
     def host_lost(self, hid: int) -> None:
