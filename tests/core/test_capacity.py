@@ -1,0 +1,121 @@
+"""Host capacity is always what the placed VMs say (issue 10, item 3).
+
+Failed cold migrations, recoveries of VMs caught mid-migration and a slow
+probe racing deploys must leave every host booked for exactly the VMs on it,
+and no VM that left its hosts (DONE above all) with an open history record.
+"""
+from __future__ import annotations
+
+import pytest
+
+from conftest import Engine
+from one.states import LcmState as L, VmState as S
+
+ACTIVE = S.ACTIVE
+
+
+@pytest.fixture
+def hosts(engine: Engine) -> tuple[int, int]:
+    h0, h1 = engine.host("h0"), engine.host("h1")
+    engine.monitor()
+    return h0, h1
+
+
+def booked(engine: Engine, hid: int) -> tuple[int, int, int, list[int]]:
+    """(CPU_USAGE, MEM_USAGE, RUNNING_VMS, VMS) of a host, as one.host.info shows them."""
+    doc = engine.doc("one.host.info", hid)
+    share = doc.find("HOST_SHARE")
+    return (int(share.findtext("CPU_USAGE")), int(share.findtext("MEM_USAGE")),
+            int(share.findtext("RUNNING_VMS")), [int(e.text) for e in doc.iterfind("VMS/ID")])
+
+
+def open_records(engine: Engine, vid: int) -> list[str]:
+    """Hostnames of the VM's history records still open (ETIME = 0)."""
+    doc = engine.doc("one.vm.info", vid)
+    return [h.findtext("HOSTNAME") for h in doc.iter("HISTORY") if h.findtext("ETIME") == "0"]
+
+
+EMPTY = (0, 0, 0, [])
+
+
+def _one(vid: int) -> tuple[int, int, int, list[int]]:
+    """What a VM of CPU = 1 MEMORY = 64 books."""
+    return (100, 65536, 1, [vid])
+
+
+def _cold_migrate_failing(engine: Engine, hosts: tuple[int, int], fail: str,
+                          source: str = "running") -> int:
+    """A VM on h0 cold-migrated to h1 whose driver action `fail` fails on the way."""
+    vid = engine.vm("CPU = 1 MEMORY = 64", hosts[0])
+    if source == "poweroff":
+        engine.rpc.ok("one.vm.action", "poweroff", vid)
+        engine.settle()
+    engine.rpc.ok("one.vm.update", vid, f"DUMMY_FAIL = {fail}", 1)
+    engine.rpc.ok("one.vm.migrate", vid, hosts[1], False)
+    engine.settle()
+    return vid
+
+
+@pytest.mark.parametrize("fail, source, failed", [
+    ("execute", "running", L.PROLOG_MIGRATE_FAILURE),
+    ("restore", "running", L.BOOT_MIGRATE_FAILURE),
+    ("execute", "poweroff", L.PROLOG_MIGRATE_POWEROFF_FAILURE),
+])
+def test_failed_cold_migration_frees_the_source(engine: Engine, hosts, fail, source,
+                                                failed) -> None:
+    vid = _cold_migrate_failing(engine, hosts, fail, source)
+    assert engine.phase(vid) == (ACTIVE, failed)
+    # The VM left h0 once its state was saved (as oned: save_success frees the source).
+    assert booked(engine, hosts[0]) == EMPTY
+    assert booked(engine, hosts[1]) == _one(vid)
+    assert open_records(engine, vid) == ["h1"]
+
+
+@pytest.mark.parametrize("recover, phase", [(3, (S.DONE, 0)), (4, (S.PENDING, 0)),
+                                            (5, (S.DONE, 0))])
+def test_recovering_a_failed_cold_migration_frees_both_hosts(engine: Engine, hosts, recover,
+                                                             phase) -> None:
+    vid = _cold_migrate_failing(engine, hosts, "restore")
+    engine.rpc.ok("one.vm.recover", vid, recover)
+    engine.settle()
+    assert engine.phase(vid) == phase
+    assert booked(engine, hosts[0]) == EMPTY and booked(engine, hosts[1]) == EMPTY
+    assert open_records(engine, vid) == []
+    engine.rpc.ok("one.host.delete", hosts[0])
+
+
+def test_recover_success_of_a_failed_boot_migrate_leaves_only_the_target(engine: Engine,
+                                                                         hosts) -> None:
+    vid = _cold_migrate_failing(engine, hosts, "restore")
+    engine.rpc.ok("one.vm.recover", vid, 1)
+    engine.settle()
+    assert engine.phase(vid) == (ACTIVE, L.RUNNING)
+    assert booked(engine, hosts[0]) == EMPTY and booked(engine, hosts[1]) == _one(vid)
+    assert open_records(engine, vid) == ["h1"]
+
+
+class _Silent:
+    """A runner whose driver never answers: oned died mid-operation."""
+
+    def submit(self, vm, token, pool, op) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("live", [False, True])
+@pytest.mark.parametrize("recover", [3, 4, 5])
+def test_recovering_a_vm_caught_mid_migration_frees_both_hosts(engine: Engine, hosts, live,
+                                                               recover) -> None:
+    vid = engine.vm("CPU = 1 MEMORY = 64", hosts[0])
+    inline, engine.lifecycle.runner = engine.lifecycle.runner, _Silent()
+    engine.rpc.ok("one.vm.migrate", vid, hosts[1], live)
+    assert engine.phase(vid) == (ACTIVE, L.MIGRATE if live else L.SAVE_MIGRATE)
+    assert open_records(engine, vid) == ["h0", "h1"]  # both hosts hold it while it moves
+    assert booked(engine, hosts[0]) == _one(vid) == booked(engine, hosts[1])
+    engine.lifecycle.runner = inline  # the administrator recovers once oned is back
+    engine.rpc.ok("one.vm.recover", vid, recover)
+    engine.settle()
+    assert open_records(engine, vid) == []
+    assert booked(engine, hosts[0]) == EMPTY and booked(engine, hosts[1]) == EMPTY
