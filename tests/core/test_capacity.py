@@ -14,13 +14,6 @@ from one.states import LcmState as L, VmState as S
 ACTIVE = S.ACTIVE
 
 
-@pytest.fixture
-def hosts(engine: Engine) -> tuple[int, int]:
-    h0, h1 = engine.host("h0"), engine.host("h1")
-    engine.monitor()
-    return h0, h1
-
-
 def booked(engine: Engine, hid: int) -> tuple[int, int, int, list[int]]:
     """(CPU_USAGE, MEM_USAGE, RUNNING_VMS, VMS) of a host, as one.host.info shows them."""
     doc = engine.doc("one.host.info", hid)
