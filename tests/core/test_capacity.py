@@ -6,7 +6,10 @@ and no VM that left its hosts (DONE above all) with an open history record.
 """
 from __future__ import annotations
 
+import threading
+
 import pytest
+from one_dummy import DummyIM
 
 from conftest import Engine
 from one.states import LcmState as L, VmState as S
@@ -112,3 +115,51 @@ def test_recovering_a_vm_caught_mid_migration_frees_both_hosts(engine: Engine, h
     engine.settle()
     assert open_records(engine, vid) == []
     assert booked(engine, hosts[0]) == EMPTY and booked(engine, hosts[1]) == EMPTY
+
+
+class _GatedIM(DummyIM):
+    """A dummy IM whose probe answers only when the test opens the gate: a slow host.
+
+    It reads the host's domains when asked, as a real probe does, then waits."""
+
+    name = "gated"
+    asked = threading.Event()
+    gate = threading.Event()
+
+    def monitor(self, host):
+        probe = super().monitor(host)
+        type(self).asked.set()
+        assert type(self).gate.wait(30), "the test never opened the gate"
+        return probe
+
+
+def test_a_slow_probe_keeps_what_was_booked_and_freed_meanwhile(engine: Engine) -> None:
+    engine.oned.managers.plugins.registries["im"].add(_GatedIM)
+    _GatedIM.asked.clear()
+    _GatedIM.gate.set()
+    hid = engine.rpc.ok("one.host.allocate", "slow", "gated", "dummy", -1)
+    engine.monitor()
+    before = [engine.vm("CPU = 1 MEMORY = 64", hid) for _ in range(5)]
+    _GatedIM.gate.clear()
+    cycle = threading.Thread(target=engine.oned.managers.monitor.cycle)
+    cycle.start()
+    try:
+        assert _GatedIM.asked.wait(30)
+        deployed = [engine.vm("CPU = 1 MEMORY = 64", hid) for _ in range(10)]
+        for vid in before[:3]:
+            engine.rpc.ok("one.vm.action", "terminate-hard", vid)
+        engine.settle()
+    finally:
+        _GatedIM.gate.set()
+        cycle.join(30)
+    engine.settle()
+    placed = before[3:] + deployed
+    assert booked(engine, hid) == (100 * 12, 65536 * 12, 12, sorted(placed))
+    # VMs booted during the probe are not in its answer, and are not taken for gone.
+    assert {engine.phase(vid) for vid in placed} == {(ACTIVE, L.RUNNING)}
+    for vid in placed:
+        engine.rpc.ok("one.vm.action", "terminate-hard", vid)
+    engine.settle()
+    engine.monitor()
+    assert booked(engine, hid) == EMPTY
+    engine.rpc.ok("one.host.delete", hid)
