@@ -6,12 +6,18 @@ and no VM that left its hosts (DONE above all) with an open history record.
 """
 from __future__ import annotations
 
+import json
+import logging
+import sqlite3
 import threading
+from pathlib import Path
 
+import one_dummy
 import pytest
 from one_dummy import DummyIM
 
-from conftest import Engine
+from conftest import Engine, start_oned
+from one.pool.models import Host
 from one.states import LcmState as L, VmState as S
 
 ACTIVE = S.ACTIVE
@@ -163,3 +169,66 @@ def test_a_slow_probe_keeps_what_was_booked_and_freed_meanwhile(engine: Engine) 
     engine.monitor()
     assert booked(engine, hid) == EMPTY
     engine.rpc.ok("one.host.delete", hid)
+
+
+def _corrupt(db: Path, done: int) -> None:
+    """What a crash or an older oned leaves: h0 counts a phantom VM and a wrong usage,
+    h1 lost its VM, and DONE VM `done` has an open history record."""
+    with sqlite3.connect(db) as con:
+        share = json.loads(con.execute("SELECT share FROM host WHERE oid = 0").fetchone()[0])
+        share.update(CPU_USAGE=700, MEM_USAGE=1, RUNNING_VMS=5)
+        con.execute("UPDATE host SET share = ?, vms = '[0,99]', body = '', pool_body = ''"
+                    " WHERE oid = 0", (json.dumps(share),))
+        con.execute("UPDATE host SET vms = '[]', body = '', pool_body = '' WHERE oid = 1")
+        history = json.loads(con.execute("SELECT history FROM vm WHERE oid = ?", (done,))
+                             .fetchone()[0])
+        history[-1]["ETIME"] = 0
+        con.execute("UPDATE vm SET history = ?, body = '', pool_body = '' WHERE oid = ?",
+                    (json.dumps(history), done))
+
+
+def test_oned_start_repairs_drifted_shares_and_logs_it(tmp_path: Path, caplog) -> None:
+    one_dummy.reset()
+    first = Engine(start_oned(tmp_path))
+    try:
+        h0, h1 = first.host("h0"), first.host("h1")
+        first.monitor()
+        on_h0, on_h1 = first.vm("CPU = 1 MEMORY = 64", h0), first.vm("CPU = 0.5 MEMORY = 32", h1)
+        done = first.vm("CPU = 1 MEMORY = 64", h0)
+        first.rpc.ok("one.vm.action", "terminate-hard", done)
+        first.settle()
+    finally:
+        first.oned.stop()
+    _corrupt(tmp_path / "one.db", done)
+
+    with caplog.at_level(logging.INFO, logger="one.core.capacity"):
+        again = Engine(start_oned(tmp_path))
+    try:
+        assert booked(again, h0) == _one(on_h0)
+        assert booked(again, h1) == (50, 32768, 1, [on_h1])
+        assert open_records(again, done) == []
+        repairs = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert repairs == [
+            f"capacity: VM {done} (DONE): closed its history record 0 left open on host {h0}",
+            f"capacity: host {h0} (h0): CPU_USAGE 700 -> 100, MEM_USAGE 1 -> 65536, "
+            f"RUNNING_VMS 5 -> 1, VMS [{on_h0}], removed [99]",
+            f"capacity: host {h1} (h1): VMS [{on_h1}], added [{on_h1}]",
+        ]
+        for vid in (on_h0, on_h1):
+            again.rpc.ok("one.vm.action", "terminate-hard", vid)
+        again.settle()
+        again.rpc.ok("one.host.delete", h0)  # no phantom VM blocks it
+    finally:
+        again.oned.stop()
+        one_dummy.reset()
+
+
+def test_hostpool_sync_repairs_on_demand_for_admins_only(engine: Engine, hosts) -> None:
+    vid = engine.vm("CPU = 1 MEMORY = 64", hosts[0])
+    assert engine.rpc.ok("one.hostpool.sync") == ""  # exact books: nothing to say
+    Host.update(vms=[vid, 42]).where(Host.oid == hosts[0]).execute()  # behind oned's back
+    assert engine.rpc.ok("one.hostpool.sync") == f"host {hosts[0]} (h0): VMS [{vid}], removed [42]"
+    assert booked(engine, hosts[0]) == _one(vid)
+    engine.rpc.ok("one.user.allocate", "eve", "pw", "core", [])
+    refused = engine.rpc.as_user("eve:pw").fails("one.hostpool.sync", code=0x200)
+    assert "Not authorized" in refused
