@@ -17,7 +17,7 @@ import pytest
 from one_dummy import DummyIM
 
 from conftest import Engine, start_oned
-from one.pool.models import Host
+from one.pool.models import Host, Vm
 from one.states import LcmState as L, VmState as S
 
 ACTIVE = S.ACTIVE
@@ -184,7 +184,7 @@ def _corrupt(db: Path, done: int) -> None:
                              .fetchone()[0])
         history[-1]["ETIME"] = 0
         con.execute("UPDATE vm SET history = ?, body = '', pool_body = '' WHERE oid = ?",
-                    (json.dumps(history), done))
+                    (json.dumps(history, separators=(",", ":")), done))  # as oned stores it
 
 
 def test_oned_start_repairs_drifted_shares_and_logs_it(tmp_path: Path, caplog) -> None:
@@ -232,3 +232,18 @@ def test_hostpool_sync_repairs_on_demand_for_admins_only(engine: Engine, hosts) 
     engine.rpc.ok("one.user.allocate", "eve", "pw", "core", [])
     refused = engine.rpc.as_user("eve:pw").fails("one.hostpool.sync", code=0x200)
     assert "Not authorized" in refused
+
+
+def test_sync_frees_the_source_an_older_oned_left_booked(engine: Engine, hosts) -> None:
+    vid = engine.vm("CPU = 1 MEMORY = 64", hosts[0])
+    engine.rpc.ok("one.vm.migrate", vid, hosts[1], True)
+    engine.settle()
+    history = Vm.get_by_id(vid).history
+    history[0]["ETIME"] = 0  # what a failed cold migration left before this fix
+    Vm.update(history=history).where(Vm.oid == vid).execute()
+    Host.update(vms=[vid]).where(Host.oid == hosts[0]).execute()
+    assert engine.rpc.ok("one.hostpool.sync").splitlines() == [
+        f"VM {vid} (ACTIVE): closed its history record 0 left open on host {hosts[0]}",
+        f"host {hosts[0]} (h0): VMS [], removed [{vid}]"]
+    assert open_records(engine, vid) == ["h1"]
+    assert booked(engine, hosts[0]) == EMPTY and booked(engine, hosts[1]) == _one(vid)
