@@ -10,7 +10,8 @@ logged and returned; oned runs it at start and on `one.hostpool.sync`.
 from __future__ import annotations
 
 import logging
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 import peewee as pw
 
@@ -22,16 +23,18 @@ from one.states import VmState
 log = logging.getLogger(__name__)
 
 
-class Booked(NamedTuple):
+@dataclass
+class Booked:
     """What the VMs placed on one host add up to."""
 
     cpu: int = 0
     memory: int = 0
-    vms: tuple[int, ...] = ()
+    vms: list[int] = field(default_factory=list)
 
-    def plus(self, vm: Vm) -> Booked:
+    def add(self, vm: Vm) -> None:
         cpu, memory = records.demand(vm)
-        return Booked(self.cpu + cpu, self.memory + memory, self.vms + (vm.oid,))
+        self.cpu, self.memory = self.cpu + cpu, self.memory + memory
+        self.vms.append(vm.oid)
 
 
 def sync(pools: Pools) -> list[str]:
@@ -76,7 +79,7 @@ def _placed() -> dict[int, Booked]:
         Vm.state.in_(records.ON_HOST))
     for vm in query:
         for record in records.holding(vm):
-            placed[record["HID"]] = placed.get(record["HID"], Booked()).plus(vm)
+            placed.setdefault(record["HID"], Booked()).add(vm)
     return placed
 
 

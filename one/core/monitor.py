@@ -8,7 +8,8 @@ answers are applied to the hosts as read inside that transaction, and the
 monitor writes only what it owns: never CPU_USAGE, MEM_USAGE, RUNNING_VMS or
 the VM list. What the probe says of each VM, or what the VMM driver's poll
 says when the IM driver does not report VMs, goes to the life cycle as poll
-events, for the VMs that were in a polled phase before the probe and still are.
+events, for the VMs that were in a polled phase on that host before the probe and
+still are.
 """
 from __future__ import annotations
 
@@ -74,13 +75,12 @@ class Monitor:
                     continue  # deleted or taken offline meanwhile: the answer is moot
                 previous = fresh.state
                 self._apply(fresh, result.outcome)
+                self._report_vms(result, set(fresh.vms))
                 if fresh.state != previous:
                     changed.append((fresh, previous))
         for host, previous in changed:
             if self.host_changed is not None:
                 self.host_changed(host, previous)
-        for result in results:
-            self._report_vms(result)
         return len(hosts)
 
     def _probe(self, host: Host) -> Probed:
@@ -142,13 +142,14 @@ class Monitor:
         if host.state != state and host.state != HostState.DISABLED:
             host.prev_state, host.state = host.state, state
 
-    def _report_vms(self, result: Probed) -> None:
-        """A VM that changed phase while the host was probed may be missing from the
-        answer for that reason alone (it booted meanwhile): only the others are told."""
+    def _report_vms(self, result: Probed, on_host: set[int]) -> None:
+        """A VM that changed phase or host while the host was probed may be missing from
+        the answer for that reason alone (it booted or migrated meanwhile): only the
+        others are told, as they are now (inside the monitor's write)."""
         outcome = result.outcome
         if isinstance(outcome, Exception) or outcome.vms is None or not result.watched:
             return
-        still = self._polled(list(result.watched))
+        still = self._polled([vid for vid in result.watched if vid in on_host])
         for vid, seen in result.watched.items():
             if still.get(vid) == seen:
                 poll = outcome.vms.get(seen[1], VmPoll(PollState.GONE))

@@ -126,26 +126,31 @@ def test_recovering_a_vm_caught_mid_migration_frees_both_hosts(engine: Engine, h
 class _GatedIM(DummyIM):
     """A dummy IM whose probe answers only when the test opens the gate: a slow host.
 
-    It reads the host's domains when asked, as a real probe does, then waits."""
+    It reads the host's domains as it is asked, or just before it answers (`late`):
+    a real probe reads them at some moment in between."""
 
     name = "gated"
+    late = False
     asked = threading.Event()
     gate = threading.Event()
 
     def monitor(self, host):
-        probe = super().monitor(host)
+        probe = None if self.late else super().monitor(host)
         type(self).asked.set()
         assert type(self).gate.wait(30), "the test never opened the gate"
-        return probe
+        return probe or super().monitor(host)
 
 
-def test_a_slow_probe_keeps_what_was_booked_and_freed_meanwhile(engine: Engine) -> None:
+@pytest.mark.parametrize("late", [False, True])
+def test_a_slow_probe_keeps_what_was_booked_and_freed_meanwhile(engine: Engine, late) -> None:
     engine.oned.managers.plugins.registries["im"].add(_GatedIM)
+    _GatedIM.late = late
     _GatedIM.asked.clear()
     _GatedIM.gate.set()
     hid = engine.rpc.ok("one.host.allocate", "slow", "gated", "dummy", -1)
+    other = engine.host("other")
     engine.monitor()
-    before = [engine.vm("CPU = 1 MEMORY = 64", hid) for _ in range(5)]
+    before = [engine.vm("CPU = 1 MEMORY = 64", hid) for _ in range(6)]
     _GatedIM.gate.clear()
     cycle = threading.Thread(target=engine.oned.managers.monitor.cycle)
     cycle.start()
@@ -154,16 +159,19 @@ def test_a_slow_probe_keeps_what_was_booked_and_freed_meanwhile(engine: Engine) 
         deployed = [engine.vm("CPU = 1 MEMORY = 64", hid) for _ in range(10)]
         for vid in before[:3]:
             engine.rpc.ok("one.vm.action", "terminate-hard", vid)
+        moved = before[3]
+        engine.rpc.ok("one.vm.migrate", moved, other, True)
         engine.settle()
     finally:
         _GatedIM.gate.set()
         cycle.join(30)
     engine.settle()
-    placed = before[3:] + deployed
+    placed = before[4:] + deployed
     assert booked(engine, hid) == (100 * 12, 65536 * 12, 12, sorted(placed))
-    # VMs booted during the probe are not in its answer, and are not taken for gone.
-    assert {engine.phase(vid) for vid in placed} == {(ACTIVE, L.RUNNING)}
-    for vid in placed:
+    assert booked(engine, other) == _one(moved)
+    # VMs that came or went during the probe are not taken for gone by its answer.
+    assert {engine.phase(vid) for vid in placed + [moved]} == {(ACTIVE, L.RUNNING)}
+    for vid in placed + [moved]:
         engine.rpc.ok("one.vm.action", "terminate-hard", vid)
     engine.settle()
     engine.monitor()
