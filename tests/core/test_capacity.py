@@ -255,3 +255,34 @@ def test_sync_frees_the_source_an_older_oned_left_booked(engine: Engine, hosts) 
         f"host {hosts[0]} (h0): VMS [], removed [{vid}]"]
     assert open_records(engine, vid) == ["h1"]
     assert booked(engine, hosts[0]) == EMPTY and booked(engine, hosts[1]) == _one(vid)
+
+
+@pytest.mark.parametrize("live, steps", [(True, 0), (False, 0), (False, 1), (False, 2)])
+def test_a_crash_mid_migration_leaves_no_booking_once_the_vm_is_done(tmp_path: Path, live,
+                                                                      steps) -> None:
+    """oned dies during MIGRATE, SAVE_MIGRATE, PROLOG_MIGRATE or BOOT_MIGRATE, after
+    the driver did the work; whatever the replay then does (a restore of a checkpoint
+    already used fails), the VM deleted afterwards holds no host and no open record."""
+    one_dummy.reset()
+    first = Engine(start_oned(tmp_path))
+    try:
+        h0, h1 = first.host("h0"), first.host("h1")
+        first.monitor()
+        vid = first.vm("CPU = 1 MEMORY = 64", h0)
+        first.rpc.ok("one.vm.migrate", vid, h1, live)
+        for _ in range(steps):
+            first.lifecycle.step()  # the reply queued last is lost when oned dies
+    finally:
+        first.oned.stop()
+    again = Engine(start_oned(tmp_path))
+    try:
+        again.lifecycle.resume_in_flight()
+        again.settle()
+        again.rpc.ok("one.vm.recover", vid, 3)
+        again.settle()
+        assert again.phase(vid) == (S.DONE, 0)
+        assert open_records(again, vid) == []
+        assert booked(again, h0) == EMPTY and booked(again, h1) == EMPTY
+    finally:
+        again.oned.stop()
+        one_dummy.reset()
