@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from one.config import Config, driver_settings, load_config
+from one.core import capacity
 from one.core.bootstrap import bootstrap, one_auth_path
 from one.core.managers import Managers, build_managers
 from one.core.vmlog import install_driver_log_handler
@@ -77,6 +78,7 @@ def build(config: Config, auth_file: Path | None = None,
         message = bootstrap(managers, auth_file or one_auth_path())
         if message:
             print(message, flush=True)
+        capacity.sync(managers.pools)  # drift left by a crash is repaired before anything runs
         api = Api(managers.auth.authenticate)
         register_all(api, managers)
         server = XmlRpcHttpServer((config.listen_address, config.port), api)

@@ -147,3 +147,11 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     yield Engine(oned)
     oned.stop()
     one_dummy.reset()
+
+
+@pytest.fixture
+def hosts(engine: Engine) -> tuple[int, int]:
+    """Two monitored dummy hosts, h0 and h1."""
+    h0, h1 = engine.host("h0"), engine.host("h1")
+    engine.monitor()
+    return h0, h1

@@ -72,6 +72,14 @@ CREATE = Command("create", _create, "Adds a host", (
 ))
 
 
+def _sync(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.say(ctx.call("one.hostpool.sync") or "Host shares match the VMs placed: nothing repaired.")
+
+
+SYNC = Command("sync", _sync, "Rebuilds host shares from the VMs placed and prints each "
+               "repair (an extension: OpenNebula's sync copies probes to hosts)")
+
+
 def status_command(verb: str, status: HostStatus, help: str) -> Command:
     return id_action(HOST, verb, help, calls("one.host.status", int(status)))
 
@@ -87,6 +95,7 @@ COMMANDS = (
     status_command("offline", HostStatus.OFFLINE, "Takes hosts offline: no monitoring either"),
     update_command(HOST),
     rename_command(HOST),
+    SYNC,
 )
 TOOL = Tool("onehost", "Manages OpenNebula hosts.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from one.core import capacity
 from one.core.auth import Session
 from one.core.authz import require_admin
 from one.core.ownership import check_name, updated_template
@@ -85,6 +86,11 @@ class HostManager:
         host = self.pools.hosts.get(hid)
         host.template = updated_template(host.template, text, append)
         self.pools.hosts.save(host)
+
+    def sync(self, session: Session) -> str:
+        """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""
+        require_admin(session, "MANAGE host pool")
+        return "\n".join(capacity.sync(self.pools))
 
     def rename(self, session: Session, hid: int, name: str) -> None:
         require_admin(session, f"MANAGE host [{hid}]")

@@ -3,18 +3,24 @@
 Every cycle each host that is not offline is probed in parallel; the answers
 are written in one transaction (capacity, MONITORING, probe facts into the
 host TEMPLATE, state INIT/ERROR -> MONITORED, or ERROR with the message).
-What the probe says of each VM, or what the VMM driver's poll says when the
-IM driver does not report VMs, goes to the life cycle as poll events.
+Probes are slow and the life cycle books and frees capacity meanwhile, so the
+answers are applied to the hosts as read inside that transaction, and the
+monitor writes only what it owns: never CPU_USAGE, MEM_USAGE, RUNNING_VMS or
+the VM list. What the probe says of each VM, or what the VMM driver's poll
+says when the IM driver does not report VMs, goes to the life cycle as poll
+events, for the VMs that were in a polled phase on that host before the probe and
+still are.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from one.config import Config
-from one.core.lifecycle.engine import LifeCycle
+from one.core.lifecycle.engine import LifeCycle, phase_of
+from one.core.lifecycle.phases import Phase
 from one.core.lifecycle.records import now
 from one.core.views import host_view, vm_view
 from one.plugins.drivers import HostProbe, PollState, VmPoll
@@ -30,6 +36,13 @@ _DYNAMIC = {"FREECPU": "FREE_CPU", "USEDCPU": "USED_CPU", "FREEMEMORY": "FREE_ME
 _POLLED = {(VmState.ACTIVE, LcmState.RUNNING), (VmState.ACTIVE, LcmState.UNKNOWN),
            (VmState.POWEROFF, LcmState.LCM_INIT)}
 HostChanged = Callable[[Host, int], None]
+
+
+class Probed(NamedTuple):
+    """A host's answer, and its VMs in a polled phase before it was asked."""
+
+    watched: dict[int, tuple[Phase, str]]   # vid -> (phase, DEPLOY_ID)
+    outcome: HostProbe | Exception
 
 
 def _int(value: str | None) -> int:
@@ -56,27 +69,37 @@ class Monitor:
         results = list(self._pool.map(self._probe, hosts))
         changed: list[tuple[Host, int]] = []
         with self.pools.store.write():
-            for host, outcome in zip(hosts, results):
-                previous = host.state
-                self._apply(host, outcome)
-                if host.state != previous:
-                    changed.append((host, previous))
+            for host, result in zip(hosts, results):
+                fresh = self.pools.hosts.find(host.oid)  # with what was booked while probing
+                if fresh is None or fresh.state == HostState.OFFLINE:
+                    continue  # deleted or taken offline meanwhile: the answer is moot
+                previous = fresh.state
+                self._apply(fresh, result.outcome)
+                self._report_vms(result, set(fresh.vms))
+                if fresh.state != previous:
+                    changed.append((fresh, previous))
         for host, previous in changed:
             if self.host_changed is not None:
                 self.host_changed(host, previous)
-        for host, outcome in zip(hosts, results):
-            self._report_vms(host, outcome)
         return len(hosts)
 
-    def _probe(self, host: Host) -> HostProbe | Exception:
+    def _probe(self, host: Host) -> Probed:
+        watched = self._polled(host.vms)
         view = host_view(host)
         try:
             probe = self.plugins.registries["im"].get(host.im_mad).monitor(view)
             if probe.vms is None:
                 probe = HostProbe(probe.values, self._poll_vms(host))
-            return probe
+            return Probed(watched, probe)
         except Exception as exc:  # a host that does not answer is a state, not a crash
-            return exc
+            return Probed(watched, exc)
+
+    @staticmethod
+    def _polled(vids: list[int]) -> dict[int, tuple[Phase, str]]:
+        """(phase, DEPLOY_ID) of those VMs that are in a polled phase now."""
+        found = Vm.select(Vm.oid, Vm.state, Vm.lcm_state, Vm.deploy_id).where(Vm.oid.in_(vids))
+        return {vm.oid: (phase_of(vm), vm.deploy_id) for vm in found
+                if phase_of(vm) in _POLLED and vm.deploy_id}
 
     def _poll_vms(self, host: Host) -> dict[str, VmPoll] | None:
         """IM drivers that do not list VMs: ask the VMM driver of each one."""
@@ -90,6 +113,8 @@ class Monitor:
         return found
 
     def _apply(self, host: Host, outcome: HostProbe | Exception) -> None:
+        """Write the monitor's part of a host read inside the write: capacity, MONITORING,
+        probe facts, state; bookings (usage, RUNNING_VMS, VMS) stay the life cycle's."""
         if isinstance(outcome, Exception):
             host.template.set("ERROR", f"Error monitoring host: {outcome}")
             self._set_state(host, HostState.ERROR)
@@ -117,13 +142,18 @@ class Monitor:
         if host.state != state and host.state != HostState.DISABLED:
             host.prev_state, host.state = host.state, state
 
-    def _report_vms(self, host: Host, outcome: HostProbe | Exception) -> None:
-        if isinstance(outcome, Exception) or outcome.vms is None or not host.vms:
+    def _report_vms(self, result: Probed, on_host: set[int]) -> None:
+        """A VM that changed phase or host while the host was probed may be missing from
+        the answer for that reason alone (it booted or migrated meanwhile): only the
+        others are told, as they are now (inside the monitor's write)."""
+        outcome = result.outcome
+        if isinstance(outcome, Exception) or outcome.vms is None or not result.watched:
             return
-        for vm in Vm.select(Vm.oid, Vm.state, Vm.lcm_state, Vm.deploy_id).where(Vm.oid.in_(host.vms)):
-            if (vm.state, vm.lcm_state) in _POLLED and vm.deploy_id:
-                poll = outcome.vms.get(vm.deploy_id, VmPoll(PollState.GONE))
-                self.lifecycle.post(lambda vid=vm.oid, p=poll: self.lifecycle.poll(vid, p))
+        still = self._polled([vid for vid in result.watched if vid in on_host])
+        for vid, seen in result.watched.items():
+            if still.get(vid) == seen:
+                poll = outcome.vms.get(seen[1], VmPoll(PollState.GONE))
+                self.lifecycle.post(lambda vid=vid, p=poll: self.lifecycle.poll(vid, p))
 
     # -- the thread -----------------------------------------------------------
     def start(self) -> None:

@@ -5,6 +5,8 @@ import json
 
 import pytest
 
+from one.pool.models import Host  # bound to the in-process server's database
+
 HOST_COLUMNS = ["ID", "NAME", "CLUSTER", "TVM", "ALLOCATED_CPU", "ALLOCATED_MEM", "STAT"]
 
 
@@ -104,3 +106,11 @@ def test_monitored_host_shows_real_shares(ok, running, reach):
     freed = ok("onehost", "list").row(str(hid))
     assert freed[3:] == ["0", "0", "/", "800", "(0%)", "0K", "/", "16G", "(0%)", "on"]
     assert ok("onehost", "show", str(hid)).field("IDS") == "-"
+
+
+def test_sync_repairs_and_says_what(ok, host):
+    hid, name = host
+    Host.update(vms=[4242]).where(Host.oid == hid).execute()  # a phantom VM behind oned's back
+    assert f"host {hid} ({name}): VMS [], removed [4242]" in ok("onehost", "sync").lines()
+    assert not any(line.startswith(f"host {hid} ") for line in ok("onehost", "sync").lines())
+    ok("onehost", "delete", str(hid))

@@ -14,13 +14,6 @@ from one.states import HistoryAction, LcmState as L, VmState as S
 ACTIVE = S.ACTIVE
 
 
-@pytest.fixture
-def hosts(engine: Engine) -> tuple[int, int]:
-    h0, h1 = engine.host("h0"), engine.host("h1")
-    engine.monitor()
-    return h0, h1
-
-
 def _share(engine: Engine, hid: int) -> dict[str, str]:
     share = engine.doc("one.host.info", hid).find("HOST_SHARE")
     return {e.tag: e.text for e in share if e.text is not None}

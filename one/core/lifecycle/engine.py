@@ -21,9 +21,9 @@ from one.core import leases
 from one.core.images import release_disks
 from one.core.lifecycle import operations, records
 from one.core.lifecycle.phases import (
-    ACTIONS, ARRIVALS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, IN_PLACE, MIGRATE,
+    ACTIONS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, IN_PLACE, MIGRATE,
     MIGRATE_FROM, MIGRATION_STARTS, OFF_HOST, OPERATIONS, PENDING, POWEROFF, PROLOG, REDEPLOY_AFTER, REPLIES,
-    RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, UNKNOWN, Phase)
+    RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, TWO_HOSTS, UNKNOWN, Phase)
 from one.core.runner import InlineRunner, Reply, Runner, ThreadedRunner
 from one.core.views import host_view, vm_view
 from one.core.vmlog import VmLogs
@@ -278,6 +278,8 @@ class LifeCycle:
         vm.state, vm.lcm_state = to
         if to in OFF_HOST:
             self._leave_host(vm)
+        elif to not in TWO_HOSTS:
+            self._left_source(vm)
         if to == DONE:
             vm.etime = records.now()
             release_disks(self.pools, vm)
@@ -304,7 +306,9 @@ class LifeCycle:
             records.stamp(vm, "RETIME")
 
     def _leave_host(self, vm: Vm) -> None:
-        self._close(vm, records.current(vm))
+        """Off every host: each record still open closes, a migration's source included."""
+        for record in vm.history:
+            self._close(vm, record)
 
     def _close(self, vm: Vm, record: dict | None) -> None:
         """Close an open history record and free what the VM booked on its host."""
@@ -390,16 +394,15 @@ class LifeCycle:
         if ok:
             if value:
                 vm.deploy_id = value
-            if phase in ARRIVALS:
-                self._arrived(vm)
             self._move(vm, success)
             return
         if phase in (SAVE_MIGRATE, MIGRATE):
             self._abort_migration(vm)
         self._move(vm, failure, error=f"{OPERATIONS[phase]} failed: {error}")
 
-    def _arrived(self, vm: Vm) -> None:
-        """A migration ended: the source host's record closes and its capacity frees."""
+    def _left_source(self, vm: Vm) -> None:
+        """A migration is past its source (saved, moved, or recovered): that record
+        closes and the source's capacity frees, as oned does on save success."""
         self._close(vm, records.previous(vm))
 
     def _abort_migration(self, vm: Vm) -> None:

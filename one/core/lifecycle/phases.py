@@ -132,6 +132,7 @@ OPERATIONS: dict[Phase, str] = {
     EPILOG: "epilog", EPILOG_STOP: "epilog_stop", EPILOG_UNDEPLOY: "epilog_stop",
     MIGRATE: "migrate", CLEANUP_DELETE: "cleanup", CLEANUP_RESUBMIT: "cleanup",
 }
-# Phases whose success means a migration arrived (the source record then closes).
-ARRIVALS = frozenset({MIGRATE, BOOT_MIGRATE, PROLOG_MIGRATE_POWEROFF, PROLOG_MIGRATE_SUSPEND})
+# Phases in which a VM holds its source and its target host: the source record stays
+# open until the guest is saved (cold) or has moved (live), or the migration is undone.
+TWO_HOSTS = frozenset({SAVE_MIGRATE, MIGRATE})
 HARD_ACTIONS = frozenset({H.TERMINATE_HARD, H.UNDEPLOY_HARD, H.POWEROFF_HARD})

@@ -3,15 +3,21 @@
 A VM placed on a host opens a HISTORY record (host, drivers, times) and books
 CPU×100 and MEMORY×1024 KiB of the host's capacity, as oned does; leaving the
 host closes the record with the action that ended it and frees the capacity.
+So the open records of a VM say where it holds capacity (`holding`), which is
+what the capacity check rebuilds the hosts' shares from.
 """
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from one.core.lifecycle.phases import TWO_HOSTS
 from one.pool.models import Host, Vm
+from one.states import VmState
 
 SYSTEM_DS = 0
+# States in which a VM is on a host (ACTIVE covers its transitional and failure phases).
+ON_HOST = frozenset({VmState.ACTIVE, VmState.POWEROFF, VmState.SUSPENDED})
 
 
 def now() -> int:
@@ -24,6 +30,17 @@ def current(vm: Vm) -> dict[str, Any] | None:
 
 def previous(vm: Vm) -> dict[str, Any] | None:
     return vm.history[-2] if len(vm.history) > 1 else None
+
+
+def holding(vm: Vm) -> list[dict[str, Any]]:
+    """The records by which the VM holds host capacity: its open current record while it
+    is on a host, and its source's too while it migrates (SAVE_MIGRATE, MIGRATE)."""
+    record, source = current(vm), previous(vm)
+    if vm.state not in ON_HOST or record is None or record["ETIME"]:
+        return []
+    if (vm.state, vm.lcm_state) in TWO_HOSTS and source is not None and not source["ETIME"]:
+        return [source, record]
+    return [record]
 
 
 def open_record(vm: Vm, host: Host, tm_mad: str, action: int) -> dict[str, Any]:

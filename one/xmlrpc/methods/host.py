@@ -42,3 +42,5 @@ def register(api: Api, m: Managers) -> None:
         return listing(pool, "HOST_POOL")
 
     api.add("one.hostpool.info", [], pool_info, "Lists every host.")
+    api.add("one.hostpool.sync", [], hosts.sync,
+            "Extension: rebuilds host shares from the VMs placed; returns the repairs made.")
