@@ -87,9 +87,8 @@ class HostManager:
 
     def rename(self, session: Session, hid: int, name: str) -> None:
         require_admin(session, f"MANAGE host [{hid}]")
-        self.pools.hosts.peek(hid)
-        check_name(name, "host", strict=True)
         with self.pools.hosts.modify(hid) as host:
+            check_name(name, "host", strict=True)
             taken = self.pools.hosts.get_by_name(name)
             if taken is not None and taken.oid != hid:
                 raise ActionError(f"NAME is already taken by HOST {taken.oid}.")

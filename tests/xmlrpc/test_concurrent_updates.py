@@ -60,16 +60,30 @@ def _missing(doc: etree._Element, template: str) -> list[str]:
     return [f"A_{t}_{c}" for t in range(THREADS) for c in range(CALLS) if f"A_{t}_{c}" not in kept]
 
 
-def test_concurrent_vm_update_appends_are_all_kept(rpc: Caller) -> None:
-    vid = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 64", True)
-    _together(_appends(rpc, "one.vm.update", vid))
-    assert _missing(_doc(rpc, "one.vm.info", vid), "USER_TEMPLATE") == []
+# kind -> (create it, returning its id; update method; info method; template element)
+_UPDATABLE: dict[str, tuple[Callable[[Caller], int], str, str, str]] = {
+    "vm": (lambda rpc: rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 64", True),
+           "one.vm.update", "one.vm.info", "USER_TEMPLATE"),
+    "host": (lambda rpc: rpc.ok("one.host.allocate", "node0", "dummy", "dummy", -1),
+             "one.host.update", "one.host.info", "TEMPLATE"),
+    "image": (lambda rpc: rpc.ok("one.image.allocate", 'NAME = "i" TYPE = "DATABLOCK" SIZE = 1', 1),
+              "one.image.update", "one.image.info", "TEMPLATE"),
+    "vnet": (lambda rpc: rpc.ok("one.vn.allocate", 'NAME = "n" VN_MAD = "dummy"', -1),
+             "one.vn.update", "one.vn.info", "TEMPLATE"),
+    "group": (lambda rpc: rpc.ok("one.group.allocate", "g"), "one.group.update", "one.group.info",
+              "TEMPLATE"),
+    "cluster": (lambda rpc: rpc.ok("one.cluster.allocate", "c"), "one.cluster.update",
+                "one.cluster.info", "TEMPLATE"),
+    "datastore": (lambda rpc: 1, "one.datastore.update", "one.datastore.info", "TEMPLATE"),
+}
 
 
-def test_concurrent_host_update_appends_are_all_kept(rpc: Caller) -> None:
-    hid = rpc.ok("one.host.allocate", "node0", "dummy", "dummy", -1)
-    _together(_appends(rpc, "one.host.update", hid))
-    assert _missing(_doc(rpc, "one.host.info", hid), "TEMPLATE") == []
+@pytest.mark.parametrize("kind", sorted(_UPDATABLE))
+def test_concurrent_update_appends_are_all_kept(rpc: Caller, kind: str) -> None:
+    create, update, info, element = _UPDATABLE[kind]
+    oid = create(rpc)
+    _together(_appends(rpc, update, oid))
+    assert _missing(_doc(rpc, info, oid), element) == []
 
 
 def test_concurrent_user_update_appends_are_all_kept(rpc: Caller) -> None:
