@@ -54,9 +54,9 @@ def _doc(rpc: Caller, method: str, oid: int) -> etree._Element:
     return etree.fromstring(rpc.ok(method, oid).encode())
 
 
-def _missing(doc: etree._Element, template: str) -> list[str]:
+def _missing(doc: etree._Element, template: str, threads: int = THREADS) -> list[str]:
     kept = {child.tag for child in doc.find(template)}
-    return [f"A_{t}_{c}" for t in range(THREADS) for c in range(CALLS) if f"A_{t}_{c}" not in kept]
+    return [f"A_{t}_{c}" for t in range(threads) for c in range(CALLS) if f"A_{t}_{c}" not in kept]
 
 
 # kind -> (create it, returning its id; update method; info method; template element)
@@ -90,6 +90,17 @@ def test_concurrent_user_update_appends_are_all_kept(rpc: Caller) -> None:
     user = rpc.as_user("alice:a")
     _together(_appends(user, "one.user.update", uid))
     assert _missing(_doc(rpc, "one.user.info", uid), "TEMPLATE") == []
+
+
+def test_rename_and_chmod_racing_updates_lose_nothing(rpc: Caller) -> None:
+    vid = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 64", True)
+    chmod = _repeat(rpc, lambda own, c: own.ok("one.vm.chmod", vid, 1, 1, 0, 1, 0, 0, 0, 0, c % 2))
+    rename = _repeat(rpc, lambda own, c: own.ok("one.vm.rename", vid, f"web{c}"))
+    _together(_appends(rpc, "one.vm.update", vid)[:THREADS - 2] + [chmod, rename])
+    doc = _doc(rpc, "one.vm.info", vid)
+    assert _missing(doc, "USER_TEMPLATE", THREADS - 2) == []
+    assert doc.findtext("NAME") == f"web{CALLS - 1}"
+    assert doc.findtext("PERMISSIONS/OTHER_A") == str((CALLS - 1) % 2)
 
 
 def _admin_among_user_updates(rpc: Caller, round_: int, admin: Callable[[Caller, int], Any]) -> int:
