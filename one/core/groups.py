@@ -9,7 +9,7 @@ from one.pool.models import Cluster, Group, Host, User, Vnet
 from one.pool.pool import Pool
 from one.pool.pools import Pools
 from one.pool.render import user as render
-from one.pool.template import Template
+from one.pool.template import Template, parse
 
 SYSTEM_GROUPS = {0: "oneadmin", 1: "users"}
 DEFAULT_CLUSTER = (0, "default")
@@ -41,18 +41,19 @@ class GroupManager:
 
     def delete(self, session: Session, gid: int) -> None:
         require_admin(session, f"DELETE group [{gid}]")
-        group = self.pools.groups.get(gid)
-        if group.oid in SYSTEM_GROUPS:
-            raise ActionError(f"System group {group.name} cannot be deleted.")
-        if User.select().where(User.gid == gid).exists():
-            raise ActionError(f"Group {gid} is not empty.")
-        self.pools.groups.drop(group)
+        with self.pools.store.write():
+            group = self.pools.groups.get(gid)
+            if group.oid in SYSTEM_GROUPS:
+                raise ActionError(f"System group {group.name} cannot be deleted.")
+            if User.select().where(User.gid == gid).exists():
+                raise ActionError(f"Group {gid} is not empty.")
+            self.pools.groups.drop(group)
 
     def update(self, session: Session, gid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE group [{gid}]")
-        group = self.pools.groups.get(gid)
-        group.template = updated_template(group.template, text, append)
-        self.pools.groups.save(group)
+        new = parse(text)
+        with self.pools.groups.modify(gid) as group:
+            group.template = updated_template(group.template, new, append)
 
     def xml(self, group: Group, full: bool = True) -> str:
         members = [u.oid for u in User.select(User.oid, User.groups).order_by(User.oid)
@@ -69,42 +70,44 @@ class ClusterManager:
 
     def delete(self, session: Session, cid: int) -> None:
         require_admin(session, f"DELETE cluster [{cid}]")
-        cluster = self.pools.clusters.get(cid)
-        if cluster.oid == DEFAULT_CLUSTER[0]:
-            raise ActionError("The default cluster cannot be deleted.")
-        if Host.select().where(Host.cluster_id == cid).exists():
-            raise ActionError(f"Cluster {cid} is not empty.")
-        self.pools.clusters.drop(cluster)
+        with self.pools.store.write():
+            cluster = self.pools.clusters.get(cid)
+            if cluster.oid == DEFAULT_CLUSTER[0]:
+                raise ActionError("The default cluster cannot be deleted.")
+            if Host.select().where(Host.cluster_id == cid).exists():
+                raise ActionError(f"Cluster {cid} is not empty.")
+            self.pools.clusters.drop(cluster)
 
     def update(self, session: Session, cid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE cluster [{cid}]")
-        cluster = self.pools.clusters.get(cid)
-        cluster.template = updated_template(cluster.template, text, append)
-        self.pools.clusters.save(cluster)
+        new = parse(text)
+        with self.pools.clusters.modify(cid) as cluster:
+            cluster.template = updated_template(cluster.template, new, append)
 
     def rename(self, session: Session, cid: int, name: str) -> None:
         require_admin(session, f"MANAGE cluster [{cid}]")
-        cluster = self.pools.clusters.get(cid)
-        cluster.name = check_name(name, "cluster")
-        with self.pools.store.write():
-            self.pools.clusters.save(cluster)
-            for host in Host.select().where(Host.cluster_id == cid):
-                host.cluster = cluster.name
+        check_name(name, "cluster")
+        with self.pools.clusters.modify(cid) as cluster:
+            cluster.name = name
+            for host in self.pools.hosts.select(Host.cluster_id == cid):
+                host.cluster = name
                 self.pools.hosts.save(host)
 
     def set_host(self, session: Session, cid: int, hid: int) -> None:
         """Move a host into a cluster (delhost moves it back to default)."""
         require_admin(session, f"MANAGE cluster [{cid}]")
-        cluster, host = self.pools.clusters.get(cid), self.pools.hosts.get(hid)
-        host.cluster_id, host.cluster = cluster.oid, cluster.name
-        self.pools.hosts.save(host)
+        with self.pools.store.write():
+            cluster = self.pools.clusters.get(cid)
+            with self.pools.hosts.modify(hid) as host:
+                host.cluster_id, host.cluster = cluster.oid, cluster.name
 
     def set_vnet(self, session: Session, cid: int, vid: int, add: bool) -> None:
         require_admin(session, f"MANAGE cluster [{cid}]")
-        cluster, vnet = self.pools.clusters.get(cid), self.pools.vnets.get(vid)
-        clusters = set(vnet.clusters)
-        vnet.clusters = sorted(clusters | {cluster.oid} if add else clusters - {cluster.oid})
-        self.pools.vnets.save(vnet)
+        with self.pools.store.write():
+            cluster = self.pools.clusters.get(cid)
+            with self.pools.vnets.modify(vid) as vnet:
+                clusters = set(vnet.clusters)
+                vnet.clusters = sorted(clusters | {cluster.oid} if add else clusters - {cluster.oid})
 
     def xml(self, cluster: Cluster) -> str:
         hosts = [h.oid for h in Host.select(Host.oid).where(Host.cluster_id == cluster.oid)

@@ -15,7 +15,7 @@ from one.errors import ActionError, AllocateError, ApiError
 from one.plugins.manager import PluginManager
 from one.pool.models import Host
 from one.pool.pools import Pools
-from one.pool.template import Template
+from one.pool.template import Template, parse
 from one.states import HostState, HostStatus
 
 _STATUS_STATE = {HostStatus.ENABLED: HostState.INIT, HostStatus.DISABLED: HostState.DISABLED,
@@ -63,29 +63,28 @@ class HostManager:
 
     def delete(self, session: Session, hid: int) -> None:
         require_admin(session, f"DELETE host [{hid}]")
-        host = self.pools.hosts.get(hid)
-        if host.vms:
-            raise ActionError(f"Cannot delete host {hid}: it has {len(host.vms)} VMs.")
-        self.pools.hosts.drop(host)
+        with self.pools.store.write():
+            host = self.pools.hosts.get(hid)
+            if host.vms:
+                raise ActionError(f"Cannot delete host {hid}: it has {len(host.vms)} VMs.")
+            self.pools.hosts.drop(host)
 
     def status(self, session: Session, hid: int, status: int) -> None:
         """one.host.status: enabled hosts start again from INIT and are re-monitored."""
         require_admin(session, f"MANAGE host [{hid}]")
         if status not in _STATUS_STATE:
             raise ApiError(f"Wrong status {status}: 0 enable, 1 disable, 2 offline.")
-        host = self.pools.hosts.get(hid)
         new = _STATUS_STATE[HostStatus(status)]
-        if host.state != new:
-            with self.pools.store.write():
+        with self.pools.hosts.modify(hid) as host:
+            if host.state != new:
                 host.prev_state, host.state = host.state, new
-                self.pools.hosts.save(host)
                 self._announce(host, host.prev_state)
 
     def update(self, session: Session, hid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE host [{hid}]")
-        host = self.pools.hosts.get(hid)
-        host.template = updated_template(host.template, text, append)
-        self.pools.hosts.save(host)
+        new = parse(text)
+        with self.pools.hosts.modify(hid) as host:
+            host.template = updated_template(host.template, new, append)
 
     def sync(self, session: Session) -> str:
         """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""
@@ -94,11 +93,9 @@ class HostManager:
 
     def rename(self, session: Session, hid: int, name: str) -> None:
         require_admin(session, f"MANAGE host [{hid}]")
-        host = self.pools.hosts.get(hid)
-        check_name(name, "host", strict=True)
-        with self.pools.store.write():
+        with self.pools.hosts.modify(hid) as host:
+            check_name(name, "host", strict=True)
             taken = self.pools.hosts.get_by_name(name)
             if taken is not None and taken.oid != hid:
                 raise ActionError(f"NAME is already taken by HOST {taken.oid}.")
             host.name = name
-            self.pools.hosts.save(host)

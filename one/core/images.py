@@ -18,7 +18,8 @@ import subprocess
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from one.config import Config
 from one.core.auth import Session
@@ -76,6 +77,13 @@ class ImageManager:
         image = self.pools.images.get(iid)
         require(session, image, right, "IMAGE")
         return image
+
+    @contextmanager
+    def _changing(self, session: Session, iid: int) -> Iterator[Image]:
+        """The image, with MANAGE checked, read and saved in one write."""
+        with self.pools.images.modify(iid) as image:
+            require(session, image, MANAGE, "IMAGE")
+            yield image
 
     # -- registering ----------------------------------------------------------
     def allocate(self, session: Session, text: str, ds_id: int = 1, skip_capacity: bool = False) -> int:
@@ -168,8 +176,7 @@ class ImageManager:
             shutil.copyfile(path, target)
 
     def _settle(self, oid: int, state: ImageState, error: str = "", size: int | None = None) -> None:
-        with self.pools.store.write():
-            image = self.pools.images.get(oid)
+        with self.pools.images.modify(oid) as image:
             image.prev_state, image.state = image.state, state
             if size is not None:
                 image.size = size
@@ -177,28 +184,25 @@ class ImageManager:
                 image.template.set("ERROR", error)
             else:
                 image.template.remove("ERROR")
-            self.pools.images.save(image)
 
     # -- saving VM disks --------------------------------------------------------
     def reserve(self, session: Session, name: str, kind: str, ds_id: int, size: int) -> int:
         """A LOCKED image whose content a VM's epilog will write (disk-saveas)."""
         text = Template([("NAME", name), ("TYPE", kind or "OS"), ("SOURCE", "pending")]).to_text()
         iid = self.allocate(session, text, ds_id, skip_capacity=True)
-        with self.pools.store.write():
-            image = self.pools.images.get(iid)
+        with self.pools.images.modify(iid) as image:
             image.source = os.path.join(self._base(ds_id), f"{iid}-{secrets.token_hex(8)}")
             image.state, image.size = ImageState.LOCKED, size
-            self.pools.images.save(image)
         return iid
 
     # -- managing -------------------------------------------------------------
     def delete(self, session: Session, iid: int, force: bool = False) -> None:
-        image = self.get(session, iid, MANAGE)
-        if image.running_vms and not force:
-            raise ActionError(f"Cannot delete image {iid}: {image.running_vms} VMs use it.")
-        if image.state == ImageState.LOCKED and not force:
-            raise ActionError(f"Cannot delete image {iid} while it is being copied.")
         with self.pools.store.write():
+            image = self.get(session, iid, MANAGE)
+            if image.running_vms and not force:
+                raise ActionError(f"Cannot delete image {iid}: {image.running_vms} VMs use it.")
+            if image.state == ImageState.LOCKED and not force:
+                raise ActionError(f"Cannot delete image {iid} while it is being copied.")
             self.pools.images.drop(image)
             if image.source.startswith(self._base(image.datastore_id)):  # ours; a registered SOURCE is not
                 self.pools.store.after_commit(lambda: _remove(image.source))
@@ -207,13 +211,13 @@ class ImageManager:
         return self.pools.datastores.get(ds_id).base_path + os.sep
 
     def enable(self, session: Session, iid: int, enabled: bool) -> None:
-        image = self.get(session, iid, MANAGE)
         allowed = {ImageState.DISABLED, ImageState.READY, ImageState.ERROR} if enabled else {
             ImageState.READY, ImageState.DISABLED}
-        if image.state not in allowed:
-            raise ActionError(f"Cannot {'enable' if enabled else 'disable'} image {iid} in state "
-                              f"{ImageState(image.state).name}.")
-        self._set_state(image, ImageState.READY if enabled else ImageState.DISABLED)
+        with self._changing(session, iid) as image:
+            if image.state not in allowed:
+                raise ActionError(f"Cannot {'enable' if enabled else 'disable'} image {iid} in state "
+                                  f"{ImageState(image.state).name}.")
+            self._set_state(image, ImageState.READY if enabled else ImageState.DISABLED)
 
     def lock(self, image: Image) -> None:
         """Reserved for a VM disk to be saved into (classic savedisk, disk-saveas)."""
@@ -222,40 +226,38 @@ class ImageManager:
                               "a disk cannot be saved into it.")
         if image.state != ImageState.LOCKED:
             self._set_state(image, ImageState.LOCKED)
+            self.pools.images.save(image)
 
-    def _set_state(self, image: Image, state: ImageState) -> None:
+    @staticmethod
+    def _set_state(image: Image, state: ImageState) -> None:
         image.prev_state, image.state = image.state, state
         image.template.remove("ERROR")
-        self.pools.images.save(image)
 
     def set_persistent(self, session: Session, iid: int, persistent: bool) -> None:
-        image = self.get(session, iid, MANAGE)
-        if image.running_vms:
-            raise ActionError(f"Cannot change persistency of image {iid}: VMs use it.")
-        image.persistent = int(persistent)
-        self.pools.images.save(image)
+        with self._changing(session, iid) as image:
+            if image.running_vms:
+                raise ActionError(f"Cannot change persistency of image {iid}: VMs use it.")
+            image.persistent = int(persistent)
 
     def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:
-        image = self.get(session, iid, MANAGE)
-        image.template = updated_template(image.template, text, append)
-        self.pools.images.save(image)
+        new = parse(text)
+        with self._changing(session, iid) as image:
+            image.template = updated_template(image.template, new, append)
 
     def set_attribute(self, session: Session, iid: int, name: str, value: str | None) -> None:
         """Classic update/rmattr: one attribute set, or removed when value is None."""
-        image = self.get(session, iid, MANAGE)
-        if value is None:
-            image.template.remove(name)
-        else:
-            image.template.set(name.upper(), value)
-        self.pools.images.save(image)
+        with self._changing(session, iid) as image:
+            if value is None:
+                image.template.remove(name)
+            else:
+                image.template.set(name.upper(), value)
 
     def chtype(self, session: Session, iid: int, kind: str) -> None:
-        image = self.get(session, iid, MANAGE)
-        new = _image_type(kind, ApiError)
-        if (new in _FILE_TYPES) != (image.kind in _FILE_TYPES):
-            raise ApiError(f"Type {new.name} does not belong in datastore {image.datastore}.")
-        image.kind = new
-        self.pools.images.save(image)
+        with self._changing(session, iid) as image:
+            new = _image_type(kind, ApiError)
+            if (new in _FILE_TYPES) != (image.kind in _FILE_TYPES):
+                raise ApiError(f"Type {new.name} does not belong in datastore {image.datastore}.")
+            image.kind = new
 
     def clone(self, session: Session, iid: int, name: str, ds_id: int = -1) -> int:
         """A new image with a copy of this one's content."""
@@ -265,10 +267,8 @@ class ImageManager:
         text = Template([("NAME", name), ("PATH", image.source), ("TYPE", ImageType(image.kind).name),
                          ("FORMAT", image.format)]).to_text()
         new = self.allocate(session, text, image.datastore_id if ds_id < 0 else ds_id)
-        with self.pools.store.write():
-            image = self.pools.images.get(iid)
+        with self.pools.images.modify(iid) as image:
             image.clones = sorted(set(image.clones) | {new})
-            self.pools.images.save(image)
         return new
 
 
@@ -362,7 +362,7 @@ def release_disks(pools: Pools, vm: Vm) -> None:
     """At DONE: the VM's images are free again (inside the VM's transaction)."""
     settle_saved(pools, vm)
     for disk in vm.template.vectors("DISK"):
-        image = Image.get_or_none(Image.oid == int(disk["IMAGE_ID"])) if disk.get(
+        image = pools.images.find(int(disk["IMAGE_ID"])) if disk.get(
             "IMAGE_ID", "").isdigit() else None
         if image is None or vm.oid not in image.vms:
             continue

@@ -2,6 +2,7 @@
 
 The VM, network (and later image) managers call these with their pool, so the
 rules live once: names checked, permission bits validated, owners resolved.
+Each verb loads the object it changes inside the write that saves it.
 """
 from __future__ import annotations
 
@@ -30,17 +31,19 @@ def check_name(name: str, kind: str, strict: bool = False) -> str:
     return name
 
 
-def rename(session: Session, pool: Pool, obj: Owned, name: str) -> None:
-    require(session, obj, MANAGE, pool.kind)
-    obj.name = check_name(name, pool.kind)
-    pool.save(obj)
+def rename(session: Session, pool: Pool, oid: int, name: str) -> None:
+    check_name(name, pool.kind)
+    with pool.modify(oid) as obj:
+        require(session, obj, MANAGE, pool.kind)
+        obj.name = name
 
 
-def updated_template(current: Template, text: str, append: int) -> Template:
-    """OpenNebula's update: 0 replaces the template, 1 merges into it."""
+def updated_template(current: Template, text: str | Template, append: int) -> Template:
+    """OpenNebula's update: 0 replaces the template, 1 merges into it. The text
+    may come parsed, so that parsing happens before the writer lock is taken."""
     if append not in (0, 1):
         raise ApiError(f"Wrong update type {append}: 0 replaces, 1 merges.")
-    new = parse(text)
+    new = parse(text) if isinstance(text, str) else text
     if append == 0:
         return new
     merged = current.copy()
@@ -48,36 +51,36 @@ def updated_template(current: Template, text: str, append: int) -> Template:
     return merged
 
 
-def chmod(session: Session, pool: Pool, obj: Owned, bits: Sequence[int]) -> None:
+def chmod(session: Session, pool: Pool, oid: int, bits: Sequence[int]) -> None:
     """Nine values, -1 keeps a bit; touching ADMIN bits needs the ADMIN right."""
     if len(bits) != 9 or any(b not in (-1, 0, 1) for b in bits):
         raise ApiError("Permissions must be nine values, each -1, 0 or 1.")
-    require(session, obj, MANAGE, pool.kind)
-    current = permission_bits(obj.perms)
-    if any(b != -1 and b != current[i] for i, b in enumerate(bits) if i % 3 == 2):
-        require(session, obj, ADMIN, pool.kind)
-    new = [current[i] if b == -1 else b for i, b in enumerate(bits)]
-    obj.perms = sum(bit << (8 - i) for i, bit in enumerate(new))
-    pool.save(obj)
+    with pool.modify(oid) as obj:
+        require(session, obj, MANAGE, pool.kind)
+        current = permission_bits(obj.perms)
+        if any(b != -1 and b != current[i] for i, b in enumerate(bits) if i % 3 == 2):
+            require(session, obj, ADMIN, pool.kind)
+        new = [current[i] if b == -1 else b for i, b in enumerate(bits)]
+        obj.perms = sum(bit << (8 - i) for i, bit in enumerate(new))
 
 
-def chown(session: Session, pool: Pool, obj: Owned, uid: int, gid: int) -> None:
+def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
     """New owner (admin only) and/or group (one the owner belongs to, or admin)."""
-    require(session, obj, MANAGE, pool.kind)
-    if uid >= 0:
-        require_admin(session, f"CHOWN of {pool.kind} [{obj.oid}]")
-        user = User.get_or_none(User.oid == uid)
-        if user is None:
-            raise NoExistsError(f"Error getting user [{uid}].")
-        obj.uid, obj.uname = user.oid, user.name
-    if gid >= 0:
-        group = Group.get_or_none(Group.oid == gid)
-        if group is None:
-            raise NoExistsError(f"Error getting group [{gid}].")
-        if not session.is_admin and gid not in session.groups:
-            require_admin(session, f"CHGRP of {pool.kind} [{obj.oid}] to group [{gid}]")
-        obj.gid, obj.gname = group.oid, group.name
-    pool.save(obj)
+    with pool.modify(oid) as obj:
+        require(session, obj, MANAGE, pool.kind)
+        if uid >= 0:
+            require_admin(session, f"CHOWN of {pool.kind} [{obj.oid}]")
+            user = User.get_or_none(User.oid == uid)
+            if user is None:
+                raise NoExistsError(f"Error getting user [{uid}].")
+            obj.uid, obj.uname = user.oid, user.name
+        if gid >= 0:
+            group = Group.get_or_none(Group.oid == gid)
+            if group is None:
+                raise NoExistsError(f"Error getting group [{gid}].")
+            if not session.is_admin and gid not in session.groups:
+                require_admin(session, f"CHGRP of {pool.kind} [{obj.oid}] to group [{gid}]")
+            obj.gid, obj.gname = group.oid, group.name
 
 
 def referenced(session: Session, model: type[Owned], vector: dict[str, str], key: str,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from contextlib import contextmanager
+from typing import Iterator
 
 from one.core.auth import Authenticator, Session, sha1_hex, sha256_hex
 from one.core.authz import require_admin
@@ -10,7 +12,7 @@ from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
 from one.pool.models import Group, User
 from one.pool.pools import Pools
-from one.pool.template import Template
+from one.pool.template import Template, parse
 
 USERS_GROUP = 1
 _SHA1_LENGTH = 40
@@ -25,15 +27,20 @@ class UserManager:
         self.pools = pools
         self.auth = auth
 
-    def _save(self, user: User) -> None:
-        self.pools.users.save(user)
+    @contextmanager
+    def _changing(self, uid: int) -> Iterator[User]:
+        """The user, read and saved in one write (an administrator's change made
+        meanwhile is never put back); cached sessions are forgotten after."""
+        with self.pools.users.modify(uid) as user:
+            yield user
         self.auth.forget()
 
-    def _self_or_admin(self, session: Session, uid: int) -> User:
+    @staticmethod
+    def _self_or_admin(session: Session, uid: int) -> int:
         uid = session.uid if uid == -1 else uid
         if uid != session.uid:
             require_admin(session, f"MANAGE user [{uid}]")
-        return self.pools.users.get(uid)
+        return uid
 
     @staticmethod
     def set_password(user: User, password: str, classic: bool) -> None:
@@ -71,7 +78,7 @@ class UserManager:
         self.pools.users.allocate(user, oid=0)
 
     def info(self, session: Session, uid: int) -> User:
-        return self._self_or_admin(session, uid)
+        return self.pools.users.get(self._self_or_admin(session, uid))
 
     def delete(self, session: Session, uid: int) -> None:
         require_admin(session, f"DELETE user [{uid}]")
@@ -82,39 +89,37 @@ class UserManager:
         self.auth.forget()
 
     def passwd(self, session: Session, uid: int, password: str) -> None:
-        user = self._self_or_admin(session, uid)
-        self.set_password(user, password, session.classic)
-        self._save(user)
+        with self._changing(self._self_or_admin(session, uid)) as user:
+            self.set_password(user, password, session.classic)
 
     def enable(self, session: Session, uid: int, enabled: bool) -> None:
         require_admin(session, f"MANAGE user [{uid}]")
-        user = self.pools.users.get(uid)
-        if user.oid == 0 and not enabled:
-            raise ActionError("oneadmin cannot be disabled.")
-        user.enabled = enabled
-        self._save(user)
+        with self._changing(uid) as user:
+            if user.oid == 0 and not enabled:
+                raise ActionError("oneadmin cannot be disabled.")
+            user.enabled = enabled
 
     def update(self, session: Session, uid: int, text: str, append: int) -> None:
-        user = self._self_or_admin(session, uid)
-        user.template = updated_template(user.template, text, append)
-        self._save(user)
+        new = parse(text)
+        with self._changing(self._self_or_admin(session, uid)) as user:
+            user.template = updated_template(user.template, new, append)
 
     def chgrp(self, session: Session, uid: int, gid: int) -> None:
         require_admin(session, f"MANAGE user [{uid}]")
-        user, group = self.pools.users.get(uid), self.pools.groups.get(gid)
-        user.groups = sorted((set(user.groups) - {user.gid}) | {group.oid})
-        user.gid, user.gname = group.oid, group.name
-        self._save(user)
+        with self._changing(uid) as user:
+            group = self.pools.groups.get(gid)
+            user.groups = sorted((set(user.groups) - {user.gid}) | {group.oid})
+            user.gid, user.gname = group.oid, group.name
 
     def addgroup(self, session: Session, uid: int, gid: int, add: bool) -> None:
         require_admin(session, f"MANAGE user [{uid}]")
-        user, group = self.pools.users.get(uid), self.pools.groups.get(gid)
-        if not add and group.oid == user.gid:
-            raise ActionError("Cannot remove the user from its primary group.")
-        groups = set(user.groups)
-        groups = groups | {group.oid} if add else groups - {group.oid}
-        user.groups = sorted(groups)
-        self._save(user)
+        with self._changing(uid) as user:
+            group = self.pools.groups.get(gid)
+            if not add and group.oid == user.gid:
+                raise ActionError("Cannot remove the user from its primary group.")
+            groups = set(user.groups)
+            groups = groups | {group.oid} if add else groups - {group.oid}
+            user.groups = sorted(groups)
 
     def login(self, session: Session, name: str, token: str, valid: int, egid: int = -1) -> str:
         """A token that authenticates as the password does; valid 0 revokes, -1 never expires."""
@@ -123,13 +128,12 @@ class UserManager:
             raise NoExistsError(f"Error getting user [{name}].")
         if user.oid != session.uid and not session.is_admin:
             raise AuthorizationError(f"User [{session.uid}] : Not authorized to login as {name}.")
-        tokens = [t for t in user.tokens if t["TOKEN"] != token]
-        if valid == 0:
-            user.tokens = tokens if token else []
-            self._save(user)
-            return token
-        token = token or secrets.token_hex(20)
-        expires = -1 if valid < 0 else int(time.time()) + valid
-        user.tokens = tokens + [{"TOKEN": token, "EXPIRATION_TIME": expires, "EGID": egid}]
-        self._save(user)
+        token = token if valid == 0 else token or secrets.token_hex(20)
+        with self._changing(user.oid) as user:
+            tokens = [t for t in user.tokens if t["TOKEN"] != token]
+            if valid == 0:
+                user.tokens = tokens if token else []
+            else:
+                expires = -1 if valid < 0 else int(time.time()) + valid
+                user.tokens = tokens + [{"TOKEN": token, "EXPIRATION_TIME": expires, "EGID": egid}]
         return token

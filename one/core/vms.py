@@ -76,6 +76,11 @@ class VmManager:
         require(session, vm, right, "VM")
         return vm
 
+    def authorize(self, session: Session, vid: int, right: int) -> None:
+        """The right checked on the owner columns only: the VM to change is loaded
+        again inside the write that saves it."""
+        require(session, self.pools.vms.peek(vid, Vm.uid, Vm.gid, Vm.perms), right, "VM")
+
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
         template = parse(text)
@@ -209,16 +214,16 @@ class VmManager:
                     image_id: int = -1) -> int:
         """Save a disk into a new image (or, classic savedisk, into `image_id`) at the
         VM's epilog; the image is LOCKED until then."""
-        vm = self.get(session, vid, MANAGE)
-        if vm.state in (VmState.DONE, VmState.PENDING, VmState.HOLD, VmState.INIT):
-            raise ActionError(f"Wrong state to save a disk of VM [{vid}]: {VmState(vm.state).name}.")
-        disks = vm.template.vectors("DISK")
-        disk = next((d for d in disks if d.get("DISK_ID") == str(disk_id)), None)
-        if disk is None:
-            raise ApiError(f"VM [{vid}] has no DISK_ID {disk_id}.")
-        if disk.get("SAVE_AS"):
-            raise ActionError(f"Disk {disk_id} of VM [{vid}] is already saved as image {disk['SAVE_AS']}.")
-        with self.pools.store.write():
+        self.authorize(session, vid, MANAGE)
+        with self.pools.vms.modify(vid) as vm:
+            if vm.state in (VmState.DONE, VmState.PENDING, VmState.HOLD, VmState.INIT):
+                raise ActionError(f"Wrong state to save a disk of VM [{vid}]: {VmState(vm.state).name}.")
+            disks = vm.template.vectors("DISK")
+            disk = next((d for d in disks if d.get("DISK_ID") == str(disk_id)), None)
+            if disk is None:
+                raise ApiError(f"VM [{vid}] has no DISK_ID {disk_id}.")
+            if disk.get("SAVE_AS"):
+                raise ActionError(f"Disk {disk_id} of VM [{vid}] is already saved as image {disk['SAVE_AS']}.")
             if image_id < 0:
                 ds = int(disk.get("DATASTORE_ID", "1"))
                 image_id = self.images.reserve(session, name, kind, ds, int(disk.get("SIZE", "0") or 0))
@@ -229,13 +234,13 @@ class VmManager:
             vm.template.remove("DISK")
             for item in updated:
                 vm.template.add("DISK", item)
-            self.pools.vms.save(vm)
         return image_id
 
     # -- edits --------------------------------------------------------------
     def update(self, session: Session, vid: int, text: str, append: int) -> None:
         """Changes USER_TEMPLATE, as one.vm.update does."""
-        vm = self.get(session, vid, MANAGE)
-        vm.user_template = updated_template(vm.user_template, text, append)
-        self.pools.vms.save(vm)
+        self.authorize(session, vid, MANAGE)
+        new = parse(text)
+        with self.pools.vms.modify(vid) as vm:
+            vm.user_template = updated_template(vm.user_template, new, append)
 

@@ -105,8 +105,9 @@ class VnetManager:
             raise AllocateError(f"NAME is already taken by NET {taken.oid}.")
 
     def delete(self, session: Session, nid: int) -> None:
-        vnet = self.get(session, nid, MANAGE)
+        self.get(session, nid, MANAGE)
         with self.pools.store.write():
+            vnet = self.pools.vnets.get(nid)
             if Lease.select().where((Lease.vnet == nid) & (Lease.vm >= 0)).exists():
                 raise ActionError(f"Cannot delete network {nid}: it has leases in use.")
             if Vnet.select().where(Vnet.parent_network_id == str(nid)).exists():
@@ -117,39 +118,40 @@ class VnetManager:
             self.pools.vnets.drop(vnet)
 
     def update(self, session: Session, nid: int, text: str, append: int) -> None:
-        vnet = self.get(session, nid, MANAGE)
-        vnet.template = updated_template(vnet.template, text, append)
-        for key in _COLUMNS:
-            if key in vnet.template:
-                setattr(vnet, key.lower(), vnet.template.get(key) or "")
-        self.pools.vnets.save(vnet)
+        self.get(session, nid, MANAGE)
+        new = parse(text)
+        with self.pools.vnets.modify(nid) as vnet:
+            vnet.template = updated_template(vnet.template, new, append)
+            for key in _COLUMNS:
+                if key in vnet.template:
+                    setattr(vnet, key.lower(), vnet.template.get(key) or "")
 
     def rename(self, session: Session, nid: int, name: str) -> None:
-        vnet = self.get(session, nid, MANAGE)
-        vnet.name = check_name(name, "virtual network")
-        with self.pools.store.write():
+        self.get(session, nid, MANAGE)
+        check_name(name, "virtual network")
+        with self.pools.vnets.modify(nid) as vnet:
+            vnet.name = name
             self._check_unique(vnet)
-            self.pools.vnets.save(vnet)
 
     def add_ar(self, session: Session, nid: int, text: str) -> None:
-        vnet = self.get(session, nid, MANAGE)
+        self.get(session, nid, MANAGE)
         specs = parse(text).vectors("AR")
         if len(specs) != 1:
             raise ApiError("The template must hold exactly one AR = [ ... ] vector.")
-        vnet.ars.append(self._new_ar(vnet, specs[0]))
-        self.pools.vnets.save(vnet)
+        with self.pools.vnets.modify(nid) as vnet:
+            vnet.ars.append(self._new_ar(vnet, specs[0]))
 
     def update_ar(self, session: Session, nid: int, text: str) -> None:
         """AR = [ AR_ID = n, SIZE = ..., other attributes ]: TYPE, IP and MAC stay."""
-        vnet = self.get(session, nid, MANAGE)
+        self.get(session, nid, MANAGE)
         spec = parse(text).vector("AR") or {}
         if not spec.get("AR_ID", "").isdigit():
             raise ApiError("The template must hold AR = [ AR_ID = n, ... ].")
-        ar = self._ar(vnet, int(spec.pop("AR_ID")))
-        size = spec.pop("SIZE", str(ar["SIZE"]))
-        if not size.isdigit() or int(size) <= 0:
-            raise ApiError(f"SIZE must be a positive integer, not '{size}'.")
-        with self.pools.store.write():
+        with self.pools.vnets.modify(nid) as vnet:
+            ar = self._ar(vnet, int(spec.pop("AR_ID")))
+            size = spec.pop("SIZE", str(ar["SIZE"]))
+            if not size.isdigit() or int(size) <= 0:
+                raise ApiError(f"SIZE must be a positive integer, not '{size}'.")
             beyond = Lease.select().where((Lease.vnet == nid) & (Lease.ar_id == ar["AR_ID"])
                                           & (Lease.index >= int(size)))
             if beyond.exists():
@@ -157,7 +159,6 @@ class VnetManager:
             ar["SIZE"] = int(size)
             ar.setdefault("ATTRS", {}).update({k: v for k, v in spec.items()
                                                if k not in ("TYPE", "IP", "MAC")})
-            self.pools.vnets.save(vnet)
 
     def _ar(self, vnet: Vnet, ar_id: int) -> dict[str, Any]:
         for ar in vnet.ars:
@@ -166,15 +167,14 @@ class VnetManager:
         raise ApiError(f"Address range {ar_id} does not exist in network {vnet.oid}.")
 
     def rm_ar(self, session: Session, nid: int, ar_id: int, force: bool = False) -> None:
-        vnet = self.get(session, nid, MANAGE)
-        ar = self._ar(vnet, ar_id)
-        with self.pools.store.write():
+        self.get(session, nid, MANAGE)
+        with self.pools.vnets.modify(nid) as vnet:
+            ar = self._ar(vnet, ar_id)
             if not force and leases.used_in_ar(vnet, ar_id):
                 raise ActionError(f"Address range {ar_id} has leases in use.")
             Lease.delete().where((Lease.vnet == nid) & (Lease.ar_id == ar_id)).execute()
             self._free_parent(vnet, ar)
             vnet.ars = [a for a in vnet.ars if a["AR_ID"] != ar_id]
-            self.pools.vnets.save(vnet)
 
     def free_ar(self, session: Session, nid: int, ar_id: int) -> None:
         """Give a reserved range back to the network it was reserved from."""
@@ -194,28 +194,27 @@ class VnetManager:
 
     def hold(self, session: Session, nid: int, text: str, hold: bool = True) -> None:
         """LEASES = [ IP = ... ] (or MAC): put an address on hold, or free it."""
-        vnet = self.get(session, nid, MANAGE)
+        self.get(session, nid, MANAGE)
         spec = parse(text).vector("LEASES") or {}
         ip, mac = spec.get("IP"), spec.get("MAC")
         if not (ip or mac):
             raise ApiError("The template must hold LEASES = [ IP = ... ] or a MAC.")
-        with self.pools.store.write():
+        with self.pools.vnets.modify(nid) as vnet:
             if hold:
                 leases.take(vnet, -1, ip=ip, mac=mac)
             else:
                 leases.release(vnet, ip, mac)
-            self.pools.vnets.save(vnet)
 
     def reserve(self, session: Session, nid: int, text: str) -> int:
         """A new network owning SIZE free addresses of this one."""
-        parent = self.get(session, nid, USE)
+        self.get(session, nid, USE)
         spec = parse(text)
         size_text, name = spec.get("SIZE") or "", spec.get("NAME") or ""
         if not size_text.isdigit() or int(size_text) <= 0:
             raise ApiError("A reservation needs SIZE, a positive integer.")
         check_name(name, "virtual network")
         ar_id = spec.get("AR_ID")
-        with self.pools.store.write():
+        with self.pools.vnets.modify(nid) as parent:
             ar, first = leases.reserve_block(parent, int(size_text),
                                              int(ar_id) if ar_id and ar_id.isdigit() else None)
             child_spec = {"TYPE": ar["TYPE"], "SIZE": size_text,
@@ -232,5 +231,4 @@ class VnetManager:
             self._check_unique(child)
             self.pools.vnets.allocate(child)
             leases.hold_block(parent, ar, first, int(size_text), child.oid)
-            self.pools.vnets.save(parent)
         return child.oid

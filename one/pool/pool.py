@@ -3,7 +3,9 @@
 A pool allocates ids (never reused), loads objects, saves them together with
 their freshly rendered XML, and lists stored XML. Writers go through
 `Store.write()`, which holds the one lock that serialises changes to the
-database, as oned's pool mutexes do.
+database, as oned's pool mutexes do. An object that is changed and saved must
+be loaded under that same lock (`Pool.modify` does both), or a concurrent
+writer's change is lost; a save writes only the columns that changed.
 
 Every API returns documents as XML-RPC strings, i.e. as escaped text. Pools
 keep that text form of each document in memory, encoded, so `*.info` and
@@ -121,12 +123,24 @@ class Pool(Generic[M]):
         """Store the object with its XML re-rendered, or (lazy) rendered on next read.
 
         Lazy saves suit objects that change in bursts and render slowly, such
-        as a network whose leases change with every VM allocated.
+        as a network whose leases change with every VM allocated. Only changed
+        columns are written; when none changed, nothing is (and cached texts stay).
         """
         with self.store.write():
             obj.body, obj.pool_body = ("", "") if lazy else self.render(obj)
-            self.sql.save(obj)
-            self._changed(obj.oid)
+            if self.sql.save(obj):
+                self._changed(obj.oid)
+                self.store.after_rollback(lambda: self.sql.forget(obj))
+
+    @contextmanager
+    def modify(self, oid: int, lazy: bool = False) -> Iterator[M]:
+        """`with pool.modify(oid) as obj:` loads, yields and saves the object in
+        one write, so no other writer's change can fall between the read and the
+        save; an exception in the block saves nothing and rolls the write back."""
+        with self.store.write():
+            obj = self.get(oid)
+            yield obj
+            self.save(obj, lazy)
 
     def drop(self, obj: M) -> None:
         with self.store.write():
@@ -160,13 +174,15 @@ class Pool(Generic[M]):
         return obj
 
     def get_by_name(self, name: str) -> M | None:
-        return self.model.get_or_none(self.model.name == name)
+        query = self.model.select(*self.sql.fields).where(self.model.name == name).limit(1)
+        found = self.sql.rows(query)
+        return found[0] if found else None
 
     def select(self, where: pw.Expression | None = None) -> list[M]:
-        query = self.model.select()
+        query = self.model.select(*self.sql.fields)
         if where is not None:
             query = query.where(where)
-        return list(query.order_by(self.model.oid))
+        return self.sql.rows(query.order_by(self.model.oid))
 
     # -- reading documents --------------------------------------------------
     def ids(self, where: pw.Expression | None = None, limit: int = 0, offset: int = 0) -> list[int]:

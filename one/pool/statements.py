@@ -1,6 +1,11 @@
 """The SQL of one model, written once: on hot paths (every life-cycle step,
 every monitoring update) peewee's query builder costs more than SQLite itself,
 so pools run these precompiled statements on a raw cursor.
+
+An object built here remembers the column values it was loaded with, and a
+save writes only the columns whose value differs from them: a writer never
+puts back a column it did not change (someone else's password, a VM's state),
+and a save that changes nothing costs no write at all.
 """
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from typing import Any, Generic, Sequence, TypeVar
 import peewee as pw
 
 M = TypeVar("M", bound=pw.Model)
+_STORED = "_stored"  # attribute of a loaded object: its stored values, as `others`
 
 
 class Statements(Generic[M]):
@@ -23,9 +29,10 @@ class Statements(Generic[M]):
         table, key = quote(meta.table_name), quote(self.pk.column_name)
         columns = ", ".join(quote(f.column_name) for f in self.fields)
         self.select = f"SELECT {columns} FROM {table} WHERE {key} = {mark}"
-        self.update = (f"UPDATE {table} SET "
-                       f"{', '.join(f'{quote(f.column_name)} = {mark}' for f in self.others)} "
-                       f"WHERE {key} = {mark}")
+        self._assign = [f"{quote(f.column_name)} = {mark}" for f in self.others]
+        self._update_head, self._update_tail = f"UPDATE {table} SET ", f" WHERE {key} = {mark}"
+        self._updates: dict[tuple[int, ...], str] = {}  # changed columns -> statement
+        self._pk_at = self.fields.index(self.pk)
         self.insert = f"INSERT INTO {table} ({columns}) VALUES ({', '.join([mark] * len(self.fields))})"
 
     def find(self, key: Any) -> M | None:
@@ -35,13 +42,46 @@ class Statements(Generic[M]):
     def build(self, row: Sequence[Any]) -> M:
         obj = self.model(**{f.name: f.python_value(value) for f, value in zip(self.fields, row)})
         obj._dirty.clear()
+        at = self._pk_at
+        setattr(obj, _STORED, tuple(row[:at]) + tuple(row[at + 1:]))
         return obj
 
     def _values(self, obj: M, fields: Sequence[pw.Field]) -> list[Any]:
         return [f.db_value(getattr(obj, f.name)) for f in fields]
 
-    def save(self, obj: M) -> None:
-        self.db.execute_sql(self.update, self._values(obj, self.others) + [getattr(obj, self.pk.name)])
+    def _statement(self, changed: tuple[int, ...]) -> str:
+        sql = self._updates.get(changed)
+        if sql is None:
+            assign = ", ".join(self._assign[i] for i in changed)
+            sql = self._updates[changed] = f"{self._update_head}{assign}{self._update_tail}"
+        return sql
+
+    def save(self, obj: M) -> bool:
+        """Write the columns that changed since the object was loaded (all of them
+        for an object not built here); False when there was nothing to write."""
+        values = self._values(obj, self.others)
+        stored = getattr(obj, _STORED, None)
+        if stored is None:
+            changed = tuple(range(len(values)))
+        else:
+            changed = tuple(i for i, (new, old) in enumerate(zip(values, stored)) if new != old)
+            if not changed:
+                return False
+        self.db.execute_sql(self._statement(changed),
+                            [values[i] for i in changed] + [getattr(obj, self.pk.name)])
+        setattr(obj, _STORED, tuple(values))
+        return True
+
+    def forget(self, obj: M) -> None:
+        """The stored values are unknown again (the write that set them rolled back)."""
+        setattr(obj, _STORED, None)
 
     def create(self, obj: M) -> None:
-        self.db.execute_sql(self.insert, self._values(obj, self.fields))
+        values = self._values(obj, self.fields)
+        self.db.execute_sql(self.insert, values)
+        at = self._pk_at
+        setattr(obj, _STORED, tuple(values[:at] + values[at + 1:]))
+
+    def rows(self, query: pw.SelectQuery) -> list[M]:
+        """Objects of a query that selects every field, built as `find` builds them."""
+        return [self.build(row) for row in self.db.execute(query).fetchall()]

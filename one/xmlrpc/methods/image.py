@@ -43,9 +43,12 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.image.rmattr", [I("id"), S("name")],
             returns_id(lambda s, iid, name: images.set_attribute(s, iid, name, None)),
             "Classic: removes one attribute.")
-    api.add("one.image.publish", [I("id"), B("publish")],
-            returns_id(lambda s, iid, on: ownership.chmod(
-                s, pool, images.get(s, iid, MANAGE), _PUBLIC + [int(on), -1, -1])),
+
+    def publish(s: Session, iid: int, on: bool) -> None:
+        images.get(s, iid, MANAGE)
+        ownership.chmod(s, pool, iid, _PUBLIC + [int(on), -1, -1])
+
+    api.add("one.image.publish", [I("id"), B("publish")], returns_id(publish),
             "Classic: lets everyone use the image (OTHER USE).")
     register_ownership(api, "one.image", pool, images.get)
     api.add("one.image.chtype", [I("id"), S("type")], returns_id(images.chtype),
@@ -75,13 +78,12 @@ def _register_datastores(api: Api, m: Managers) -> None:
 
     def update(s: Session, dsid: int, text: str, append: int = 0) -> None:
         require_admin(s, f"MANAGE datastore [{dsid}]")
-        ds = pool.get(dsid)
-        ds.template = ownership.updated_template(ds.template, text, append)
-        ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
-        ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
-        if ds.tm_mad not in m.plugins.registries["tm"]:
-            raise ApiError(f"Unknown TM driver '{ds.tm_mad}'.")
-        pool.save(ds)
+        with pool.modify(dsid) as ds:
+            ds.template = ownership.updated_template(ds.template, text, append)
+            ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
+            ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
+            if ds.tm_mad not in m.plugins.registries["tm"]:
+                raise ApiError(f"Unknown TM driver '{ds.tm_mad}'.")
 
     api.add("one.datastore.update", [I("id"), S("template"), I("append", 0)], returns_id(update),
             "Replaces (0) or merges (1) the template; TM_MAD and DS_MAD change the drivers.")

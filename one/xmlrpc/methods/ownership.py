@@ -16,15 +16,19 @@ Getter = Callable[..., Owned]
 
 def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True) -> None:
     """`<prefix>.rename` (unless the kind has its own), `.chown`, `.chmod`;
-    `get(session, id[, right])` checks access."""
+    `get(session, id[, right])` checks access (the verbs load the object again
+    inside their write)."""
     def renamed(s: Session, oid: int, name: str) -> None:
-        ownership.rename(s, pool, get(s, oid, MANAGE), name)
+        get(s, oid, MANAGE)
+        ownership.rename(s, pool, oid, name)
 
     def chown(s: Session, oid: int, uid: int, gid: int) -> None:
-        ownership.chown(s, pool, get(s, oid), uid, gid)
+        get(s, oid)
+        ownership.chown(s, pool, oid, uid, gid)
 
     def chmod(s: Session, oid: int, *bits: int) -> None:
-        ownership.chmod(s, pool, get(s, oid), bits)
+        get(s, oid)
+        ownership.chmod(s, pool, oid, bits)
 
     if rename:
         api.add(f"{prefix}.rename", [I("id"), S("name")], returns_id(renamed), "Renames.")

@@ -65,7 +65,8 @@ def _register_classic(api: Api, m: Managers) -> None:
 
     def publish(s: Session, nid: int, public: bool) -> None:
         bit = 1 if public else 0
-        ownership.chmod(s, pool, vnets.get(s, nid, MANAGE), [-1] * 6 + [bit, -1, -1])
+        vnets.get(s, nid, MANAGE)
+        ownership.chmod(s, pool, nid, [-1] * 6 + [bit, -1, -1])
 
     api.add("one.vn.publish", [I("id"), B("publish")], returns_id(publish),
             "Classic: makes a network usable by everyone (OTHER USE).")
