@@ -19,6 +19,7 @@ import ipaddress
 import os
 import shutil
 import socket
+import stat
 import struct
 import urllib.request
 from dataclasses import dataclass
@@ -93,10 +94,14 @@ class SourcePolicy:
 
 
 def copy_file(path: str, target: str, policy: SourcePolicy | None) -> None:
-    """Copy `path`; under a policy, the file actually opened is checked again."""
-    with open(path, "rb") as source:
+    """Copy the regular file `path` (a FIFO or device swapped in meanwhile cannot
+    block or flood the copy); under a policy, the file actually opened is checked again."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    with open(fd, "rb") as source:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
         if policy is not None:
-            policy.check_path(os.readlink(f"/proc/self/fd/{source.fileno()}"))
+            policy.check_path(os.readlink(f"/proc/self/fd/{fd}"))
         with open(target, "wb") as out:
             shutil.copyfileobj(source, out, MB)
 

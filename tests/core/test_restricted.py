@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 
 from conftest import Caller, Engine, start_oned
-from one.core.image_sources import SourcePolicy, download
+from one.core.image_sources import SourcePolicy, copy_file, download
 from one.errors import AuthorizationError
 from one.pool.template import Template
 from one.states import ImageState
@@ -105,6 +105,26 @@ def test_image_source_is_restricted(engine: Engine, eve: Caller, safe_file: Path
     engine.rpc.ok("one.image.update", iid, 'SOURCE = "/etc/shadow"', 1)  # oneadmin may
     eve.ok("one.image.update", iid, 'SOURCE = "/etc/shadow"\nLABEL = c', 0)  # unchanged: allowed
     assert engine.rpc.ok("one.image.allocate", "NAME = y SOURCE = /dev/null", 1) >= 0
+
+
+def test_the_copy_checks_the_file_it_opened(tmp_path: Path) -> None:
+    """A PATH swapped for a symlink (or a FIFO) after the request was checked is refused."""
+    secret = tmp_path / "one_auth"
+    secret.write_text("oneadmin:x\n")
+    link = Path(tempfile.mktemp(dir="/var/tmp"))
+    link.symlink_to(secret)
+    fifo = Path(tempfile.mktemp(dir="/var/tmp"))
+    os.mkfifo(fifo)
+    policy = SourcePolicy.of(Template(), (str(secret),))
+    try:
+        with pytest.raises(AuthorizationError, match="oned's own files"):
+            copy_file(str(link), str(tmp_path / "out"), policy)
+        with pytest.raises(OSError, match="not a regular file"):
+            copy_file(str(fifo), str(tmp_path / "out"), policy)
+    finally:
+        link.unlink()
+        fifo.unlink()
+    assert not (tmp_path / "out").exists()
 
 
 # -- image URLs -------------------------------------------------------------------
