@@ -77,7 +77,7 @@ def build(config: Config, auth_file: Path | None = None,
         auth_file = auth_file or one_auth_path()
         managers.images.one_auth = str(auth_file)
         message = bootstrap(managers, auth_file)
-        managers.images.fail_interrupted_copies()
+        managers.images.settle_interrupted_copies()
         if message:
             print(message, flush=True)
         api = Api(managers.auth.authenticate)

@@ -88,8 +88,8 @@ class SourcePolicy:
         refused = [a for a in found if _refused_address(a)]
         if refused or not found:
             raise AuthorizationError(f"Image URL host '{host}' is refused: it resolves to "
-                                     f"{', '.join(refused) or 'nothing'} (loopback, link-local or "
-                                     "unspecified).")
+                                     f"{', '.join(refused) or 'nothing'} (loopback, link-local, "
+                                     "unspecified or multicast).")
         return found[0]
 
 

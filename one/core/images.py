@@ -191,7 +191,7 @@ class ImageManager:
         fmt, size = probe(self.pools.images.get(oid).source)
         self._settle(oid, ImageState.READY, size=size, fmt=fmt if fmt == "qcow2" else None)
 
-    def fail_interrupted_copies(self) -> None:
+    def settle_interrupted_copies(self) -> None:
         """At start: an image LOCKED by a copy that oned's stop cut short goes to ERROR
         with the reason (its partial file removed), or READY if the copy had ended.
 

@@ -69,8 +69,7 @@ class VnetManager:
             classic_type, specs = _classic_ranges(template, self.config.network_size)
         elif not (template.get("VN_MAD") or session.classic):
             raise AllocateError("No VN_MAD in template: the network driver is mandatory.")
-        if template.get("VN_MAD"):
-            self.plugins.registries["vnm"].check(template.get("VN_MAD") or "")
+        self._check_driver(template.get("VN_MAD"))
         cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
         template.remove("NAME")
         template.remove("AR")
@@ -89,6 +88,11 @@ class VnetManager:
                 vnet.bridge = f"onebr{vnet.oid}"
                 self.pools.vnets.save(vnet)
         return vnet.oid
+
+    def _check_driver(self, vn_mad: str | None) -> None:
+        """An unknown network driver is refused at once, as hosts' and datastores' are."""
+        if vn_mad:
+            self.plugins.registries["vnm"].check(vn_mad)
 
     def _vlan(self, vnet: Vnet, template: Template) -> None:
         """A VLAN_ID given is checked; none given for a VLAN driver (or
@@ -127,8 +131,8 @@ class VnetManager:
         vnet = self.get(session, nid, MANAGE)
         new = updated_template(vnet.template, text, append)
         self.restricted.check(session, "VNET", new, vnet.template)
-        if new.get("VN_MAD") and new.get("VN_MAD") != vnet.template.get("VN_MAD"):
-            self.plugins.registries["vnm"].check(new.get("VN_MAD") or "")
+        if new.get("VN_MAD") != vnet.template.get("VN_MAD"):
+            self._check_driver(new.get("VN_MAD"))
         vnet.template = new
         for key in _COLUMNS:
             if key in vnet.template:
