@@ -72,6 +72,7 @@ class _Stalling(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def stalling() -> Iterator[str]:
+    _Stalling.release = threading.Event()
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Stalling)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/big.img"
