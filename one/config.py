@@ -17,6 +17,19 @@ _ENV = {"ONE_LISTEN": "LISTEN_ADDRESS", "ONE_PORT": "PORT", "ONE_DB": "DB",
         "ONE_VAR": "VAR_LOCATION"}
 
 
+# OpenNebula 7.x's oned.conf defaults, plus what a NIC or a disk without an image could
+# otherwise point at (the network driver and device, a front-end file, an image's file).
+VM_RESTRICTED_ATTR = (
+    "CONTEXT/FILES", "NIC/MAC", "NIC/VLAN_ID", "NIC/BRIDGE", "NIC/VN_MAD", "NIC/PHYDEV",
+    "NIC_DEFAULT/MAC", "NIC_DEFAULT/VLAN_ID", "NIC_DEFAULT/BRIDGE", "DISK/TOTAL_BYTES_SEC",
+    "DISK/READ_BYTES_SEC", "DISK/WRITE_BYTES_SEC", "DISK/TOTAL_IOPS_SEC", "DISK/READ_IOPS_SEC",
+    "DISK/WRITE_IOPS_SEC", "DISK/ORIGINAL_SIZE", "DISK/SOURCE", "DISK/SAVE_AS",
+    "DISK/SAVE_AS_SOURCE", "CPU_COST", "MEMORY_COST", "DISK_COST", "PCI", "USER_INPUTS")
+IMAGE_RESTRICTED_ATTR = ("SOURCE",)
+VNET_RESTRICTED_ATTR = ("VN_MAD", "PHYDEV", "VLAN_ID", "BRIDGE", "AR/VN_MAD", "AR/PHYDEV",
+                        "AR/VLAN_ID", "AR/BRIDGE")
+
+
 def default_var_dir() -> str:
     return str(Path.home() / ".one" / "var")
 
@@ -43,6 +56,10 @@ class Config:
     driver_retries: int = 0           # retries of a failed driver operation
     driver_threads: int = 16          # threads per driver
     plugin_block: str = ""            # space-separated plugin names not to load
+    # Attributes only the oneadmin group may set (one value per line in oned.conf).
+    vm_restricted_attr: tuple[str, ...] = VM_RESTRICTED_ATTR
+    image_restricted_attr: tuple[str, ...] = IMAGE_RESTRICTED_ATTR
+    vnet_restricted_attr: tuple[str, ...] = VNET_RESTRICTED_ATTR
     template: Template = field(default_factory=Template)  # everything, for one.system.config
 
     @property
@@ -57,7 +74,9 @@ class Config:
                 continue
             current = getattr(self, attr)
             try:
-                if attr == "default_umask":
+                if isinstance(current, tuple):
+                    setattr(self, attr, tuple(value.upper().split()))
+                elif attr == "default_umask":
                     setattr(self, attr, int(value, 8))
                 elif isinstance(current, int):
                     setattr(self, attr, int(value))
@@ -94,6 +113,13 @@ def _db_url(template: Template) -> str | None:
             f"{vector.get('PORT', '5432')}/{vector.get('DB_NAME', 'opennebula')}")
 
 
+def _value(config: Config, name: str) -> str | None:
+    """The key's value; for a list key (VM_RESTRICTED_ATTR), every line of it."""
+    if not isinstance(getattr(config, name.lower(), None), tuple):
+        return config.template.get(name)
+    return " ".join(value for value in config.template.values(name) if isinstance(value, str))
+
+
 def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> Config:
     config = Config()
     if path:
@@ -102,7 +128,7 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
         except OSError as exc:
             raise OneError(f"Cannot read configuration file {path}: {exc.strerror}") from None
         config.template = parse_text(text)
-        values = {name: config.template.get(name) for name in config.template.names()}
+        values = {name: _value(config, name) for name in config.template.names()}
         values["DB"] = _db_url(config.template)
         config.apply({k: v for k, v in values.items() if v is not None})
     env = os.environ if environ is None else environ

@@ -75,7 +75,10 @@ def build(config: Config, auth_file: Path | None = None,
     try:
         managers = build_managers(make_pools(db), config, plugins or load_plugins(config))
         install_driver_log_handler()
-        message = bootstrap(managers, auth_file or one_auth_path())
+        auth_file = auth_file or one_auth_path()
+        managers.images.one_auth = str(auth_file)
+        message = bootstrap(managers, auth_file)
+        managers.images.settle_interrupted_copies()
         if message:
             print(message, flush=True)
         capacity.sync(managers.pools)  # drift left by a crash is repaired before anything runs

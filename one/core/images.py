@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
@@ -24,13 +24,15 @@ from typing import Any, Callable, Iterator
 from one.config import Config
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require
+from one.core.image_sources import SourcePolicy, copy_file, download, probe
 from one.core.ownership import check_name, referenced, updated_template
+from one.core.restricted import RestrictedAttributes, restricted
 from one.errors import ActionError, AllocateError, ApiError
 from one.pool.models import Datastore, Image, Vm
 from one.pool.pools import Pools
 from one.pool.render.image import capacity_mb
 from one.pool.template import Template, parse
-from one.states import DatastoreType, ImageState, ImageType
+from one.states import DatastoreType, ImageState, ImageType, VmState
 
 MB = 2**20
 _FILE_TYPES = {ImageType.KERNEL, ImageType.RAMDISK, ImageType.CONTEXT}
@@ -40,7 +42,7 @@ DEFAULT_DATASTORES = ((0, "system", DatastoreType.SYSTEM), (1, "default", Datast
 
 
 def _is_url(path: str) -> bool:
-    return path.startswith(("http://", "https://"))
+    return re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", path) is not None
 
 
 def _image_type(name: str | None, error: type[Exception] = AllocateError) -> ImageType:
@@ -53,6 +55,8 @@ def _image_type(name: str | None, error: type[Exception] = AllocateError) -> Ima
 class ImageManager:
     def __init__(self, pools: Pools, config: Config) -> None:
         self.pools, self.config = pools, config
+        self.restricted = RestrictedAttributes(config)
+        self.one_auth = ""  # the ONE_AUTH file, set by the composition root: never an image
         self.submit: Callable[[Callable[[], None]], Any] = lambda work: work()
         self._executor: ThreadPoolExecutor | None = None
 
@@ -87,10 +91,32 @@ class ImageManager:
 
     # -- registering ----------------------------------------------------------
     def allocate(self, session: Session, text: str, ds_id: int = 1, skip_capacity: bool = False) -> int:
+        """A user's registration: restricted attributes and PATH checked for non-admins."""
         template = parse(text)
-        name = check_name(template.get("NAME") or "", "image")
+        ds = self._datastore(session, ds_id)
+        self.restricted.check(session, "IMAGE", template)
+        policy = self._policy(session, ds)
+        path = template.get("PATH")
+        if policy is not None and path:
+            (policy.check_url if _is_url(path) else policy.check_path)(path)
+        return self._register(session, template, ds, skip_capacity, policy)
+
+    def _datastore(self, session: Session, ds_id: int) -> Datastore:
         ds = self.pools.datastores.get(ds_id)
         require(session, ds, USE, "DATASTORE")
+        return ds
+
+    def _policy(self, session: Session, ds: Datastore) -> SourcePolicy | None:
+        """None for the oneadmin group, whose registrations are not limited."""
+        if session.is_admin:
+            return None
+        own = [self.config.var_location, self.config.db_url, self.one_auth]
+        return SourcePolicy.of(ds.template, tuple(p for p in own if p and "://" not in p))
+
+    def _register(self, session: Session, template: Template, ds: Datastore,
+                  skip_capacity: bool = False, policy: SourcePolicy | None = None) -> int:
+        """Record the image; its copy (checked by `policy`) starts after the commit."""
+        name = check_name(template.get("NAME") or "", "image")
         kind = self._checked_kind(template, ds)
         origin, size = self._origin(template, kind)
         free = capacity_mb(ds.base_path)[1] if not skip_capacity else size
@@ -116,7 +142,7 @@ class ImageManager:
             image.state = ImageState.LOCKED if needs_copy else ImageState.READY
             self.pools.images.allocate(image, oid=oid)
             if needs_copy:
-                self.pools.store.after_commit(lambda: self.submit(lambda: self._populate(oid)))
+                self.pools.store.after_commit(lambda: self.submit(lambda: self._populate(oid, policy)))
         return oid
 
     @staticmethod
@@ -142,21 +168,22 @@ class ImageManager:
                 return {"path": path, "format": fmt}, int(size) if (size or "").isdigit() else 0
             if not os.path.isfile(path) or not os.access(path, os.R_OK):
                 raise AllocateError(f"Cannot read PATH '{path}': no such readable file.")
-            return {"path": path, "format": fmt}, max(1, math.ceil(os.path.getsize(path) / MB))
+            found, mb = probe(path)
+            return {"path": path, "format": template.get("FORMAT") or found}, mb
         if source:
             return {"source": source, "format": fmt}, int(size) if (size or "").isdigit() else 0
         if (size or "").isdigit() and int(size) > 0 and kind in (ImageType.DATABLOCK, ImageType.FILESYSTEM):
             return {"fs": fs, "format": fmt}, int(size)
         raise AllocateError("An image needs PATH, SOURCE, or (for a DATABLOCK) SIZE in MB.")
 
-    def _populate(self, oid: int) -> None:
+    def _populate(self, oid: int, policy: SourcePolicy | None = None) -> None:
         """Copy, download or make the image's file; READY, or ERROR and nothing left."""
         image = self.pools.images.get(oid)
         partial = image.source + ".part"
         os.makedirs(os.path.dirname(image.source), exist_ok=True)
         try:
             if image.path:
-                self._fetch(image.path, partial)
+                (download if _is_url(image.path) else copy_file)(image.path, partial, policy)
             else:
                 _make_datablock(partial, image.size, image.fs)
             os.replace(partial, image.source)
@@ -165,19 +192,38 @@ class ImageManager:
                 os.unlink(partial)
             self._settle(oid, ImageState.ERROR, error=f"Error copying image: {exc}")
             return
-        self._settle(oid, ImageState.READY, size=max(1, math.ceil(os.path.getsize(image.source) / MB)))
+        self._settle_copied(oid)
 
-    @staticmethod
-    def _fetch(path: str, target: str) -> None:
-        if _is_url(path):
-            with urllib.request.urlopen(path, timeout=30) as response, open(target, "wb") as out:
-                shutil.copyfileobj(response, out, MB)
-        else:
-            shutil.copyfile(path, target)
+    def _settle_copied(self, oid: int) -> None:
+        """READY with the file's size; a qcow2 file's FORMAT and virtual size."""
+        fmt, size = probe(self.pools.images.get(oid).source)
+        self._settle(oid, ImageState.READY, size=size, fmt=fmt if fmt == "qcow2" else None)
 
-    def _settle(self, oid: int, state: ImageState, error: str = "", size: int | None = None) -> None:
+    def settle_interrupted_copies(self) -> None:
+        """At start: an image LOCKED by a copy that oned's stop cut short goes to ERROR
+        with the reason (its partial file removed), or READY if the copy had ended.
+
+        Copying again is not done: the URL may have changed or gone and the user
+        would not know which content they got; ERROR tells them to register again.
+        Images LOCKED for a VM disk to be saved into stay LOCKED for that VM."""
+        awaited = {disk["SAVE_AS"] for vm in Vm.select().where(Vm.state != VmState.DONE)
+                   for disk in vm.template.vectors("DISK") if disk.get("SAVE_AS")}
+        for image in Image.select().where(Image.state == ImageState.LOCKED):
+            if str(image.oid) in awaited:
+                continue
+            if os.path.isfile(image.source):
+                self._settle_copied(image.oid)
+                continue
+            _remove(image.source)
+            self._settle(image.oid, ImageState.ERROR,
+                         error="Error copying image: oned stopped during the copy; register it again.")
+
+    def _settle(self, oid: int, state: ImageState, error: str = "", size: int | None = None,
+                fmt: str | None = None) -> None:
         with self.pools.images.modify(oid) as image:
             image.prev_state, image.state = image.state, state
+            if fmt is not None:
+                image.format = fmt
             if size is not None:
                 image.size = size
             if error:
@@ -188,8 +234,8 @@ class ImageManager:
     # -- saving VM disks --------------------------------------------------------
     def reserve(self, session: Session, name: str, kind: str, ds_id: int, size: int) -> int:
         """A LOCKED image whose content a VM's epilog will write (disk-saveas)."""
-        text = Template([("NAME", name), ("TYPE", kind or "OS"), ("SOURCE", "pending")]).to_text()
-        iid = self.allocate(session, text, ds_id, skip_capacity=True)
+        template = Template([("NAME", name), ("TYPE", kind or "OS"), ("SOURCE", "pending")])
+        iid = self._register(session, template, self._datastore(session, ds_id), skip_capacity=True)
         with self.pools.images.modify(iid) as image:
             image.source = os.path.join(self._base(ds_id), f"{iid}-{secrets.token_hex(8)}")
             image.state, image.size = ImageState.LOCKED, size
@@ -242,7 +288,9 @@ class ImageManager:
     def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:
         new = parse(text)
         with self._changing(session, iid) as image:
-            image.template = updated_template(image.template, new, append)
+            merged = updated_template(image.template, new, append)
+            self.restricted.check(session, "IMAGE", merged, image.template)
+            image.template = merged
 
     def set_attribute(self, session: Session, iid: int, name: str, value: str | None) -> None:
         """Classic update/rmattr: one attribute set, or removed when value is None."""
@@ -250,6 +298,7 @@ class ImageManager:
             if value is None:
                 image.template.remove(name)
             else:
+                self.restricted.check(session, "IMAGE", Template([(name, value)]), image.template)
                 image.template.set(name.upper(), value)
 
     def chtype(self, session: Session, iid: int, kind: str) -> None:
@@ -264,9 +313,10 @@ class ImageManager:
         image = self.get(session, iid, USE)
         if image.state not in (ImageState.READY, ImageState.USED):
             raise ActionError(f"Cannot clone image {iid} in state {ImageState(image.state).name}.")
-        text = Template([("NAME", name), ("PATH", image.source), ("TYPE", ImageType(image.kind).name),
-                         ("FORMAT", image.format)]).to_text()
-        new = self.allocate(session, text, image.datastore_id if ds_id < 0 else ds_id)
+        template = Template([("NAME", name), ("PATH", image.source), ("TYPE", ImageType(image.kind).name),
+                             ("FORMAT", image.format)])
+        new = self._register(session, template,
+                             self._datastore(session, image.datastore_id if ds_id < 0 else ds_id))
         with self.pools.images.modify(iid) as image:
             image.clones = sorted(set(image.clones) | {new})
         return new
@@ -334,6 +384,32 @@ def _image_disk(pools: Pools, disk: dict[str, str], image: Image, used: set[str]
             "PERSISTENT": persistent, "READONLY": "YES" if image.kind == ImageType.CDROM else "NO",
             "DRIVER": disk.get("DRIVER") or image.format or "raw", "DATASTORE": datastore.name,
             "DATASTORE_ID": str(datastore.oid), "TM_MAD": datastore.tm_mad}
+
+
+# FILES_DS entries: $FILE[IMAGE = name (, IMAGE_UNAME = owner)] or $FILE[IMAGE_ID = n], else a path.
+_FILES_DS_ENTRY = re.compile(r'\$FILE\[\s*IMAGE(_ID)?\s*=\s*"?([^",\]]+)"?\s*'
+                             r'(?:,\s*IMAGE_UNAME\s*=\s*"?([^"\]]+)"?\s*)?\]|(\S+)')
+
+
+def files_ds(session: Session, text: str) -> str:
+    """CONTEXT/FILES_DS as `source:'name'` entries for the CONTEXT CD-ROM: each an image
+    of a files datastore the caller may USE; a front-end path only from the oneadmin group."""
+    entries = []
+    for match in _FILES_DS_ENTRY.finditer(text):
+        if match.group(4):
+            if not session.is_admin:
+                raise restricted("VM", "CONTEXT/FILES_DS")
+            entries.append(match.group(4))
+            continue
+        vector = {"IMAGE_ID" if match.group(1) else "IMAGE": match.group(2).strip()}
+        if match.group(3):
+            vector["IMAGE_UNAME"] = match.group(3).strip()
+        image = referenced(session, Image, vector, "IMAGE", "image")
+        assert image is not None  # the vector names an image
+        if image.kind not in _FILE_TYPES or image.state not in (ImageState.READY, ImageState.USED):
+            raise AllocateError(f"FILES_DS: image {image.oid} is not a READY image of a files datastore.")
+        entries.append(f"{image.source}:'{image.name}'")
+    return " ".join(entries)
 
 
 def _free_target(used: set[str], prefix: str, first: str) -> str:

@@ -59,7 +59,7 @@ class Managers:
 def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Managers:
     """Every manager over one set of pools; `Managers.start` starts the threads."""
     auth = Authenticator()
-    vnets = VnetManager(pools, config)
+    vnets = VnetManager(pools, config, plugins)
     logs = VmLogs(config.var_location)
     hooks = Hooks(config, plugins)
     lifecycle = LifeCycle(pools, config, plugins, logs, notify=hooks)

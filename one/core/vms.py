@@ -13,11 +13,12 @@ from one.config import Config
 from one.core import leases
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
-from one.core.images import ImageManager, attach_disks
+from one.core.images import ImageManager, attach_disks, files_ds
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import referenced, updated_template
+from one.core.restricted import RestrictedAttributes
 from one.core.vnets import VnetManager
-from one.errors import ActionError, AllocateError, ApiError
+from one.errors import ActionError, AllocateError, ApiError, AuthorizationError
 from one.pool import address_range as ars
 from one.pool.models import Vm, Vnet
 from one.pool.pools import Pools
@@ -70,6 +71,7 @@ class VmManager:
         self.vnets = vnets
         self.lifecycle = lifecycle
         self.images = images
+        self.restricted = RestrictedAttributes(config)
 
     def get(self, session: Session, vid: int, right: int = USE) -> Vm:
         vm = self.pools.vms.get(vid)
@@ -84,6 +86,7 @@ class VmManager:
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
         template = parse(text)
+        self.restricted.check(session, "VM", template)
         _check_capacity(template)
         name = template.get("NAME")
         system, user = split(template)
@@ -110,6 +113,9 @@ class VmManager:
             system.add("DISK", disk)
         self._number("DISK", "DISK_ID", system)
         self._resolve_nics(session, system, vid)
+        context = system.vector("CONTEXT")
+        if context and context.get("FILES_DS"):
+            system.set("CONTEXT", {**context, "FILES_DS": files_ds(session, context["FILES_DS"])})
         graphics = system.vector("GRAPHICS")
         if graphics is not None and "PORT" not in graphics:
             system.set("GRAPHICS", {**graphics, "PORT": str(self.config.vnc_base_port + vid)})
@@ -131,6 +137,9 @@ class VmManager:
         for nic_id, nic in enumerate(system.vectors("NIC")):
             nic = dict(nic, NIC_ID=str(nic_id))
             vnet = self._network(session, nic)
+            if vnet is None and not session.is_admin:
+                raise AuthorizationError(f"NIC {nic_id} names no NETWORK: only the oneadmin group "
+                                         "may write a NIC by hand (BRIDGE, MAC, IP without a lease).")
             if vnet is not None:
                 vnet = touched.setdefault(vnet.oid, vnet)
                 ar, index = leases.take(vnet, vid, ip=nic.get("IP"), mac=nic.get("MAC"))
@@ -242,5 +251,7 @@ class VmManager:
         self.authorize(session, vid, MANAGE)
         new = parse(text)
         with self.pools.vms.modify(vid) as vm:
-            vm.user_template = updated_template(vm.user_template, new, append)
+            merged = updated_template(vm.user_template, new, append)
+            self.restricted.check(session, "VM", merged, vm.user_template)
+            vm.user_template = merged
 

@@ -9,7 +9,9 @@ from one.core import leases
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require
 from one.core.ownership import check_name, updated_template
+from one.core.restricted import RestrictedAttributes
 from one.errors import ActionError, AllocateError, ApiError
+from one.plugins.manager import PluginManager
 from one.pool import address_range as ars
 from one.pool.models import Lease, Vnet
 from one.pool.pools import Pools
@@ -42,9 +44,11 @@ def _classic_ranges(template: Template, network_size: int) -> tuple[int, list[di
 
 
 class VnetManager:
-    def __init__(self, pools: Pools, config: Config) -> None:
+    def __init__(self, pools: Pools, config: Config, plugins: PluginManager) -> None:
         self.pools = pools
         self.config = config
+        self.plugins = plugins
+        self.restricted = RestrictedAttributes(config)
 
     def get(self, session: Session, nid: int, right: int = USE) -> Vnet:
         vnet = self.pools.vnets.get(nid)
@@ -59,11 +63,13 @@ class VnetManager:
         template = parse(text)
         name = template.get("NAME") or ""
         check_name(name, "virtual network")
+        self.restricted.check(session, "VNET", template)
         classic_type, specs = -1, template.vectors("AR")
         if template.get("TYPE"):
             classic_type, specs = _classic_ranges(template, self.config.network_size)
         elif not (template.get("VN_MAD") or session.classic):
             raise AllocateError("No VN_MAD in template: the network driver is mandatory.")
+        self._check_driver(template.get("VN_MAD"))
         cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
         template.remove("NAME")
         template.remove("AR")
@@ -82,6 +88,11 @@ class VnetManager:
                 vnet.bridge = f"onebr{vnet.oid}"
                 self.pools.vnets.save(vnet)
         return vnet.oid
+
+    def _check_driver(self, vn_mad: str | None) -> None:
+        """An unknown network driver is refused at once, as hosts' and datastores' are."""
+        if vn_mad:
+            self.plugins.registries["vnm"].check(vn_mad)
 
     def _vlan(self, vnet: Vnet, template: Template) -> None:
         """A VLAN_ID given is checked; none given for a VLAN driver (or
@@ -121,7 +132,11 @@ class VnetManager:
         self.get(session, nid, MANAGE)
         new = parse(text)
         with self.pools.vnets.modify(nid) as vnet:
-            vnet.template = updated_template(vnet.template, new, append)
+            merged = updated_template(vnet.template, new, append)
+            self.restricted.check(session, "VNET", merged, vnet.template)
+            if merged.get("VN_MAD") != vnet.template.get("VN_MAD"):
+                self._check_driver(merged.get("VN_MAD"))
+            vnet.template = merged
             for key in _COLUMNS:
                 if key in vnet.template:
                     setattr(vnet, key.lower(), vnet.template.get(key) or "")
@@ -135,7 +150,9 @@ class VnetManager:
 
     def add_ar(self, session: Session, nid: int, text: str) -> None:
         self.get(session, nid, MANAGE)
-        specs = parse(text).vectors("AR")
+        template = parse(text)
+        self.restricted.check(session, "VNET", template)
+        specs = template.vectors("AR")
         if len(specs) != 1:
             raise ApiError("The template must hold exactly one AR = [ ... ] vector.")
         with self.pools.vnets.modify(nid) as vnet:
@@ -144,11 +161,15 @@ class VnetManager:
     def update_ar(self, session: Session, nid: int, text: str) -> None:
         """AR = [ AR_ID = n, SIZE = ..., other attributes ]: TYPE, IP and MAC stay."""
         self.get(session, nid, MANAGE)
-        spec = parse(text).vector("AR") or {}
+        template = parse(text)
+        spec = template.vector("AR") or {}
         if not spec.get("AR_ID", "").isdigit():
             raise ApiError("The template must hold AR = [ AR_ID = n, ... ].")
         with self.pools.vnets.modify(nid) as vnet:
             ar = self._ar(vnet, int(spec.pop("AR_ID")))
+            attrs = ar.get("ATTRS") or {}
+            self.restricted.check(session, "VNET", template,
+                                  Template([("AR", attrs)]) if attrs else None)
             size = spec.pop("SIZE", str(ar["SIZE"]))
             if not size.isdigit() or int(size) <= 0:
                 raise ApiError(f"SIZE must be a positive integer, not '{size}'.")

@@ -65,9 +65,10 @@ def test_semantic_template_errors(rpc: Caller) -> None:
     assert "does not exist" in rpc.fails("one.vm.allocate", "NIC = [ NETWORK = none ]", code=ALLOCATE)
     assert "VN_MAD" in rpc.fails("one.vn.allocate", "NAME = n AR = [ TYPE = IP4, IP = 1.1.1.1, SIZE = 2 ]",
                                  -1, code=ALLOCATE)
-    assert "SIZE" in rpc.fails("one.vn.allocate", "NAME = n VN_MAD = d AR = [ TYPE = IP4, IP = 1.1.1.1 ]",
+    assert "SIZE" in rpc.fails("one.vn.allocate", "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 1.1.1.1 ]",
                                -1, code=ALLOCATE)
-    assert "IP" in rpc.fails("one.vn.allocate", "NAME = n VN_MAD = d AR = [ TYPE = IP4, IP = 300.1.1.1, SIZE = 2 ]",
+    assert "IP" in rpc.fails("one.vn.allocate",
+                             "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 300.1.1.1, SIZE = 2 ]",
                              -1, code=ALLOCATE)
 
 
