@@ -51,7 +51,7 @@ class GroupManager:
     def update(self, session: Session, gid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE group [{gid}]")
         group = self.pools.groups.get(gid)
-        group.template = updated_template(group.template, text, append)
+        group.template = updated_template(group.template, text, append, self.pools.limits)
         self.pools.groups.save(group)
 
     def xml(self, group: Group, full: bool = True) -> str:
@@ -79,7 +79,7 @@ class ClusterManager:
     def update(self, session: Session, cid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE cluster [{cid}]")
         cluster = self.pools.clusters.get(cid)
-        cluster.template = updated_template(cluster.template, text, append)
+        cluster.template = updated_template(cluster.template, text, append, self.pools.limits)
         self.pools.clusters.save(cluster)
 
     def rename(self, session: Session, cid: int, name: str) -> None:

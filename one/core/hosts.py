@@ -83,7 +83,7 @@ class HostManager:
     def update(self, session: Session, hid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE host [{hid}]")
         host = self.pools.hosts.get(hid)
-        host.template = updated_template(host.template, text, append)
+        host.template = updated_template(host.template, text, append, self.pools.limits)
         self.pools.hosts.save(host)
 
     def rename(self, session: Session, hid: int, name: str) -> None:

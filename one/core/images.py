@@ -79,7 +79,7 @@ class ImageManager:
 
     # -- registering ----------------------------------------------------------
     def allocate(self, session: Session, text: str, ds_id: int = 1, skip_capacity: bool = False) -> int:
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         name = check_name(template.get("NAME") or "", "image")
         ds = self.pools.datastores.get(ds_id)
         require(session, ds, USE, "DATASTORE")
@@ -237,7 +237,7 @@ class ImageManager:
 
     def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:
         image = self.get(session, iid, MANAGE)
-        image.template = updated_template(image.template, text, append)
+        image.template = updated_template(image.template, text, append, self.pools.limits)
         self.pools.images.save(image)
 
     def set_attribute(self, session: Session, iid: int, name: str, value: str | None) -> None:

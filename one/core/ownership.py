@@ -13,7 +13,7 @@ from one.errors import AllocateError, ApiError, NoExistsError
 from one.pool.models import Group, Owned, User
 from one.pool.pool import Pool
 from one.pool.render.common import permission_bits
-from one.pool.template import Template, parse
+from one.pool.template import Limits, Template, parse
 
 MAX_NAME = 128
 
@@ -36,16 +36,17 @@ def rename(session: Session, pool: Pool, obj: Owned, name: str) -> None:
     pool.save(obj)
 
 
-def updated_template(current: Template, text: str, append: int) -> Template:
-    """OpenNebula's update: 0 replaces the template, 1 merges into it."""
+def updated_template(current: Template, text: str, append: int, limits: Limits) -> Template:
+    """OpenNebula's update: 0 replaces the template, 1 merges into it; either way
+    the result must fit ``limits``, so appends cannot grow it without bound."""
     if append not in (0, 1):
         raise ApiError(f"Wrong update type {append}: 0 replaces, 1 merges.")
-    new = parse(text)
+    new = parse(text, limits)
     if append == 0:
         return new
     merged = current.copy()
     merged.merge(new)
-    return merged
+    return limits.check(merged)
 
 
 def chmod(session: Session, pool: Pool, obj: Owned, bits: Sequence[int]) -> None:

@@ -96,7 +96,7 @@ class UserManager:
 
     def update(self, session: Session, uid: int, text: str, append: int) -> None:
         user = self._self_or_admin(session, uid)
-        user.template = updated_template(user.template, text, append)
+        user.template = updated_template(user.template, text, append, self.pools.limits)
         self._save(user)
 
     def chgrp(self, session: Session, uid: int, gid: int) -> None:

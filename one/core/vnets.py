@@ -56,7 +56,7 @@ class VnetManager:
         return ars.make_ar(next_id, spec, self.config.mac_prefix)
 
     def allocate(self, session: Session, text: str, cluster_id: int = -1) -> int:
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         name = template.get("NAME") or ""
         check_name(name, "virtual network")
         classic_type, specs = -1, template.vectors("AR")
@@ -118,7 +118,7 @@ class VnetManager:
 
     def update(self, session: Session, nid: int, text: str, append: int) -> None:
         vnet = self.get(session, nid, MANAGE)
-        vnet.template = updated_template(vnet.template, text, append)
+        vnet.template = updated_template(vnet.template, text, append, self.pools.limits)
         for key in _COLUMNS:
             if key in vnet.template:
                 setattr(vnet, key.lower(), vnet.template.get(key) or "")
@@ -133,7 +133,7 @@ class VnetManager:
 
     def add_ar(self, session: Session, nid: int, text: str) -> None:
         vnet = self.get(session, nid, MANAGE)
-        specs = parse(text).vectors("AR")
+        specs = parse(text, self.pools.limits).vectors("AR")
         if len(specs) != 1:
             raise ApiError("The template must hold exactly one AR = [ ... ] vector.")
         vnet.ars.append(self._new_ar(vnet, specs[0]))
@@ -142,7 +142,7 @@ class VnetManager:
     def update_ar(self, session: Session, nid: int, text: str) -> None:
         """AR = [ AR_ID = n, SIZE = ..., other attributes ]: TYPE, IP and MAC stay."""
         vnet = self.get(session, nid, MANAGE)
-        spec = parse(text).vector("AR") or {}
+        spec = parse(text, self.pools.limits).vector("AR") or {}
         if not spec.get("AR_ID", "").isdigit():
             raise ApiError("The template must hold AR = [ AR_ID = n, ... ].")
         ar = self._ar(vnet, int(spec.pop("AR_ID")))
@@ -195,7 +195,7 @@ class VnetManager:
     def hold(self, session: Session, nid: int, text: str, hold: bool = True) -> None:
         """LEASES = [ IP = ... ] (or MAC): put an address on hold, or free it."""
         vnet = self.get(session, nid, MANAGE)
-        spec = parse(text).vector("LEASES") or {}
+        spec = parse(text, self.pools.limits).vector("LEASES") or {}
         ip, mac = spec.get("IP"), spec.get("MAC")
         if not (ip or mac):
             raise ApiError("The template must hold LEASES = [ IP = ... ] or a MAC.")
@@ -209,7 +209,7 @@ class VnetManager:
     def reserve(self, session: Session, nid: int, text: str) -> int:
         """A new network owning SIZE free addresses of this one."""
         parent = self.get(session, nid, USE)
-        spec = parse(text)
+        spec = parse(text, self.pools.limits)
         size_text, name = spec.get("SIZE") or "", spec.get("NAME") or ""
         if not size_text.isdigit() or int(size_text) <= 0:
             raise ApiError("A reservation needs SIZE, a positive integer.")
