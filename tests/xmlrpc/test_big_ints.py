@@ -36,7 +36,8 @@ def test_integers_beyond_i4_are_parameter_errors_in_every_method(oned: Any, huge
                 if kind is not int:
                     continue
                 args = [f"<string>{ADMIN}</string>"] + [_ARGUMENTS[k] for k in kinds]
-                args[position + 1] = f"<i8>{huge}</i8>" if huge.bit_length() < 64 else f"<int>{huge}</int>"
+                tag = "i8" if huge.bit_length() < 64 else "int"
+                args[position + 1] = f"<{tag}>{huge}</{tag}>"
                 ok, message, code = _raw_call(oned.endpoint, method, args)
                 assert not ok and code == API and "out of range" in message, (method, message)
                 checked += 1

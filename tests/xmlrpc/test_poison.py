@@ -19,7 +19,8 @@ def _vm_count(rpc: Caller) -> int:
 
 
 def test_oversized_values_and_templates_are_refused_with_nothing_committed(rpc: Caller) -> None:
-    rpc.ok("one.vn.allocate", "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 1 ]", -1)
+    rpc.ok("one.vn.allocate",
+           "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 1 ]", -1)
     big = "x" * (VALUE_LIMIT + 1)
     message = rpc.fails("one.vm.allocate", f'{VM} NIC = [ NETWORK = n ] BIG = "{big}"', False,
                         code=API)
@@ -78,7 +79,8 @@ def test_limits_come_from_oned_conf(tmp_path: Path) -> None:
     try:
         rpc = Caller(oned.endpoint)
         rpc.ok("one.vm.allocate", f'{VM} A = "12345678"', False)
-        assert "limit is 8" in rpc.fails("one.vm.allocate", f'{VM} A = "123456789"', False, code=API)
+        message = rpc.fails("one.vm.allocate", f'{VM} A = "123456789"', False, code=API)
+        assert "limit is 8" in message
     finally:
         oned.stop()
     (tmp_path / "bad").mkdir()
