@@ -13,6 +13,7 @@ object, and a reader only caches what it read if no commit came in between.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ Renderer = Callable[[M], "tuple[str, str]"]
 FULL, SHORT = 0, 1
 _CHUNK = 900  # SQLite's historic limit on query parameters is 999
 FULL_CACHE = 4096  # `*.info` documents kept; listings (SHORT) are kept for every object
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -57,7 +59,7 @@ class Store:
                 if self._depth == 0:
                     callbacks, self._after, undo, self._undo = self._after, [], self._undo, []
                     for callback in (undo if failed else []) + callbacks:
-                        callback()
+                        _run_after(callback)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run when the outermost write ends (after commit or rollback)."""
@@ -66,6 +68,16 @@ class Store:
     def after_rollback(self, callback: Callable[[], None]) -> None:
         """Run when the outermost write ends in a rollback (in-memory state to forget)."""
         self._undo.append(callback)
+
+
+def _run_after(callback: Callable[[], None]) -> None:
+    """Work after the outcome is decided must not change it: a committed change is
+    reported as done (and the callbacks after it still run), so an error reply
+    always means that nothing was committed."""
+    try:
+        callback()
+    except Exception:  # noqa: BLE001 - logged; the commit (or rollback) stands
+        log.exception("work after a database change failed")
 
 
 class Pool(Generic[M]):
