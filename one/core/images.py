@@ -23,7 +23,7 @@ from typing import Any, Callable
 from one.config import Config
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require
-from one.core.ownership import check_name, referenced, updated_template
+from one.core.ownership import check_name, referenced, updated_template, with_attribute
 from one.errors import ActionError, AllocateError, ApiError
 from one.pool.models import Datastore, Image, Vm
 from one.pool.pools import Pools
@@ -246,7 +246,7 @@ class ImageManager:
         if value is None:
             image.template.remove(name)
         else:
-            image.template.set(name.upper(), value)
+            image.template = with_attribute(image.template, name, value, self.pools.limits)
         self.pools.images.save(image)
 
     def chtype(self, session: Session, iid: int, kind: str) -> None:

@@ -49,6 +49,17 @@ def updated_template(current: Template, text: str, append: int, limits: Limits) 
     return limits.check(merged)
 
 
+def with_attribute(current: Template, name: str, value: str, limits: Limits) -> Template:
+    """The classic one-attribute update: a valid name, and a result within ``limits``."""
+    try:
+        change = Template([(name, value)])
+    except ValueError:
+        raise ApiError(f"Invalid attribute name '{name[:64]}'.") from None
+    merged = current.copy()
+    merged.merge(change)
+    return limits.check(merged)
+
+
 def chmod(session: Session, pool: Pool, obj: Owned, bits: Sequence[int]) -> None:
     """Nine values, -1 keeps a bit; touching ADMIN bits needs the ADMIN right."""
     if len(bits) != 9 or any(b not in (-1, 0, 1) for b in bits):

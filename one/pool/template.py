@@ -30,6 +30,9 @@ _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010fff
 # A value is at most 4 UTF-8 bytes per character: this many stay under libxml2's
 # 10,000,000-byte limit on one text node, whatever the configuration says.
 MAX_VALUE_CEILING = 2_000_000
+# Attribute names become XML tags, which libxml2 limits separately (50,000 bytes);
+# no OpenNebula attribute comes anywhere near this.
+MAX_NAME = 256
 
 
 @dataclass(frozen=True)
@@ -58,10 +61,13 @@ class Limits:
                                      f"{self.text} (TEMPLATE_MAX_SIZE).")
 
     def check_values(self, template: Template) -> Template:
-        """The template itself, if every value fits the limit."""
+        """The template itself, if every value (and every name) fits the limit."""
         for name, value in template.attrs:
             pairs = value.items() if isinstance(value, dict) else ((None, value),)
             for key, item in pairs:
+                if max(len(name), len(key or "")) > MAX_NAME:
+                    raise TemplateLimitError(f"Attribute name {(key or name)[:64]}... is longer "
+                                             f"than {MAX_NAME} characters.")
                 if len(item) > self.value:
                     where = f"{name}/{key}" if key else name
                     raise TemplateLimitError(

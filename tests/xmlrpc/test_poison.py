@@ -65,6 +65,18 @@ def test_every_kind_of_update_is_capped(rpc: Caller) -> None:
     assert "AR/BIG" in rpc.fails("one.vn.add_ar", nid, ar, code=API)
 
 
+def test_attribute_names_and_the_classic_one_attribute_update_are_checked(rpc: Caller) -> None:
+    long_name = "N" * 257
+    assert "longer than 256" in rpc.fails("one.vm.allocate", f"{VM} {long_name} = 1", False,
+                                          code=API)
+    iid = rpc.ok("one.image.allocate", "NAME = i TYPE = DATABLOCK SIZE = 1", 1)
+    assert "BIG" in rpc.fails("one.image.update", iid, "BIG", "z" * (VALUE_LIMIT + 1), code=API)
+    rpc.fails("one.image.update", iid, long_name, "1", code=API)
+    assert "Invalid attribute name" in rpc.fails("one.image.update", iid, "A = B", "1", code=API)
+    rpc.ok("one.image.update", iid, "color", "blue")
+    assert "<COLOR><![CDATA[blue]]></COLOR>" in rpc.ok("one.image.info", iid)
+
+
 def test_appends_cannot_grow_a_template_beyond_the_limit(rpc: Caller) -> None:
     vid = rpc.ok("one.vm.allocate", VM, True)
     chunk = "w" * (VALUE_LIMIT - 10)
