@@ -1,4 +1,4 @@
-"""Capacities users write in templates (CPU, VCPU, MEMORY, disk SIZE, costs): strict,
+"""Capacities users write in templates (CPU, VCPU, MEMORY, disk SIZE): strict,
 finite numbers within the ranges the books can hold.
 
 ``float()`` accepts ``inf``, ``nan``, ``1e308`` and ``1_000``; any of them in a VM's
@@ -44,7 +44,7 @@ def parse_int(text: str | None) -> int | None:
     return int(text)
 
 
-def in_range(text: str | None, parse: Callable[[str | None], Number | None], low: Number,
+def _in_range(text: str | None, parse: Callable[[str | None], Number | None], low: Number,
              high: Number, strict: bool = True) -> Number | None:
     """The parsed value when ``low < value <= high`` (``<=`` when not strict), else None."""
     value = parse(text)
@@ -60,7 +60,7 @@ def _word(parse: Callable[[str | None], Number | None]) -> str:
 def capacity(text: str | None, name: str, parse: Callable[[str | None], Number | None],
             high: Number, positive: bool = True) -> Number:
     """The value of capacity ``name``, or OpenNebula's ALLOCATE error for it."""
-    value = in_range(text, parse, 0, high, strict=positive)
+    value = _in_range(text, parse, 0, high, strict=positive)
     if value is None:
         sign = "positive" if positive else "non-negative"
         message = f"{name} attribute must be a {sign} {_word(parse)} value"
