@@ -50,7 +50,7 @@ def main() -> None:
         hid = engine.host("localhost")
         engine.monitor()
         context = 'CONTEXT = [ NETWORK = "YES", HOSTNAME = "$NAME", SSH_PUBLIC_KEY = "ssh-ed25519 AAAA" ]'
-        vids = [engine.rpc.ok("one.vm.allocate", f"MEMORY = 64 DISK = [ IMAGE_ID = {iid} ] {context}",
+        vids = [engine.rpc.ok("one.vm.allocate", f"CPU = 1 MEMORY = 64 DISK = [ IMAGE_ID = {iid} ] {context}",
                               False) for _ in range(VMS)]
         iso = _iso_time(engine, vids[0], work)
         start = time.perf_counter()

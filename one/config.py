@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from one.errors import OneError
-from one.pool.template import Template, parse_text
+from one.pool.template import DEFAULT_LIMITS, Limits, Template, parse_text
 
 _ENV = {"ONE_LISTEN": "LISTEN_ADDRESS", "ONE_PORT": "PORT", "ONE_DB": "DB",
         "ONE_VAR": "VAR_LOCATION"}
@@ -60,11 +60,20 @@ class Config:
     vm_restricted_attr: tuple[str, ...] = VM_RESTRICTED_ATTR
     image_restricted_attr: tuple[str, ...] = IMAGE_RESTRICTED_ATTR
     vnet_restricted_attr: tuple[str, ...] = VNET_RESTRICTED_ATTR
+    template_max_size: int = DEFAULT_LIMITS.text    # characters of a user's template
+    template_max_value: int = DEFAULT_LIMITS.value  # characters of one attribute value
     template: Template = field(default_factory=Template)  # everything, for one.system.config
 
     @property
     def db_url(self) -> str:
         return self.db or os.path.join(self.var_location, "one.db")
+
+    @property
+    def template_limits(self) -> Limits:
+        try:
+            return Limits(self.template_max_size, self.template_max_value)
+        except ValueError as exc:
+            raise OneError(f"Configuration: TEMPLATE_MAX_SIZE/TEMPLATE_MAX_VALUE: {exc}") from None
 
     def apply(self, values: Mapping[str, str]) -> None:
         """Set known keys from strings, checking their types."""

@@ -73,7 +73,8 @@ def build(config: Config, auth_file: Path | None = None,
     os.makedirs(config.var_location, exist_ok=True)
     db = open_database(config.db_url)
     try:
-        managers = build_managers(make_pools(db), config, plugins or load_plugins(config))
+        managers = build_managers(make_pools(db, config.template_limits), config,
+                                  plugins or load_plugins(config))
         install_driver_log_handler()
         auth_file = auth_file or one_auth_path()
         managers.images.one_auth = str(auth_file)

@@ -65,5 +65,9 @@ class TemplateSyntaxError(InternalError):
         self.column = column
 
 
+class TemplateLimitError(ApiError):
+    """A user-supplied template, or one of its values, is larger than oned accepts."""
+
+
 class ActionNotSupported(ActionError):
     """Raised by a driver for an action it does not implement."""

@@ -11,9 +11,14 @@ Element = etree._Element
 Data = Union[str, dict[str, Any], list[Any]]
 
 
+# oned's own documents may hold values beyond libxml2's default 10 MB text limit
+# (stored before oned capped them): they must still list.
+_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+
+
 def parse(document: str) -> Element:
     try:
-        return etree.fromstring(document.encode())
+        return etree.fromstring(document.encode(), _PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise CliError(f"The server sent a document that is not XML: {exc}") from None
 

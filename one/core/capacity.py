@@ -41,10 +41,10 @@ def sync(pools: Pools) -> list[str]:
     """Repair every drift in one write; returns (and logs) one line per repair."""
     with pools.store.write():
         repairs = _close_stray_records(pools)
-        repairs += _repair_hosts(pools, _placed())
+        repairs += _repair_hosts(pools, _placed(pools))
     for line in repairs:
         log.warning("capacity: %s", line)
-    log.info("capacity: host shares checked, %d repaired", len(repairs))
+    log.debug("capacity: host shares checked, %d repaired", len(repairs))
     return repairs
 
 
@@ -60,7 +60,7 @@ def _close_stray_records(pools: Pools) -> list[str]:
     # have no leading zero, so in the compact JSON stored this matches ETIME 0 alone
     # (a raw pattern: the field would encode it as JSON).
     with_open = Vm.history ** pw.Value('%"ETIME":0%', converter=str)
-    for found in Vm.select(Vm.oid, Vm.state, Vm.lcm_state, Vm.history).where(with_open):
+    for found in pools.vms.each(with_open, Vm.oid, Vm.state, Vm.lcm_state, Vm.history):
         if not _stray(found):
             continue
         vm = pools.vms.get(found.oid)
@@ -72,12 +72,11 @@ def _close_stray_records(pools: Pools) -> list[str]:
     return repairs
 
 
-def _placed() -> dict[int, Booked]:
+def _placed(pools: Pools) -> dict[int, Booked]:
     """Host id -> what the VMs holding it book."""
     placed: dict[int, Booked] = {}
-    query = Vm.select(Vm.oid, Vm.state, Vm.lcm_state, Vm.history, Vm.template).where(
-        Vm.state.in_(records.ON_HOST))
-    for vm in query:
+    on_host = Vm.state.in_(records.ON_HOST)
+    for vm in pools.vms.each(on_host, Vm.oid, Vm.state, Vm.lcm_state, Vm.history, Vm.template):
         for record in records.holding(vm):
             placed.setdefault(record["HID"], Booked()).add(vm)
     return placed
@@ -85,7 +84,7 @@ def _placed() -> dict[int, Booked]:
 
 def _repair_hosts(pools: Pools, placed: dict[int, Booked]) -> list[str]:
     repairs = []
-    for host in pools.hosts.select():
+    for host in pools.hosts.each(Host.oid >= 0):
         changes = _rebook(host, placed.get(host.oid, Booked()))
         if changes:
             pools.hosts.save(host)

@@ -51,9 +51,9 @@ class GroupManager:
 
     def update(self, session: Session, gid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE group [{gid}]")
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self.pools.groups.modify(gid) as group:
-            group.template = updated_template(group.template, new, append)
+            group.template = updated_template(group.template, new, append, self.pools.limits)
 
     def xml(self, group: Group, full: bool = True) -> str:
         members = [u.oid for u in User.select(User.oid, User.groups).order_by(User.oid)
@@ -80,9 +80,9 @@ class ClusterManager:
 
     def update(self, session: Session, cid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE cluster [{cid}]")
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self.pools.clusters.modify(cid) as cluster:
-            cluster.template = updated_template(cluster.template, new, append)
+            cluster.template = updated_template(cluster.template, new, append, self.pools.limits)
 
     def rename(self, session: Session, cid: int, name: str) -> None:
         require_admin(session, f"MANAGE cluster [{cid}]")

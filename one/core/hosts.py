@@ -82,9 +82,9 @@ class HostManager:
 
     def update(self, session: Session, hid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE host [{hid}]")
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self.pools.hosts.modify(hid) as host:
-            host.template = updated_template(host.template, new, append)
+            host.template = updated_template(host.template, new, append, self.pools.limits)
 
     def sync(self, session: Session) -> str:
         """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""

@@ -25,7 +25,7 @@ from one.config import Config
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require
 from one.core.image_sources import SourcePolicy, copy_file, download, probe
-from one.core.ownership import check_name, referenced, updated_template
+from one.core.ownership import check_name, referenced, updated_template, with_attribute
 from one.core.restricted import RestrictedAttributes, restricted
 from one.errors import ActionError, AllocateError, ApiError
 from one.pool.models import Datastore, Image, Vm
@@ -92,7 +92,7 @@ class ImageManager:
     # -- registering ----------------------------------------------------------
     def allocate(self, session: Session, text: str, ds_id: int = 1, skip_capacity: bool = False) -> int:
         """A user's registration: restricted attributes and PATH checked for non-admins."""
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         ds = self._datastore(session, ds_id)
         self.restricted.check(session, "IMAGE", template)
         policy = self._policy(session, ds)
@@ -206,7 +206,8 @@ class ImageManager:
         Copying again is not done: the URL may have changed or gone and the user
         would not know which content they got; ERROR tells them to register again.
         Images LOCKED for a VM disk to be saved into stay LOCKED for that VM."""
-        awaited = {disk["SAVE_AS"] for vm in Vm.select().where(Vm.state != VmState.DONE)
+        alive = self.pools.vms.each(Vm.state != VmState.DONE, Vm.oid, Vm.template)
+        awaited = {disk["SAVE_AS"] for vm in alive
                    for disk in vm.template.vectors("DISK") if disk.get("SAVE_AS")}
         for image in Image.select().where(Image.state == ImageState.LOCKED):
             if str(image.oid) in awaited:
@@ -286,9 +287,9 @@ class ImageManager:
             image.persistent = int(persistent)
 
     def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self._changing(session, iid) as image:
-            merged = updated_template(image.template, new, append)
+            merged = updated_template(image.template, new, append, self.pools.limits)
             self.restricted.check(session, "IMAGE", merged, image.template)
             image.template = merged
 
@@ -298,8 +299,9 @@ class ImageManager:
             if value is None:
                 image.template.remove(name)
             else:
-                self.restricted.check(session, "IMAGE", Template([(name, value)]), image.template)
-                image.template.set(name.upper(), value)
+                merged = with_attribute(image.template, name, value, self.pools.limits)
+                self.restricted.check(session, "IMAGE", merged, image.template)
+                image.template = merged
 
     def chtype(self, session: Session, iid: int, kind: str) -> None:
         with self._changing(session, iid) as image:

@@ -14,7 +14,7 @@ from one.errors import AllocateError, ApiError, NoExistsError
 from one.pool.models import Group, Owned, User
 from one.pool.pool import Pool
 from one.pool.render.common import permission_bits
-from one.pool.template import Template, parse
+from one.pool.template import Limits, Template, parse
 
 MAX_NAME = 128
 
@@ -38,17 +38,31 @@ def rename(session: Session, pool: Pool, oid: int, name: str) -> None:
         obj.name = name
 
 
-def updated_template(current: Template, text: str | Template, append: int) -> Template:
-    """OpenNebula's update: 0 replaces the template, 1 merges into it. The text
-    may come parsed, so that parsing happens before the writer lock is taken."""
+def updated_template(current: Template, text: str | Template, append: int,
+                     limits: Limits) -> Template:
+    """OpenNebula's update: 0 replaces the template, 1 merges into it; either way
+    the result must fit ``limits``, so appends cannot grow it without bound. The
+    text may come parsed (with ``limits``), so parsing happens before the writer
+    lock is taken."""
     if append not in (0, 1):
         raise ApiError(f"Wrong update type {append}: 0 replaces, 1 merges.")
-    new = parse(text) if isinstance(text, str) else text
+    new = parse(text, limits) if isinstance(text, str) else text
     if append == 0:
         return new
     merged = current.copy()
     merged.merge(new)
-    return merged
+    return limits.check(merged)
+
+
+def with_attribute(current: Template, name: str, value: str, limits: Limits) -> Template:
+    """The classic one-attribute update: a valid name, and a result within ``limits``."""
+    try:
+        change = Template([(name, value)])
+    except ValueError:
+        raise ApiError(f"Invalid attribute name '{name[:64]}'.") from None
+    merged = current.copy()
+    merged.merge(change)
+    return limits.check(merged)
 
 
 def chmod(session: Session, pool: Pool, oid: int, bits: Sequence[int]) -> None:

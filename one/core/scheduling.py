@@ -9,35 +9,65 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from one.config import Config
 from one.core.lifecycle.engine import LifeCycle
+from one.core.quantities import MAX_CPU, MAX_MEMORY, Number, capacity, parse_float, parse_int
 from one.core.scheduler.scheduler import CycleReport, PendingVm, SchedConfig, SchedHost, Scheduler
+from one.errors import AllocateError
 from one.pool.models import Host, Vm
 from one.pool.pools import Pools
+from one.pool.template import Template
 from one.states import HostState, LcmState, VmState
 
 log = logging.getLogger(__name__)
+_HOST_COUNTERS = ("MAX_CPU", "CPU_USAGE", "MAX_MEM", "MEM_USAGE", "RUNNING_VMS")
+_INT64 = 2**63
 
 
-def _number(text: str | None, kind: type = float) -> Any:
+class Unschedulable(ValueError):
+    """A stored object the scheduler cannot use; the message says why."""
+
+
+def _capacity(template: Template, name: str, parse: Callable[[str | None], Number | None],
+              high: Number) -> Number:
+    """A stored capacity; 0 when absent (VMs from before CPU and MEMORY were required)."""
+    text = template.get(name)
+    if text is None:
+        return 0
     try:
-        return kind(text or 0)
-    except ValueError:
-        return kind(0)
+        return capacity(text, name, parse, high, positive=False)
+    except AllocateError as exc:
+        raise Unschedulable(f"Cannot schedule VM: {exc.message}") from None
 
 
 def pending_vm(vm: Vm) -> PendingVm:
+    """The scheduler's view of a VM; Unschedulable for unusable stored numbers."""
     user, system = vm.user_template, vm.template
     return PendingVm(
-        id=vm.oid, cpu=_number(system.get("CPU")), memory=_number(system.get("MEMORY"), int),
+        id=vm.oid, cpu=_capacity(system, "CPU", parse_float, MAX_CPU),
+        memory=int(_capacity(system, "MEMORY", parse_int, MAX_MEMORY)),
         requirements=user.get("SCHED_REQUIREMENTS") or user.get("REQUIREMENTS") or "",
         rank=user.get("SCHED_RANK") or user.get("RANK") or "", resched=bool(vm.resched),
         host_id=vm.history[-1]["HID"] if vm.resched and vm.history else -1)
 
 
+def _check_numbers(host: Host) -> None:
+    """Counters are numbers, and every number is finite and fits in 64 bits: one
+    absurd value would otherwise break the arithmetic of every VM's placement."""
+    for values in (host.share, host.monitoring):
+        for name, value in values.items():
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if (name in _HOST_COUNTERS or name == "FREE_CPU") and not number:
+                raise Unschedulable(f"{name} = {str(value)[:64]!r} is not a number")
+            if number and not -_INT64 <= value < _INT64:  # also false for inf and nan
+                raise Unschedulable(f"{name} = {str(value)[:64]} is out of range")
+
+
 def sched_host(host: Host) -> SchedHost:
+    """The scheduler's view of a host; Unschedulable for unusable stored numbers."""
+    _check_numbers(host)
     share, mon = host.share, host.monitoring
     variables: dict[str, Any] = {name: value for name, value in host.template.attrs
                                  if isinstance(value, str)}
@@ -74,15 +104,33 @@ class SchedulerLoop:
         else:
             self.lifecycle.deploy(vid, hid)
 
-    def snapshot(self) -> tuple[list[PendingVm], list[SchedHost]]:
+    def snapshot(self) -> tuple[list[PendingVm], list[SchedHost], dict[int, str]]:
+        """The cycle's VMs and hosts, and the SCHED_MESSAGE of each VM left out.
+
+        A VM or host whose stored values are unusable is left out (the VM with a
+        SCHED_MESSAGE, the host with an error in the log) and the cycle goes on.
+        """
         running = (Vm.state == VmState.ACTIVE) & (Vm.lcm_state == LcmState.RUNNING) & (Vm.resched == 1)
-        vms = Vm.select().where((Vm.state == VmState.PENDING) | running).order_by(Vm.oid)
-        hosts = Host.select().where(Host.state == HostState.MONITORED).order_by(Host.oid)
-        return [pending_vm(vm) for vm in vms], [sched_host(h) for h in hosts]
+        vms: list[PendingVm] = []
+        skipped: dict[int, str] = {}
+        for vm in self.pools.vms.each((Vm.state == VmState.PENDING) | running):
+            try:
+                vms.append(pending_vm(vm))
+            except Exception as exc:  # noqa: BLE001 - one bad VM never stops a cycle
+                skipped[vm.oid] = str(exc) if isinstance(exc, Unschedulable) else (
+                    f"Cannot schedule VM: {exc!r}")
+        hosts: list[SchedHost] = []
+        for host in self.pools.hosts.each(Host.state == HostState.MONITORED):
+            try:
+                hosts.append(sched_host(host))
+            except Exception as exc:  # noqa: BLE001 - one bad host never stops a cycle
+                log.error("Scheduler skips host [%d] %s: %s", host.oid, host.name, exc)
+        return vms, hosts, skipped
 
     def cycle(self) -> CycleReport:
-        vms, hosts = self.snapshot()
+        vms, hosts, skipped = self.snapshot()
         report = self.scheduler.cycle(vms, hosts)
+        report.messages.update(skipped)
         placed = {vid for vid, _ in report.dispatched}
         with self.pools.store.write():
             for vid, message in report.messages.items():

@@ -100,9 +100,9 @@ class UserManager:
             user.enabled = enabled
 
     def update(self, session: Session, uid: int, text: str, append: int) -> None:
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self._changing(self._self_or_admin(session, uid)) as user:
-            user.template = updated_template(user.template, new, append)
+            user.template = updated_template(user.template, new, append, self.pools.limits)
 
     def chgrp(self, session: Session, uid: int, gid: int) -> None:
         require_admin(session, f"MANAGE user [{uid}]")

@@ -15,7 +15,10 @@ from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
 from one.core.images import ImageManager, attach_disks, files_ds
 from one.core.lifecycle.engine import LifeCycle
-from one.core.ownership import referenced, updated_template
+from one.core.ownership import check_name, referenced, updated_template
+from one.core.quantities import (
+    MAX_CPU, MAX_DISK_SIZE, MAX_MEMORY, MAX_VCPU, capacity, parse_float, parse_int,
+)
 from one.core.restricted import RestrictedAttributes
 from one.core.vnets import VnetManager
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError
@@ -43,19 +46,15 @@ _NIC_INHERITED = ("GATEWAY", "DNS", "NETWORK_MASK", "NETWORK_ADDRESS", "MTU", "S
 
 
 def _check_capacity(template: Template) -> None:
-    """CPU, VCPU and MEMORY, when given, must be positive numbers."""
-    checks = (("CPU", float), ("MEMORY", int), ("VCPU", int))
-    for name, kind in checks:
-        value = template.get(name)
-        if value is None:
-            continue
-        try:
-            ok = kind(value) > 0
-        except ValueError:
-            ok = False
-        if not ok:
-            word = "float or integer" if kind is float else "integer"
-            raise AllocateError(f"{name} attribute must be a positive {word} value, not '{value}'.")
+    """MEMORY and CPU are required, VCPU and disk SIZEs optional; all finite and
+    within what the books hold (OpenNebula's checks, plus the upper bounds)."""
+    capacity(template.get("MEMORY"), "MEMORY", parse_int, MAX_MEMORY)
+    capacity(template.get("CPU"), "CPU", parse_float, MAX_CPU)
+    if template.get("VCPU") is not None:
+        capacity(template.get("VCPU"), "VCPU", parse_int, MAX_VCPU)
+    for disk in template.vectors("DISK"):
+        if "SIZE" in disk:
+            capacity(disk["SIZE"], "DISK SIZE", parse_int, MAX_DISK_SIZE, positive=False)
 
 
 def _wrong_state(vm: Vm, action: str) -> ActionError:
@@ -85,10 +84,12 @@ class VmManager:
 
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         self.restricted.check(session, "VM", template)
         _check_capacity(template)
         name = template.get("NAME")
+        if name is not None:
+            check_name(name, "virtual machine")
         system, user = split(template)
         on_hold = hold or (system.get("SUBMIT_ON_HOLD") or "").upper() == "YES"
         with self.pools.store.write():
@@ -181,9 +182,10 @@ class VmManager:
             vnet = Vnet.get_or_none(field == (int(value) if key == "NETWORK_ID" else value))
             return vnet.template if vnet is not None else None
 
-        substitute_template(vm.template, ["CONTEXT"], merged, network, extra)
+        limit = self.pools.limits.value
+        substitute_template(vm.template, ["CONTEXT"], merged, network, extra, limit)
         substitute_template(vm.user_template, ["REQUIREMENTS", "SCHED_REQUIREMENTS"],
-                            merged, network, extra)
+                            merged, network, extra, limit)
 
     # -- actions ------------------------------------------------------------
     def action(self, session: Session, name: str, vid: int) -> None:
@@ -249,9 +251,9 @@ class VmManager:
     def update(self, session: Session, vid: int, text: str, append: int) -> None:
         """Changes USER_TEMPLATE, as one.vm.update does."""
         self.authorize(session, vid, MANAGE)
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self.pools.vms.modify(vid) as vm:
-            merged = updated_template(vm.user_template, new, append)
+            merged = updated_template(vm.user_template, new, append, self.pools.limits)
             self.restricted.check(session, "VM", merged, vm.user_template)
             vm.user_template = merged
 

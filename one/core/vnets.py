@@ -60,7 +60,7 @@ class VnetManager:
         return ars.make_ar(next_id, spec, self.config.mac_prefix)
 
     def allocate(self, session: Session, text: str, cluster_id: int = -1) -> int:
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         name = template.get("NAME") or ""
         check_name(name, "virtual network")
         self.restricted.check(session, "VNET", template)
@@ -130,9 +130,9 @@ class VnetManager:
 
     def update(self, session: Session, nid: int, text: str, append: int) -> None:
         self.get(session, nid, MANAGE)
-        new = parse(text)
+        new = parse(text, self.pools.limits)
         with self.pools.vnets.modify(nid) as vnet:
-            merged = updated_template(vnet.template, new, append)
+            merged = updated_template(vnet.template, new, append, self.pools.limits)
             self.restricted.check(session, "VNET", merged, vnet.template)
             if merged.get("VN_MAD") != vnet.template.get("VN_MAD"):
                 self._check_driver(merged.get("VN_MAD"))
@@ -150,7 +150,7 @@ class VnetManager:
 
     def add_ar(self, session: Session, nid: int, text: str) -> None:
         self.get(session, nid, MANAGE)
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         self.restricted.check(session, "VNET", template)
         specs = template.vectors("AR")
         if len(specs) != 1:
@@ -161,7 +161,7 @@ class VnetManager:
     def update_ar(self, session: Session, nid: int, text: str) -> None:
         """AR = [ AR_ID = n, SIZE = ..., other attributes ]: TYPE, IP and MAC stay."""
         self.get(session, nid, MANAGE)
-        template = parse(text)
+        template = parse(text, self.pools.limits)
         spec = template.vector("AR") or {}
         if not spec.get("AR_ID", "").isdigit():
             raise ApiError("The template must hold AR = [ AR_ID = n, ... ].")
@@ -216,7 +216,7 @@ class VnetManager:
     def hold(self, session: Session, nid: int, text: str, hold: bool = True) -> None:
         """LEASES = [ IP = ... ] (or MAC): put an address on hold, or free it."""
         self.get(session, nid, MANAGE)
-        spec = parse(text).vector("LEASES") or {}
+        spec = parse(text, self.pools.limits).vector("LEASES") or {}
         ip, mac = spec.get("IP"), spec.get("MAC")
         if not (ip or mac):
             raise ApiError("The template must hold LEASES = [ IP = ... ] or a MAC.")
@@ -229,7 +229,7 @@ class VnetManager:
     def reserve(self, session: Session, nid: int, text: str) -> int:
         """A new network owning SIZE free addresses of this one."""
         self.get(session, nid, USE)
-        spec = parse(text)
+        spec = parse(text, self.pools.limits)
         size_text, name = spec.get("SIZE") or "", spec.get("NAME") or ""
         if not size_text.isdigit() or int(size_text) <= 0:
             raise ApiError("A reservation needs SIZE, a positive integer.")

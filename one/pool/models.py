@@ -33,7 +33,7 @@ class TemplateField(pw.TextField):
         return (value or Template()).to_xml()
 
     def python_value(self, value: str | None) -> Template:
-        return parse_xml(value) if value else Template()
+        return parse_xml(value, stored=True) if value else Template()
 
 
 class BaseModel(pw.Model):

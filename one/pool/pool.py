@@ -15,6 +15,7 @@ object, and a reader only caches what it read if no commit came in between.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ Renderer = Callable[[M], "tuple[str, str]"]
 FULL, SHORT = 0, 1
 _CHUNK = 900  # SQLite's historic limit on query parameters is 999
 FULL_CACHE = 4096  # `*.info` documents kept; listings (SHORT) are kept for every object
+log = logging.getLogger(__name__)
 
 
 class Store:
@@ -59,7 +61,7 @@ class Store:
                 if self._depth == 0:
                     callbacks, self._after, undo, self._undo = self._after, [], self._undo, []
                     for callback in (undo if failed else []) + callbacks:
-                        callback()
+                        _run_after(callback)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run when the outermost write ends (after commit or rollback)."""
@@ -68,6 +70,16 @@ class Store:
     def after_rollback(self, callback: Callable[[], None]) -> None:
         """Run when the outermost write ends in a rollback (in-memory state to forget)."""
         self._undo.append(callback)
+
+
+def _run_after(callback: Callable[[], None]) -> None:
+    """Work after the outcome is decided must not change it: a committed change is
+    reported as done (and the callbacks after it still run), so an error reply
+    always means that nothing was committed."""
+    try:
+        callback()
+    except Exception:  # noqa: BLE001 - logged; the commit (or rollback) stands
+        log.exception("work after a database change failed")
 
 
 class Pool(Generic[M]):
@@ -183,6 +195,25 @@ class Pool(Generic[M]):
         if where is not None:
             query = query.where(where)
         return self.sql.rows(query.order_by(self.model.oid))
+
+    def each(self, where: pw.Expression, *columns: pw.Field) -> Iterator[M]:
+        """The matching objects (only `columns`, with oid first, when given) one by one.
+
+        A row that cannot be read at all (a corrupt or oversized document) is logged
+        and skipped, so one bad object never stops a scan made for everyone: the
+        scheduler's cycle, the capacity check, the start-up repairs.
+        """
+        fields = list(columns) or self.sql.fields
+        query = self.model.select(*fields).where(where).order_by(self.model.oid)
+        for row in self.store.db.execute(query).fetchall():
+            try:
+                obj = (self.model(**{f.name: f.python_value(v) for f, v in zip(fields, row)})
+                       if columns else self.sql.build(row))
+            except Exception:  # noqa: BLE001 - skipped and logged, never fatal to the scan
+                oid = row[fields.index(self.model.oid)]
+                log.error("%s [%s] skipped: its row cannot be read", self.kind, oid, exc_info=True)
+                continue
+            yield obj
 
     # -- reading documents --------------------------------------------------
     def ids(self, where: pw.Expression | None = None, limit: int = 0, offset: int = 0) -> list[int]:

@@ -1,7 +1,7 @@
 """All pools of one database, built together by the composition root."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import peewee as pw
 
@@ -12,6 +12,7 @@ from one.pool.render.image import render_image
 from one.pool.render.user import render_on_read, render_user
 from one.pool.render.vm import render_vm
 from one.pool.render.vnet import render_vnet
+from one.pool.template import DEFAULT_LIMITS, Limits
 
 
 @dataclass
@@ -25,12 +26,14 @@ class Pools:
     vms: Pool[Vm]
     images: Pool[Image]
     datastores: Pool[Datastore]
+    limits: Limits = field(default=DEFAULT_LIMITS)  # what users' templates may hold
 
 
-def make_pools(db: pw.Database) -> Pools:
+def make_pools(db: pw.Database, limits: Limits = DEFAULT_LIMITS) -> Pools:
     store = Store(db)
     return Pools(
         store=store,
+        limits=limits,
         users=Pool(store, User, "user", render_user),
         groups=Pool(store, Group, "group", render_on_read),
         clusters=Pool(store, Cluster, "cluster", render_on_read),

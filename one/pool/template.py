@@ -10,12 +10,13 @@ import re
 import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Container, Iterable, Mapping
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Union
 
 from lxml import etree
 
-from one.errors import TemplateSyntaxError
+from one.errors import TemplateLimitError, TemplateSyntaxError
 
 Value = Union[str, dict[str, str]]
 
@@ -24,6 +25,64 @@ _NAME = re.compile(r"[A-Za-z0-9_]+")
 _BAD_NAME_CHAR = re.compile(r"[^A-Za-z0-9_]")
 # Anything XML 1.0 cannot carry; rejected so every template can be stored as XML.
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# A value is at most 4 UTF-8 bytes per character: this many stay under libxml2's
+# 10,000,000-byte limit on one text node, whatever the configuration says.
+MAX_VALUE_CEILING = 2_000_000
+# Attribute names become XML tags, which libxml2 limits separately (50,000 bytes);
+# no OpenNebula attribute comes anywhere near this.
+MAX_NAME = 256
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The largest template text and attribute value (in characters) a user may submit.
+
+    libxml2, under lxml, refuses a text node over 10,000,000 bytes: one such
+    value, once stored, made its object unreadable for every client and every
+    reader in oned.  The defaults stay far below it and below anything a VM
+    needs -- 256 KiB holds a long cloud-init script or many SSH keys, and
+    1 MiB of template text keeps every listing row and every render cheap.
+    """
+
+    text: int = 1 << 20
+    value: int = 256 << 10
+
+    def __post_init__(self) -> None:
+        if not 0 < self.value <= min(self.text, MAX_VALUE_CEILING):
+            raise ValueError(f"the template value limit must be between 1 and "
+                             f"{MAX_VALUE_CEILING} and at most the template size limit")
+
+    def check_text(self, text: str) -> None:
+        """Refuse over-long text before spending time parsing it."""
+        if len(text) > self.text:
+            raise TemplateLimitError(f"Template is {len(text)} characters long: the limit is "
+                                     f"{self.text} (TEMPLATE_MAX_SIZE).")
+
+    def check_values(self, template: Template) -> Template:
+        """The template itself, if every value (and every name) fits the limit."""
+        for name, value in template.attrs:
+            pairs = value.items() if isinstance(value, dict) else ((None, value),)
+            for key, item in pairs:
+                if max(len(name), len(key or "")) > MAX_NAME:
+                    raise TemplateLimitError(f"Attribute name {(key or name)[:64]}... is longer "
+                                             f"than {MAX_NAME} characters.")
+                if len(item) > self.value:
+                    where = f"{name}/{key}" if key else name
+                    raise TemplateLimitError(
+                        f"Value of {where} is {len(item)} characters long: the limit is "
+                        f"{self.value} (TEMPLATE_MAX_VALUE).")
+        return template
+
+    def check(self, template: Template) -> Template:
+        """The template itself, if its values and its text form fit the limits
+        (for templates merged from several submissions)."""
+        self.check_text(template.to_text())
+        return self.check_values(template)
+
+
+DEFAULT_LIMITS = Limits()
 
 
 def error_at(text: str, pos: int, message: str) -> TemplateSyntaxError:
@@ -344,15 +403,17 @@ _LXML_WHERE = re.compile(r", line \d+, column \d+$")
 _local = threading.local()
 
 
-def _xml_parser() -> etree.XMLParser:
+def _xml_parser(huge: bool) -> etree.XMLParser:
     """One parser per thread (lxml advises against sharing them); never resolves
     entities nor touches the network."""
-    parser = getattr(_local, "parser", None)
+    name = "huge_parser" if huge else "parser"
+    parser = getattr(_local, name, None)
     if parser is None:
-        parser = _local.parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+        parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, huge_tree=huge, load_dtd=False,
             remove_comments=True, remove_pis=True,
         )
+        setattr(_local, name, parser)
     return parser
 
 
@@ -392,14 +453,19 @@ def _xml_vector(text: str, element: etree._Element, children: list) -> dict[str,
     return dict(sorted(pairs.items()))
 
 
-def parse_xml(text: str) -> Template:
+def parse_xml(text: str, stored: bool = False) -> Template:
     """Parse ``<TEMPLATE>...</TEMPLATE>`` (any root name) without touching the network
-    or expanding entities."""
+    or expanding entities.
+
+    ``stored`` lifts libxml2's size limits for documents oned wrote itself: a row
+    stored before the limits existed (or written around them) must stay readable,
+    so that it can be listed, terminated and deleted.
+    """
     # lxml refuses str input with an encoding declaration; blanking it keeps positions.
     decl = _XML_DECL.match(text)
     source = re.sub(r"[^\n]", " ", decl.group()) + text[decl.end():] if decl else text
     try:
-        root = etree.fromstring(source, _xml_parser())
+        root = etree.fromstring(source, _xml_parser(stored))
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         raise TemplateSyntaxError(_LXML_WHERE.sub("", exc.msg.strip()), line, column) from None
@@ -414,6 +480,9 @@ def parse_xml(text: str) -> Template:
     return Template._trusted(attrs)
 
 
-def parse(text: str) -> Template:
-    """Parse either form: XML when the first non-blank character is ``<``."""
-    return parse_xml(text) if text.lstrip().startswith("<") else parse_text(text)
+def parse(text: str, limits: Limits = DEFAULT_LIMITS) -> Template:
+    """Parse a user's template in either form (XML when the first non-blank character
+    is ``<``), refusing it when it exceeds ``limits``."""
+    limits.check_text(text)
+    template = parse_xml(text) if text.lstrip().startswith("<") else parse_text(text)
+    return limits.check_values(template)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Optional
 
+from one.errors import TemplateLimitError
 from one.pool.template import Template, Value, error_at
 
 NetworkLookup = Callable[[str, str], Optional[Template]]
@@ -29,13 +30,18 @@ def substitute(
     vm: Template,
     networks: NetworkLookup | None = None,
     extra: Mapping[str, str] | None = None,
+    limit: int | None = None,
 ) -> str:
-    """Expand every ``$`` variable of ``text``; unknown ones become empty strings."""
+    """Expand every ``$`` variable of ``text``; unknown ones become empty strings.
+
+    A value may name a long variable many times over: past ``limit`` characters
+    the expansion stops with TemplateLimitError instead of filling the memory.
+    """
     if "$" not in text:
         return text
     extras = {key.upper(): value for key, value in (extra or {}).items()}
     out = []
-    pos = 0
+    pos = size = 0
     while match := _VARIABLE.search(text, pos):
         out.append(text[pos:match.start()])
         name = match.group(1).upper()
@@ -45,8 +51,17 @@ def substitute(
         else:
             out.append(extras[name] if name in extras else vm.get(name) or "")
             pos = match.end()
+        size += len(out[-2]) + len(out[-1])
+        _check_size(size, limit)
     out.append(text[pos:])
+    _check_size(size + len(out[-1]), limit)
     return "".join(out)
+
+
+def _check_size(size: int, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise TemplateLimitError(f"Variables expand to more than {limit} characters "
+                                 f"(TEMPLATE_MAX_VALUE).")
 
 
 def _bracket(text: str, pos: int, var: str) -> tuple[str, _Condition, int]:
@@ -104,18 +119,20 @@ def substitute_template(
     vm: Template | None = None,
     networks: NetworkLookup | None = None,
     extra: Mapping[str, str] | None = None,
+    limit: int | None = None,
 ) -> None:
     """Substitute every value (singles and each vector value) of the attributes called
     ``names`` in place; variables refer to ``vm``, by default ``t`` itself as it was
-    before any substitution."""
+    before any substitution.  No value may grow beyond ``limit`` characters."""
     source = t if vm is None else vm
     wanted = {name.upper() for name in names}
     attrs: list[tuple[str, Value]] = []
     for name, value in t.attrs:
         if name in wanted:
             if isinstance(value, str):
-                value = substitute(value, source, networks, extra)
+                value = substitute(value, source, networks, extra, limit)
             else:
-                value = {k: substitute(v, source, networks, extra) for k, v in value.items()}
+                value = {k: substitute(v, source, networks, extra, limit)
+                         for k, v in value.items()}
         attrs.append((name, value))
     t.attrs = attrs

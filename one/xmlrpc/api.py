@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 _REQUIRED = object()
 _TYPE_NAMES = {int: "an integer", str: "a string", bool: "a boolean", list: "an array"}
 _XMLRPC_TYPES = {int: "int", str: "string", bool: "boolean", list: "array"}
+# OpenNebula reads every integer parameter as an XML-RPC i4: ids, flags and times
+# beyond it cannot name anything, and would overflow the database columns.
+I4_RANGE = range(-2**31, 2**31)
 FAULT_NO_METHOD = -506
 
 
@@ -56,6 +59,18 @@ def A(name: str, default: Any = _REQUIRED) -> Param:
     return Param(name, list, default)
 
 
+class OutOfRange(ApiError):
+    """An integer of the right type beyond i4: final, no other signature is tried
+    (one that ignores the parameter would silently drop it)."""
+
+
+def _beyond_i4(value: Any) -> bool:
+    """An integer, or an array holding one, that no i4 can carry."""
+    if type(value) is int:
+        return value not in I4_RANGE
+    return isinstance(value, list) and any(_beyond_i4(item) for item in value)
+
+
 @dataclass
 class Signature:
     params: tuple[Param, ...]
@@ -71,6 +86,9 @@ class Signature:
                                    f"{_TYPE_NAMES[param.kind]}.")
                 bound.append(param.default)
             elif param.accepts(args[position]):
+                if _beyond_i4(args[position]):
+                    raise OutOfRange(f"Parameter {position + 2} ({param.name}) is out of range: "
+                                   f"integers are 32-bit (i4).")
                 bound.append(param.convert(args[position]))
             else:
                 raise ApiError(f"Parameter {position + 2} ({param.name}) must be "
@@ -119,6 +137,8 @@ class Api:
         for signature in variants:
             try:
                 return signature, signature.bind(args)
+            except OutOfRange:
+                raise
             except ApiError as exc:
                 first_error = first_error or exc
         assert first_error is not None

@@ -6,6 +6,7 @@ import json
 import pytest
 from lxml import etree
 
+VM = "CPU = 1 MEMORY = 64"  # what every VM must ask for
 VM_COLUMNS = ["ID", "USER", "GROUP", "NAME", "STAT", "CPU", "MEM", "HOST", "TIME"]
 
 
@@ -66,7 +67,7 @@ def test_list_filters(ok, vm):
 def test_list_by_user_name_and_id(ok, auth_file, user, monkeypatch):
     uid, uname, auth = user
     monkeypatch.setenv("ONE_AUTH", str(auth))
-    theirs = ok("onevm", "create", "--template-text", "NAME=theirs").new_id
+    theirs = ok("onevm", "create", "--template-text", "CPU = 1 MEMORY = 64 NAME=theirs").new_id
     mine = ok("onevm", "list", "m")
     assert [line.split()[0] for line in mine.lines()[1:]] == [str(theirs)]
     monkeypatch.setenv("ONE_AUTH", str(auth_file))
@@ -85,7 +86,7 @@ def test_show_sections_and_nics(ok, unique):
     ok("onevnet", "create", "--template-text",
        f"NAME={net} VN_MAD=bridge BRIDGE=br9 AR=[TYPE=IP4, IP=10.9.0.1, SIZE=4]")
     vid = ok("onevm", "create", "--template-text",
-             f"NAME={unique('nic')} NIC=[NETWORK={net}] COLOR=blue").new_id
+             f"NAME={unique('nic')} CPU=1 MEMORY=64 NIC=[NETWORK={net}] COLOR=blue").new_id
     out = show(ok, vid)
     for title in (f"VIRTUAL MACHINE {vid} INFORMATION", "PERMISSIONS", "VIRTUAL MACHINE MONITORING",
                   "VM NICS", "VIRTUAL MACHINE TEMPLATE", "USER TEMPLATE",
@@ -116,14 +117,14 @@ def test_show_by_name_and_unknown(ok, run, vm):
 def test_duplicate_names_are_ambiguous(ok, run, unique):
     name = unique("twin")
     for _ in range(2):
-        ok("onevm", "create", "--template-text", f"NAME={name}")
+        ok("onevm", "create", "--template-text", f"CPU = 1 MEMORY = 64 NAME={name}")
     result = run("onevm", "terminate", name)
     assert result.code == 1 and f"multiple VMs with name {name}" in result.err
 
 
 def test_create_hold_release_hold(ok, unique, tmp_path):
     template = tmp_path / "vm.tpl"
-    template.write_text(f'NAME = "{unique("held")}"\nMEMORY = 64\n')
+    template.write_text(f'NAME = "{unique("held")}"\nCPU = 1\nMEMORY = 64\n')
     vid = ok("onevm", "create", str(template), "--hold").new_id
     assert stat(ok, vid) == "hold"
     ok("onevm", "release", str(vid))
@@ -138,15 +139,15 @@ def test_create_errors(run, tmp_path):
     bad = run("onevm", "create", "--template-text", "NAME=[")
     assert bad.code == 1 and "Parse error" in bad.err and bad.err.startswith("[one.vm.allocate]")
     assert run("onevm", "create").code == 2
-    wrong = run("onevm", "create", "--template-text", "CPU=lots")
+    wrong = run("onevm", "create", "--template-text", "MEMORY = 64 CPU=lots")
     assert wrong.code == 1 and "CPU attribute must be a positive" in wrong.err
 
 
 def test_terminate_many_with_range_and_names(ok, unique):
-    ids = [ok("onevm", "create", "--template-text", f"NAME={unique('t')}").new_id
+    ids = [ok("onevm", "create", "--template-text", f"{VM} NAME={unique('t')}").new_id
            for _ in range(3)]
     named = unique("named")
-    last = ok("onevm", "create", "--template-text", f"NAME={named}").new_id
+    last = ok("onevm", "create", "--template-text", f"CPU = 1 MEMORY = 64 NAME={named}").new_id
     ok("onevm", "terminate", f"{ids[0]}..{ids[1]}", str(ids[2]), named, "--hard")
     listed = [line.split()[0] for line in ok("onevm", "list").lines()[1:]]
     assert not set(map(str, ids + [last])) & set(listed)
@@ -167,10 +168,10 @@ def test_bad_range_is_usage_error(run):
 
 
 def test_delete_and_recover(ok, run, unique):
-    first = ok("onevm", "create", "--template-text", f"NAME={unique('d')}").new_id
+    first = ok("onevm", "create", "--template-text", f"{VM} NAME={unique('d')}").new_id
     ok("onevm", "delete", str(first))
     assert "STATE               : DONE" in show(ok, first)
-    held = ok("onevm", "create", "--template-text", f"NAME={unique('r')}", "--hold").new_id
+    held = ok("onevm", "create", "--template-text", f"{VM} NAME={unique('r')}", "--hold").new_id
     ok("onevm", "recover", "--recreate", str(held))
     assert stat(ok, held) == "pend"
     refused = run("onevm", "recover", "--success", str(held))

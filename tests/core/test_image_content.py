@@ -125,7 +125,7 @@ def test_images_awaiting_a_saved_disk_stay_locked_across_restarts(tmp_path: Path
         hid = engine.host("h0")
         engine.monitor()
         base = engine.rpc.ok("one.image.allocate", "NAME = os TYPE = DATABLOCK SIZE = 1", 1)
-        vid = engine.vm(f"MEMORY = 8 DISK = [ IMAGE_ID = {base} ]", hid)
+        vid = engine.vm(f"CPU = 0.1 MEMORY = 8 DISK = [ IMAGE_ID = {base} ]", hid)
         saved = engine.rpc.ok("one.vm.disksaveas", vid, 0, "snapshot", "", -1)
     finally:
         engine.oned.stop()

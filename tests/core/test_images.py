@@ -18,6 +18,7 @@ from one.core import transfer
 from one.core.views import vm_view
 from one.states import ImageState, LcmState as L, VmState as S
 
+VM = "CPU = 1 MEMORY = 64"  # what every VM must ask for
 ALLOCATE, ACTION, NO_EXISTS = 0x4000, 0x800, 0x400
 
 
@@ -114,10 +115,10 @@ def test_vms_use_images(engine: Engine, tmp_path: Path) -> None:
     assert _image(engine, os_img).findtext("STATE") == str(ImageState.USED)
     assert _image(engine, pers).findtext("STATE") == str(ImageState.USED_PERS)
     assert _image(engine, os_img).findtext("RUNNING_VMS") == "1"
-    assert "cannot be used now" in engine.rpc.fails("one.vm.allocate", "DISK = [ IMAGE = p ]", False,
+    assert "cannot be used now" in engine.rpc.fails("one.vm.allocate", f"{VM} DISK = [ IMAGE = p ]", False,
                                                     code=ALLOCATE)
     assert "VMs use it" in engine.rpc.fails("one.image.delete", os_img, code=ACTION)
-    other = engine.vm(f"DISK = [ IMAGE_ID = {os_img} ]")  # non-persistent: shared
+    other = engine.vm(f"{VM} DISK = [ IMAGE_ID = {os_img} ]")  # non-persistent: shared
     engine.rpc.ok("one.vm.action", "terminate", other)
     engine.rpc.ok("one.vm.action", "terminate", vid)
     engine.settle()
@@ -131,7 +132,7 @@ def test_vms_use_images(engine: Engine, tmp_path: Path) -> None:
 
 def test_persistent_disks_go_back_to_their_image(engine: Engine) -> None:
     pers = engine.rpc.ok("one.image.allocate", "NAME = p TYPE = DATABLOCK SIZE = 1 PERSISTENT = YES", 1)
-    vid = engine.vm("MEMORY = 8 DISK = [ IMAGE = p ] DISK = [ TYPE = swap, SIZE = 4 ]")
+    vid = engine.vm("CPU = 1 MEMORY = 8 DISK = [ IMAGE = p ] DISK = [ TYPE = swap, SIZE = 4 ]")
     view = vm_view(engine.oned.managers.pools.vms.get(vid), engine.oned.config)
     steps = [str(s) for s in transfer.epilog(view)]
     assert steps[0].startswith("MV") and steps[0].endswith(_image(engine, pers).findtext("SOURCE"))
@@ -142,7 +143,7 @@ def test_image_management(engine: Engine, tmp_path: Path) -> None:
     iid = engine.rpc.ok("one.image.allocate", "NAME = m TYPE = DATABLOCK SIZE = 1", 1)
     engine.rpc.ok("one.image.enable", iid, False)
     assert _image(engine, iid).findtext("STATE") == str(ImageState.DISABLED)
-    assert "cannot be used now" in engine.rpc.fails("one.vm.allocate", f"DISK = [ IMAGE_ID = {iid} ]",
+    assert "cannot be used now" in engine.rpc.fails("one.vm.allocate", f"{VM} DISK = [ IMAGE_ID = {iid} ]",
                                                     False, code=ALLOCATE)
     engine.rpc.ok("one.image.enable", iid, True)
     engine.rpc.ok("one.image.persistent", iid, True)
@@ -219,7 +220,7 @@ def test_context_cdrom(engine: Engine, tmp_path: Path) -> None:
 def test_missing_context_file_fails_the_prolog(engine: Engine) -> None:
     hid = engine.host("h0")
     engine.monitor()
-    vid = engine.vm('MEMORY = 8 CONTEXT = [ FILES = "/no/such/file" ]', hid)
+    vid = engine.vm('CPU = 1 MEMORY = 8 CONTEXT = [ FILES = "/no/such/file" ]', hid)
     assert engine.phase(vid) == (S.ACTIVE, L.PROLOG_FAILURE)
     assert "/no/such/file" in engine.doc("one.vm.info", vid).findtext("USER_TEMPLATE/ERROR")
 
@@ -228,7 +229,7 @@ def test_disk_saveas_needs_the_epilog_to_write(engine: Engine) -> None:
     hid = engine.host("h0")
     engine.monitor()
     base = engine.rpc.ok("one.image.allocate", "NAME = os TYPE = DATABLOCK SIZE = 1", 1)
-    vid = engine.vm(f"MEMORY = 8 DISK = [ IMAGE_ID = {base} ]", hid)
+    vid = engine.vm(f"CPU = 1 MEMORY = 8 DISK = [ IMAGE_ID = {base} ]", hid)
     saved = engine.rpc.ok("one.vm.disksaveas", vid, 0, "snapshot", "", -1)
     assert _image(engine, saved).findtext("STATE") == str(ImageState.LOCKED)
     assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/DISK/SAVE_AS") == str(saved)
@@ -238,5 +239,5 @@ def test_disk_saveas_needs_the_epilog_to_write(engine: Engine) -> None:
     engine.settle()
     doc = _image(engine, saved)   # the dummy TM writes nothing: the image says so
     assert doc.findtext("STATE") == str(ImageState.ERROR) and "was not saved" in doc.findtext("TEMPLATE/ERROR")
-    pending = engine.vm("MEMORY = 8")
+    pending = engine.vm("CPU = 1 MEMORY = 8")
     assert "Wrong state" in engine.rpc.fails("one.vm.disksaveas", pending, 0, "y", "", -1, code=ACTION)

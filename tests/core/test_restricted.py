@@ -165,23 +165,23 @@ def test_downloads_connect_only_to_checked_addresses(tmp_path: Path, web: int) -
 
 # -- VMs --------------------------------------------------------------------------
 def test_context_files_are_restricted(engine: Engine, eve: Caller, safe_file: Path) -> None:
-    message = eve.fails("one.vm.allocate", 'MEMORY = 8 CONTEXT = [ FILES = "/etc/shadow" ]', False,
+    message = eve.fails("one.vm.allocate", 'CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES = "/etc/shadow" ]', False,
                         code=AUTHZ)
     assert message.endswith("VM Template includes a restricted attribute CONTEXT/FILES")
     assert "CONTEXT/FILES_DS" in eve.fails(
-        "one.vm.allocate", "MEMORY = 8 CONTEXT = [ FILES_DS = \"/etc/shadow:'s'\" ]", False, code=AUTHZ)
+        "one.vm.allocate", "CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES_DS = \"/etc/shadow:'s'\" ]", False, code=AUTHZ)
     theirs = engine.rpc.ok("one.image.allocate", f'NAME = theirs TYPE = CONTEXT PATH = "{safe_file}"', 2)
     mine = eve.ok("one.image.allocate", f'NAME = mine TYPE = CONTEXT PATH = "{safe_file}"', 2)
     disk = eve.ok("one.image.allocate", f'NAME = disk PATH = "{safe_file}"', 1)
-    eve.fails("one.vm.allocate", f'MEMORY = 8 CONTEXT = [ FILES_DS = "$FILE[IMAGE_ID={theirs}]" ]',
+    eve.fails("one.vm.allocate", f'CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES_DS = "$FILE[IMAGE_ID={theirs}]" ]',
               False, code=AUTHZ)
     assert "files datastore" in eve.fails(
-        "one.vm.allocate", f'MEMORY = 8 CONTEXT = [ FILES_DS = "$FILE[IMAGE_ID={disk}]" ]', False,
+        "one.vm.allocate", f'CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES_DS = "$FILE[IMAGE_ID={disk}]" ]', False,
         code=ALLOCATE)
-    vid = eve.ok("one.vm.allocate", 'MEMORY = 8 CONTEXT = [ FILES_DS = "$FILE[IMAGE=\\"mine\\"]" ]', False)
+    vid = eve.ok("one.vm.allocate", 'CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES_DS = "$FILE[IMAGE=\\"mine\\"]" ]', False)
     source = engine.doc("one.image.info", mine).findtext("SOURCE")
     assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/CONTEXT/FILES_DS") == f"{source}:'mine'"
-    assert engine.rpc.ok("one.vm.allocate", 'MEMORY = 8 CONTEXT = [ FILES = "/etc/hostname" ]', False) >= 0
+    assert engine.rpc.ok("one.vm.allocate", 'CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES = "/etc/hostname" ]', False) >= 0
 
 
 def test_disks_without_an_image_cannot_name_front_end_files(engine: Engine, eve: Caller) -> None:
@@ -189,10 +189,10 @@ def test_disks_without_an_image_cannot_name_front_end_files(engine: Engine, eve:
                             ('TYPE = fs, SIZE = 1, SAVE_AS_SOURCE = "/etc/shadow"', "DISK/SAVE_AS_SOURCE"),
                             ("TYPE = fs, SIZE = 1, SAVE_AS = 0", "DISK/SAVE_AS"),
                             ("TYPE = fs, SIZE = 1, TOTAL_IOPS_SEC = 99999", "DISK/TOTAL_IOPS_SEC")):
-        message = eve.fails("one.vm.allocate", f"MEMORY = 8 DISK = [ {disk} ]", False, code=AUTHZ)
+        message = eve.fails("one.vm.allocate", f"CPU = 0.1 MEMORY = 8 DISK = [ {disk} ]", False, code=AUTHZ)
         assert message.endswith(f"restricted attribute {attribute}")
-    assert eve.ok("one.vm.allocate", "MEMORY = 8 DISK = [ TYPE = fs, SIZE = 1 ]", False) >= 0
-    assert engine.rpc.ok("one.vm.allocate", "MEMORY = 8 DISK = [ SOURCE = /dev/null ]", False) >= 0
+    assert eve.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 8 DISK = [ TYPE = fs, SIZE = 1 ]", False) >= 0
+    assert engine.rpc.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 8 DISK = [ SOURCE = /dev/null ]", False) >= 0
 
 
 def test_nics_need_a_network_and_take_its_attributes(engine: Engine, eve: Caller) -> None:
@@ -200,22 +200,22 @@ def test_nics_need_a_network_and_take_its_attributes(engine: Engine, eve: Caller
                         "SIZE = 10 ]", -1)
     engine.rpc.ok("one.vn.chmod", nid, -1, -1, -1, -1, -1, -1, 1, -1, -1)
     for nic in ("BRIDGE = br0, MAC = 02:00:0a:00:00:09", "IP = 10.0.0.5", "VLAN_ID = 7, PHYDEV = eth0"):
-        eve.fails("one.vm.allocate", f"MEMORY = 8 NIC = [ {nic} ]", False, code=AUTHZ)
-    assert "names no NETWORK" in eve.fails("one.vm.allocate", "MEMORY = 8 NIC = [ IP = 10.0.0.5 ]", False,
+        eve.fails("one.vm.allocate", f"CPU = 0.1 MEMORY = 8 NIC = [ {nic} ]", False, code=AUTHZ)
+    assert "names no NETWORK" in eve.fails("one.vm.allocate", "CPU = 0.1 MEMORY = 8 NIC = [ IP = 10.0.0.5 ]", False,
                                            code=AUTHZ)
     for nic, attribute in (("MAC = 02:00:0a:00:00:05", "NIC/MAC"), ("BRIDGE = br9", "NIC/BRIDGE"),
                            ("VLAN_ID = 7", "NIC/VLAN_ID"), ("PHYDEV = eth9", "NIC/PHYDEV"),
                            ("VN_MAD = 802.1Q", "NIC/VN_MAD")):
-        message = eve.fails("one.vm.allocate", f"MEMORY = 8 NIC = [ NETWORK_ID = {nid}, {nic} ]", False,
+        message = eve.fails("one.vm.allocate", f"CPU = 0.1 MEMORY = 8 NIC = [ NETWORK_ID = {nid}, {nic} ]", False,
                             code=AUTHZ)
         assert message.endswith(f"restricted attribute {attribute}")
-    vid = eve.ok("one.vm.allocate", f"MEMORY = 8 NIC = [ NETWORK_ID = {nid}, IP = 10.0.0.3 ]", False)
+    vid = eve.ok("one.vm.allocate", f"CPU = 0.1 MEMORY = 8 NIC = [ NETWORK_ID = {nid}, IP = 10.0.0.3 ]", False)
     assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/NIC/IP") == "10.0.0.3"
-    assert engine.rpc.ok("one.vm.allocate", "MEMORY = 8 NIC = [ BRIDGE = br0 ]", False) >= 0
+    assert engine.rpc.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 8 NIC = [ BRIDGE = br0 ]", False) >= 0
 
 
 def test_vm_update_of_restricted_attributes(engine: Engine, eve: Caller) -> None:
-    vid = eve.ok("one.vm.allocate", "MEMORY = 8 LABEL = a", False)
+    vid = eve.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 8 LABEL = a", False)
     assert eve.fails("one.vm.update", vid, "CPU_COST = 0", 1, code=AUTHZ).endswith("CPU_COST")
     engine.rpc.ok("one.vm.update", vid, "CPU_COST = 5", 1)
     eve.ok("one.vm.update", vid, "CPU_COST = 5\nLABEL = b", 0)   # unchanged: allowed
@@ -263,10 +263,10 @@ def test_restricted_lists_come_from_oned_conf(tmp_path: Path) -> None:
         rpc = Caller(oned.endpoint)
         rpc.ok("one.user.allocate", "eve", "pw", "core", [])
         eve = rpc.as_user("eve:pw")
-        assert eve.fails("one.vm.allocate", "MEMORY = 8 MEMORY_COST = 1", False, code=AUTHZ).endswith(
+        assert eve.fails("one.vm.allocate", "CPU = 0.1 MEMORY = 8 MEMORY_COST = 1", False, code=AUTHZ).endswith(
             "MEMORY_COST")
-        eve.fails("one.vm.allocate", 'MEMORY = 8 CONTEXT = [ FILES = "/etc/shadow" ]', False, code=AUTHZ)
-        assert eve.ok("one.vm.allocate", "MEMORY = 8 CPU_COST = 1", False) >= 0
+        eve.fails("one.vm.allocate", 'CPU = 0.1 MEMORY = 8 CONTEXT = [ FILES = "/etc/shadow" ]', False, code=AUTHZ)
+        assert eve.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 8 CPU_COST = 1", False) >= 0
         assert eve.ok("one.image.allocate", "NAME = x SOURCE = /dev/null", 1) >= 0
     finally:
         oned.stop()

@@ -316,3 +316,13 @@ def test_agrees_with_the_naive_reference(seed: int) -> None:
     assert report.dispatched == reference(vms, hosts, config)
     considered = {v.id for v in sorted(vms, key=lambda v: v.id)[:config.max_vm]}
     assert set(report.messages) == considered - {vm_id for vm_id, _ in report.dispatched}
+
+
+def test_a_rank_that_cannot_be_evaluated_skips_only_its_vms() -> None:
+    """A number no float can hold makes the rank raise on one host: the VMs
+    ranking by it get a SCHED_MESSAGE, the others are placed."""
+    hosts = [host(1, FREE_MEM=10**400), host(2)]
+    report = run([vm(1, rank="FREE_MEM * 1.5"), vm(2), vm(3, rank="FREE_MEM * 1.5")], hosts)
+    assert [vm_id for vm_id, _ in report.dispatched] == [2]
+    assert report.messages[1].startswith("Cannot schedule VM: OverflowError")
+    assert report.messages[3] == report.messages[1]

@@ -35,7 +35,7 @@ def _failure(e: Engine, hid: int) -> int:
 
 SETUPS = {
     (S.PENDING, 0): lambda e, hid: e.vm(),
-    (S.HOLD, 0): lambda e, hid: e.rpc.ok("one.vm.allocate", "MEMORY = 64", True),
+    (S.HOLD, 0): lambda e, hid: e.rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 64", True),
     (S.ACTIVE, L.RUNNING): _running,
     (S.POWEROFF, 0): _via("poweroff"),
     (S.SUSPENDED, 0): _via("suspend"),

@@ -48,7 +48,7 @@ def test_user_disk_cannot_overwrite_a_root_only_front_end_file(
     victim.chmod(0o600)
     engine.rpc.ok("one.user.allocate", "eve", "pw", "core", [])
     eve: Caller = engine.rpc.as_user("eve:pw")
-    reply = eve("one.vm.allocate", f"MEMORY = 8 DISK = [ {disk.format(victim=victim)} ]", False)
+    reply = eve("one.vm.allocate", f"CPU = 0.1 MEMORY = 8 DISK = [ {disk.format(victim=victim)} ]", False)
     if reply[0]:
         _attack(engine, reply[1], hosts[0], system_ds)
     assert victim.read_bytes() == b"precious\n"

@@ -11,13 +11,14 @@ import pytest
 from conftest import Caller
 from one.daemon import Oned
 
+VM = "CPU = 1 MEMORY = 64"  # what every VM must ask for
 API, NO_EXISTS, ACTION, AUTHN, AUTHZ, INTERNAL, ALLOCATE = (
     0x1000, 0x400, 0x800, 0x100, 0x200, 0x2000, 0x4000)
 
 
 def test_wrong_parameter_type(rpc: Caller) -> None:
     assert "must be an integer" in rpc.fails("one.vm.info", "zero", code=API)
-    assert "must be a boolean" in rpc.fails("one.vm.allocate", "MEMORY=1", "yes", code=API)
+    assert "must be a boolean" in rpc.fails("one.vm.allocate", "CPU = 1 MEMORY=1", "yes", code=API)
 
 
 def test_missing_parameter(rpc: Caller) -> None:
@@ -60,9 +61,9 @@ def test_template_syntax_error_reports_position(rpc: Caller) -> None:
 
 
 def test_semantic_template_errors(rpc: Caller) -> None:
-    assert "MEMORY" in rpc.fails("one.vm.allocate", "MEMORY = lots", code=ALLOCATE)
-    assert "CPU" in rpc.fails("one.vm.allocate", "CPU = -1", code=ALLOCATE)
-    assert "does not exist" in rpc.fails("one.vm.allocate", "NIC = [ NETWORK = none ]", code=ALLOCATE)
+    assert "MEMORY" in rpc.fails("one.vm.allocate", "CPU = 1 MEMORY = lots", code=ALLOCATE)
+    assert "CPU" in rpc.fails("one.vm.allocate", "MEMORY = 64 CPU = -1", code=ALLOCATE)
+    assert "does not exist" in rpc.fails("one.vm.allocate", f"{VM} NIC = [ NETWORK = none ]", code=ALLOCATE)
     assert "VN_MAD" in rpc.fails("one.vn.allocate", "NAME = n AR = [ TYPE = IP4, IP = 1.1.1.1, SIZE = 2 ]",
                                  -1, code=ALLOCATE)
     assert "SIZE" in rpc.fails("one.vn.allocate", "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 1.1.1.1 ]",
@@ -75,10 +76,10 @@ def test_semantic_template_errors(rpc: Caller) -> None:
 def test_failed_allocation_leaves_no_partial_rows(rpc: Caller) -> None:
     nid = rpc.ok("one.vn.allocate", "NAME = tiny VN_MAD = dummy AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 1 ]", -1)
     before = rpc.ok("one.vn.info", nid)
-    rpc.fails("one.vm.allocate", "NIC = [ NETWORK_ID = 0 ] NIC = [ NETWORK_ID = 0 ]", code=ALLOCATE)
+    rpc.fails("one.vm.allocate", f"{VM} NIC = [ NETWORK_ID = 0 ] NIC = [ NETWORK_ID = 0 ]", code=ALLOCATE)
     assert rpc.ok("one.vmpool.info", -2, -1, -1, -2) == "<VM_POOL></VM_POOL>"
     assert rpc.ok("one.vn.info", nid) == before
-    assert rpc.ok("one.vm.allocate", "NIC = [ NETWORK_ID = 0 ]", False) == 0  # nothing was consumed
+    assert rpc.ok("one.vm.allocate", f"{VM} NIC = [ NETWORK_ID = 0 ]", False) == 0  # nothing was consumed
 
 
 def test_duplicate_names(rpc: Caller) -> None:
@@ -102,14 +103,14 @@ def test_bad_names_and_values(rpc: Caller) -> None:
     assert "empty" in rpc.fails("one.user.allocate", "x", "", "core", [], code=API)
     assert "cluster" in rpc.fails("one.host.allocate", "h", "dummy", "dummy", 99, code=NO_EXISTS)
     assert "status" in rpc.fails("one.host.status", rpc.ok("one.host.allocate", "h", "dummy", "dummy", -1), 7, code=API)
-    vid = rpc.ok("one.vm.allocate", "MEMORY = 1", False)
+    vid = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
     assert "nine values" in rpc.fails("one.vm.chmod", vid, 1, 1, 1, 1, 1, 1, 1, 1, 5, code=API)
     assert "filter" in rpc.fails("one.vmpool.info", -9, -1, -1, -1, code=API)
     assert "recover" in rpc.fails("one.vm.recover", vid, 9, code=API)
 
 
 def test_wrong_state_and_unknown_actions(rpc: Caller) -> None:
-    vid = rpc.ok("one.vm.allocate", "MEMORY = 1", False)
+    vid = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
     assert "Wrong state" in rpc.fails("one.vm.action", "release", vid, code=ACTION)
     assert "not supported" in rpc.fails("one.vm.action", "explode", vid, code=ACTION)
     rpc.ok("one.vm.action", "terminate", vid)
@@ -119,7 +120,7 @@ def test_wrong_state_and_unknown_actions(rpc: Caller) -> None:
 def test_not_authorized(rpc: Caller) -> None:
     rpc.ok("one.user.allocate", "mallory", "pw", "core", [])
     mallory = rpc.as_user("mallory:pw")
-    vid = rpc.ok("one.vm.allocate", "MEMORY = 1", False)
+    vid = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
     for call in (("one.vm.info", vid), ("one.vm.action", "terminate", vid),
                  ("one.user.info", 0), ("one.user.allocate", "x", "y", "core", []),
                  ("one.host.allocate", "h", "dummy", "dummy", -1), ("one.system.config",),

@@ -119,7 +119,7 @@ def test_cluster_classic_verbs(classic: Caller) -> None:
 
 
 def test_classic_action_names(classic: Caller) -> None:
-    vid = classic.ok("one.vm.allocate", "MEMORY = 64")
+    vid = classic.ok("one.vm.allocate", "CPU = 1 MEMORY = 64")
     classic.ok("one.vm.action", "hold", vid)
     classic.ok("one.vm.action", "release", vid)
     classic.ok("one.vm.action", "finalize", vid)

@@ -16,7 +16,7 @@ VM_TEMPLATES = [
     'VIDEO = [ TYPE = virtio, VRAM = 16384 ] TPM = [ MODEL = tpm-crb ] TPM = [ BAD = 1 ]\n'
     'SCHED_REQUIREMENTS = "ID != 3" CPU_MODEL = [ MODEL = host-passthrough ] SNAPSHOT = [ X = 1 ]\n'
     'MEMORY_ENCRYPTION = [ TYPE = sev, EXTRA = 1 ] CPU_COST = [ A = b ] NIC_DEFAULT = [ MODEL = virtio ]',
-    '<TEMPLATE><NAME><![CDATA[xml-vm]]></NAME><MEMORY>32</MEMORY><CONTEXT><A>b</A></CONTEXT>'
+    '<TEMPLATE><NAME><![CDATA[xml-vm]]></NAME><MEMORY>32</MEMORY><CPU>1</CPU><CONTEXT><A>b</A></CONTEXT>'
     '<LABELS>x,y</LABELS></TEMPLATE>',
 ]
 
@@ -40,7 +40,7 @@ def populated(rpc: Caller) -> Caller:
     rpc.ok("one.vn.allocate", 'NAME = empty VN_MAD = dummy', -1)
     for text in VM_TEMPLATES:
         rpc.ok("one.vm.allocate", text, False)
-    rpc.ok("one.vm.allocate", "MEMORY = 16", True)
+    rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 16", True)
     rpc.ok("one.vm.action", "terminate", 0)
     return rpc
 

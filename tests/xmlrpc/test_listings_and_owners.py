@@ -21,9 +21,9 @@ def _setup_users(rpc: Caller) -> tuple[Caller, Caller]:
 
 def test_filter_flags(rpc: Caller) -> None:
     ann, ben = _setup_users(rpc)
-    admin_vm = rpc.ok("one.vm.allocate", "MEMORY = 1", False)
-    ann_vm = ann.ok("one.vm.allocate", "MEMORY = 1", False)
-    ben_vm = ben.ok("one.vm.allocate", "MEMORY = 1", False)
+    admin_vm = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
+    ann_vm = ann.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
+    ben_vm = ben.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
     assert _ids(rpc.ok("one.vmpool.info", -2, -1, -1, -1)) == [admin_vm, ann_vm, ben_vm]
     assert _ids(rpc.ok("one.vmpool.info", 1, -1, -1, -1)) == [ann_vm]  # uid 1 is ann
     assert _ids(ann.ok("one.vmpool.info", -3, -1, -1, -1)) == [ann_vm]
@@ -37,7 +37,7 @@ def test_filter_flags(rpc: Caller) -> None:
 
 def test_id_ranges_pages_and_state_filter(rpc: Caller) -> None:
     for _ in range(6):
-        rpc.ok("one.vm.allocate", "MEMORY = 1", False)
+        rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
     rpc.ok("one.vm.action", "hold", 2)
     rpc.ok("one.vm.action", "terminate", 3)
     assert _ids(rpc.ok("one.vmpool.info", -2, 1, 4, -1)) == [1, 2, 4]
@@ -50,7 +50,7 @@ def test_id_ranges_pages_and_state_filter(rpc: Caller) -> None:
 
 def test_rename_update_chown_chmod(rpc: Caller) -> None:
     ann, _ = _setup_users(rpc)
-    vid = ann.ok("one.vm.allocate", "NAME = a MEMORY = 1 LABEL = x", False)
+    vid = ann.ok("one.vm.allocate", "CPU = 1 NAME = a MEMORY = 1 LABEL = x", False)
     ann.ok("one.vm.rename", vid, "b")
     ann.ok("one.vm.update", vid, "COLOR = red", 1)
     doc = etree.fromstring(ann.ok("one.vm.info", vid).encode())

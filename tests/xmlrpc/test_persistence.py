@@ -24,8 +24,8 @@ def test_restart_keeps_every_object(tmp_path: Path) -> None:
     rpc.ok("one.host.allocate", "node", "dummy", "dummy", -1)
     rpc.ok("one.vn.allocate", "NAME = n VN_MAD = dummy AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 9 ]", -1)
     rpc.ok("one.user.allocate", "carol", "pw", "core", [])
-    rpc.ok("one.vm.allocate", "NAME = a MEMORY = 8 NIC = [ NETWORK = n ]", False)
-    rpc.ok("one.vm.allocate", "NAME = b MEMORY = 8 NIC = [ NETWORK = n ]", True)
+    rpc.ok("one.vm.allocate", "CPU = 1 NAME = a MEMORY = 8 NIC = [ NETWORK = n ]", False)
+    rpc.ok("one.vm.allocate", "CPU = 1 NAME = b MEMORY = 8 NIC = [ NETWORK = n ]", True)
     rpc.ok("one.vm.action", "terminate", 0)
     before = [rpc.ok(*call) for call in DOCS]
     first.stop()
@@ -34,7 +34,7 @@ def test_restart_keeps_every_object(tmp_path: Path) -> None:
     rpc = Caller(second.endpoint)
     try:
         assert [rpc.ok(*call) for call in DOCS] == before
-        assert rpc.ok("one.vm.allocate", "MEMORY = 8 NIC = [ NETWORK = n ]", False) == 2
+        assert rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 8 NIC = [ NETWORK = n ]", False) == 2
         assert "10.0.0.3" in rpc.ok("one.vm.info", 2)  # .1 was freed at DONE, cursor moved on
         rpc.as_user("carol:pw").ok("one.user.info", -1)
     finally:

@@ -53,7 +53,7 @@ def test_errors_become_pyone_exceptions(one: pyone.OneServer, oned: Oned) -> Non
     with pytest.raises(pyone.OneInternalException, match="line 1, column"):
         one.vm.allocate("MEMORY = [", False)
     with pytest.raises(pyone.OneActionException):
-        one.vm.action("poweroff", one.vm.allocate("MEMORY=1", False))
+        one.vm.action("poweroff", one.vm.allocate("CPU = 1 MEMORY=1", False))
     with pytest.raises(pyone.OneAuthenticationException):
         pyone.OneServer(oned.endpoint, session="oneadmin:wrong").vm.info(0)
     with pytest.raises(pyone.OneApiException):
@@ -64,8 +64,8 @@ def test_users_groups_and_permissions(one: pyone.OneServer, oned: Oned) -> None:
     uid = one.user.allocate("bob", "pw", "core", [])
     assert one.user.info(uid).GNAME == "users"
     bob = pyone.OneServer(oned.endpoint, session="bob:pw")
-    mine = bob.vm.allocate("MEMORY = 64", False)
-    theirs = one.vm.allocate("MEMORY = 64", False)
+    mine = bob.vm.allocate("CPU = 1 MEMORY = 64", False)
+    theirs = one.vm.allocate("CPU = 1 MEMORY = 64", False)
     assert bob.vm.info(mine).UNAME == "bob"
     with pytest.raises(pyone.OneAuthorizationException):
         bob.vm.info(theirs)

@@ -249,13 +249,18 @@ class _Cycle:
                                         f"({self.config.max_dispatch}) VMs already dispatched")
                 continue
             self.matched += 1
-            group = self.groups.get(key)
-            if isinstance(group, str):
-                self.messages[vm.id] = group
-            else:
-                self._place(vm, cpu, memory, group)
-            self.groups.done(key)
-            self.orders.done(key[2])
+            try:
+                group = self.groups.get(key)
+                if isinstance(group, str):
+                    self.messages[vm.id] = group
+                else:
+                    self._place(vm, cpu, memory, group)
+            except Exception as exc:  # noqa: BLE001 - one VM never stops the cycle
+                log.exception("Cannot schedule VM %d", vm.id)
+                self.messages[vm.id] = f"Cannot schedule VM: {exc!r}"
+            finally:
+                self.groups.done(key)
+                self.orders.done(key[2])
 
     def _place(self, vm: PendingVm, cpu: int, memory: int, group: _Group) -> None:
         own = self.state.index.get(vm.host_id, -1) if vm.resched else -1

@@ -79,7 +79,7 @@ def _register_datastores(api: Api, m: Managers) -> None:
     def update(s: Session, dsid: int, text: str, append: int = 0) -> None:
         require_admin(s, f"MANAGE datastore [{dsid}]")
         with pool.modify(dsid) as ds:
-            ds.template = ownership.updated_template(ds.template, text, append)
+            ds.template = ownership.updated_template(ds.template, text, append, m.pools.limits)
             ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
             ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
             if ds.tm_mad not in m.plugins.registries["tm"]:
