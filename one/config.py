@@ -43,6 +43,12 @@ class Config:
     driver_retries: int = 0           # retries of a failed driver operation
     driver_threads: int = 16          # threads per driver
     plugin_block: str = ""            # space-separated plugin names not to load
+    keepalive_timeout: int = 15       # seconds an idle XML-RPC connection stays open
+    message_size: int = 256 * 1024 * 1024  # bytes an authenticated request body may have
+    auth_user_failures: int = 10      # failed logins per user name in the window (0: no limit)
+    auth_source_failures: int = 30    # failed logins per source address in the window (0: none)
+    auth_failure_window: int = 300    # seconds failures are remembered, and the longest lockout
+    auth_throttle_exempt: str = "127.0.0.0/8 ::1"  # sources not throttled per source
     template: Template = field(default_factory=Template)  # everything, for one.system.config
 
     @property

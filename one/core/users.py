@@ -1,23 +1,20 @@
-"""Users: accounts, passwords (SHA1 + SHA256, never plain), tokens, bootstrap."""
+"""Users: accounts, passwords and login tokens (stored hashed, see
+`one.pool.credentials`), bootstrap."""
 from __future__ import annotations
 
 import secrets
 import time
 
-from one.core.auth import Authenticator, Session, sha1_hex, sha256_hex
+from one.core.auth import Authenticator, Session, is_sha1
 from one.core.authz import require_admin
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
+from one.pool.credentials import hash_password, sha1_hex, token_digest, token_fingerprint
 from one.pool.models import Group, User
 from one.pool.pools import Pools
 from one.pool.template import Template
 
 USERS_GROUP = 1
-_SHA1_LENGTH = 40
-
-
-def _is_sha1(text: str) -> bool:
-    return len(text) == _SHA1_LENGTH and all(c in "0123456789abcdef" for c in text.lower())
 
 
 class UserManager:
@@ -26,8 +23,10 @@ class UserManager:
         self.auth = auth
 
     def _save(self, user: User) -> None:
-        self.pools.users.save(user)
-        self.auth.forget()
+        """Cached sessions are dropped once the change is committed, never before."""
+        with self.pools.store.write():
+            self.pools.users.save(user)
+            self.pools.store.after_commit(self.auth.forget)
 
     def _self_or_admin(self, session: Session, uid: int) -> User:
         uid = session.uid if uid == -1 else uid
@@ -40,10 +39,8 @@ class UserManager:
         """Classic callers send the SHA1 hex already; modern ones the password."""
         if not password:
             raise ApiError("Invalid password, it cannot be empty.")
-        if classic and _is_sha1(password):
-            user.sha1, user.sha256 = password.lower(), ""
-        else:
-            user.sha1, user.sha256 = sha1_hex(password), sha256_hex(password)
+        user.password = hash_password(
+            password.lower() if classic and is_sha1(password) else sha1_hex(password))
 
     def allocate(self, session: Session, name: str, password: str, driver: str = "core",
                  group_ids: list[int] | None = None) -> int:
@@ -78,8 +75,9 @@ class UserManager:
         user = self.pools.users.get(uid)
         if user.oid == 0:
             raise ActionError("oneadmin cannot be deleted.")
-        self.pools.users.drop(user)
-        self.auth.forget()
+        with self.pools.store.write():
+            self.pools.users.drop(user)
+            self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:
         user = self._self_or_admin(session, uid)
@@ -117,19 +115,26 @@ class UserManager:
         self._save(user)
 
     def login(self, session: Session, name: str, token: str, valid: int, egid: int = -1) -> str:
-        """A token that authenticates as the password does; valid 0 revokes, -1 never expires."""
+        """A token that authenticates as the password does; valid 0 revokes, -1 never expires.
+
+        Only the token's digest is stored, so the token is returned this once.
+        Revoking takes the token itself or the fingerprint user documents show.
+        """
         user = self.pools.users.get_by_name(name)
         if user is None:
             raise NoExistsError(f"Error getting user [{name}].")
         if user.oid != session.uid and not session.is_admin:
             raise AuthorizationError(f"User [{session.uid}] : Not authorized to login as {name}.")
-        tokens = [t for t in user.tokens if t["TOKEN"] != token]
+        digest = token_digest(token)
+        tokens = [t for t in user.tokens
+                  if t["DIGEST"] != digest and token_fingerprint(t["DIGEST"]) != token]
         if valid == 0:
             user.tokens = tokens if token else []
             self._save(user)
             return token
         token = token or secrets.token_hex(20)
         expires = -1 if valid < 0 else int(time.time()) + valid
-        user.tokens = tokens + [{"TOKEN": token, "EXPIRATION_TIME": expires, "EGID": egid}]
+        user.tokens = tokens + [{"DIGEST": token_digest(token), "EXPIRATION_TIME": expires,
+                                 "EGID": egid}]
         self._save(user)
         return token

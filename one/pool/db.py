@@ -12,8 +12,9 @@ from urllib.parse import urlparse
 import peewee
 
 from one.pool import models
+from one.pool.migrations import upgrade
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def connect(url: str) -> peewee.Database:
@@ -28,10 +29,11 @@ def connect(url: str) -> peewee.Database:
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     # WAL lets readers (info, pool listings) run beside the single writer. Every
     # server thread has its own connection, so the page cache is kept small:
-    # documents are served from the pools' own text cache anyway.
+    # documents are served from the pools' own text cache anyway. secure_delete
+    # zeroes what is deleted or overwritten, so replaced credentials leave no trace.
     return peewee.SqliteDatabase(path, check_same_thread=False, pragmas={
         "journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1,
-        "cache_size": -4000, "busy_timeout": 10000,
+        "cache_size": -4000, "busy_timeout": 10000, "secure_delete": 1,
     })
 
 
@@ -53,6 +55,9 @@ def open_database(url: str) -> peewee.Database:
             row = models.SchemaVersion.get_or_none()
             if row is None:
                 models.SchemaVersion.create(version=SCHEMA_VERSION)
+            elif row.version < SCHEMA_VERSION:
+                upgrade(db, row.version, SCHEMA_VERSION)
+                models.SchemaVersion.update(version=SCHEMA_VERSION).execute()
             elif row.version != SCHEMA_VERSION:
                 raise RuntimeError(
                     f"database schema version {row.version}, this oned needs {SCHEMA_VERSION}")
