@@ -77,9 +77,10 @@ def build(config: Config, auth_file: Path | None = None,
         message = bootstrap(managers, auth_file or one_auth_path())
         if message:
             print(message, flush=True)
-        api = Api(managers.auth.authenticate)
+        api = Api(managers.auth.authenticate, config.message_size)
         register_all(api, managers)
-        server = XmlRpcHttpServer((config.listen_address, config.port), api)
+        server = XmlRpcHttpServer((config.listen_address, config.port), api,
+                                  config.keepalive_timeout)
     except BaseException:
         db.close()
         raise
