@@ -17,16 +17,34 @@ from one.pool.migrations import upgrade
 SCHEMA_VERSION = 2
 
 
-def connect(url: str) -> peewee.Database:
-    """Build a peewee database from a path or a `sqlite:`/`postgresql:` URL."""
+def sqlite_path(url: str) -> str | None:
+    """The file of an SQLite database (a path or `sqlite:` URL); None for PostgreSQL."""
     parsed = urlparse(url)
     if parsed.scheme in ("postgres", "postgresql"):
+        return None
+    return os.path.abspath(parsed.path if parsed.scheme == "sqlite" else url)
+
+
+def _private(path: str) -> None:
+    """The database file and its WAL companions readable by oned's user only
+    (SQLite gives the companions the mode of the database file)."""
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        if os.path.exists(name) and os.stat(name).st_mode & 0o077:
+            os.chmod(name, 0o600)
+
+
+def connect(url: str) -> peewee.Database:
+    """Build a peewee database from a path or a `sqlite:`/`postgresql:` URL."""
+    path = sqlite_path(url)
+    if path is None:
+        parsed = urlparse(url)
         return peewee.PostgresqlDatabase(
             parsed.path.lstrip("/"), user=parsed.username, password=parsed.password,
             host=parsed.hostname, port=parsed.port or 5432, autorollback=True,
         )
-    path = parsed.path if parsed.scheme == "sqlite" else url
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    _private(path)
     # WAL lets readers (info, pool listings) run beside the single writer. Every
     # server thread has its own connection, so the page cache is kept small:
     # documents are served from the pools' own text cache anyway. secure_delete
