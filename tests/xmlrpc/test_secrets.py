@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+import stat
 import time
 from pathlib import Path
 from typing import Iterator
@@ -215,3 +217,20 @@ def test_schema_1_credentials_are_converted_at_start(tmp_path: Path) -> None:
         assert "password" in columns and not {"sha1", "sha256"} & columns
     finally:
         second.stop()
+
+
+def test_files_are_private_whatever_the_umask(engine, tmp_path: Path) -> None:
+    """oned built in a process with a permissive umask (as here) still makes its
+    database, VM directories, logs and CONTEXT CD-ROMs for its own user only."""
+    previous = os.umask(0o022)
+    try:
+        hid = engine.host("node")
+        engine.monitor()
+        vid = engine.vm("CPU = 1 MEMORY = 64 CONTEXT = [ SECRET = s3cr3t ]", host=hid)
+    finally:
+        os.umask(previous)
+    vm_dir = tmp_path / "vms" / str(vid)
+    for path in (tmp_path / "one.db", vm_dir / "vm.log", vm_dir / "context.iso"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for path in (tmp_path / "vms", vm_dir):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o700, path
