@@ -3,11 +3,15 @@ with real `oned` processes."""
 from __future__ import annotations
 
 import os
+import pwd
 import re
+import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -134,3 +138,54 @@ def test_a_detached_oned_keeps_its_files_private(tmp_path: Path, daemons: list[D
     while pid_file.exists():
         assert time.monotonic() < deadline, "oned.pid left after SIGTERM"
         time.sleep(0.05)
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on 127.0.0.1 (trust auth): a database URL.
+
+    As root it runs as the postgres user (initdb refuses root), in a directory
+    of its own under /tmp, since pytest's are not traversable by that user."""
+    pytest.importorskip("psycopg2")
+    if not (PG_BIN / "initdb").exists():
+        pytest.skip("PostgreSQL 15 binaries are not installed")
+    root = Path(tempfile.mkdtemp(prefix="one-pg-"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("postgres")
+        os.chown(root, owner.pw_uid, owner.pw_gid)
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = root / "data"
+    subprocess.run([*as_owner, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U",
+                    "postgres"], check=True, capture_output=True)
+    ctl = [*as_owner, str(PG_BIN / "pg_ctl"), "-D", str(data)]
+    subprocess.run([*ctl, "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
+                    "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
+    try:
+        subprocess.run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
+                        "postgres", "one"], check=True, capture_output=True)
+        yield f"postgresql://postgres@127.0.0.1:{port}/one"
+    finally:
+        subprocess.run([*ctl, "-m", "fast", "-w", "stop"], check=False, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_second_oned_on_the_same_postgresql_database_is_refused(
+        tmp_path: Path, daemons: list[Daemon], postgres: str) -> None:
+    first = Daemon(tmp_path / "a", "--db", postgres)
+    daemons.append(first)
+    Caller(first.endpoint()).ok("one.user.info", 0)
+    second = Daemon(tmp_path / "b", "--db", postgres)
+    daemons.append(second)
+    assert second.exit_code() == 1
+    assert "oned is already running on database one at 127.0.0.1:" in second.text()
+    assert first.stop(signal.SIGKILL) == -signal.SIGKILL  # the lock dies with its session
+    third = Daemon(tmp_path / "b", "--db", postgres)
+    daemons.append(third)
+    Caller(third.endpoint()).ok("one.user.info", 0)
