@@ -100,7 +100,7 @@ def test_restart_after_kill_9_replaces_the_stale_pid_file(
     Caller(second.endpoint(), "ann:pw").ok("one.user.info", -1)
     assert f"oned.pid of pid {first.process.pid} found (that oned is gone): replaced" in second.text()
     assert (tmp_path / "oned.pid").read_text().strip() == str(second.process.pid)
-    assert second.stop() == 0
+    assert second.stop(signal.SIGINT) == 0  # Ctrl-C of `oned -f`
     assert not (tmp_path / "oned.pid").exists()
 
 
