@@ -24,6 +24,7 @@ from one.pool.models import User
 
 ONEADMIN_GROUP = 0
 _SHA1_LENGTH = 40
+CACHE_ENTRIES = 10_000  # sessions cached at most
 _REFUSED = "User couldn't be authenticated, aborting call."
 
 
@@ -101,8 +102,16 @@ class Authenticator:
         lifetime = min(self.cache_seconds, expires - time.time())
         with self._lock:
             if generation == self._generation:
+                if len(self._cache) >= CACHE_ENTRIES:
+                    self._drop_expired()
                 self._cache[key] = (result, time.monotonic() + lifetime)
         return result
+
+    def _drop_expired(self) -> None:
+        """Keep the cache bounded: expired entries go, and all of them if none has."""
+        now = time.monotonic()
+        live = {key: entry for key, entry in self._cache.items() if entry[1] > now}
+        self._cache = live if len(live) < CACHE_ENTRIES else {}
 
     def _check(self, session: str, source: str) -> tuple[Session, float]:
         name, sep, secret = session.partition(":")
