@@ -62,6 +62,12 @@ class Config:
     vnet_restricted_attr: tuple[str, ...] = VNET_RESTRICTED_ATTR
     template_max_size: int = DEFAULT_LIMITS.text    # characters of a user's template
     template_max_value: int = DEFAULT_LIMITS.value  # characters of one attribute value
+    keepalive_timeout: int = 15       # seconds an idle XML-RPC connection stays open
+    message_size: int = 256 * 1024 * 1024  # bytes an authenticated request body may have
+    auth_user_failures: int = 10      # failed logins per user name in the window (0: no limit)
+    auth_source_failures: int = 30    # failed logins per source address in the window (0: none)
+    auth_failure_window: int = 300    # seconds failures are remembered, and the longest lockout
+    auth_throttle_exempt: str = "127.0.0.0/8 ::1"  # sources not throttled per source
     template: Template = field(default_factory=Template)  # everything, for one.system.config
 
     @property

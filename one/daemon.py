@@ -25,6 +25,7 @@ from one.pool.pools import make_pools
 from one.xmlrpc.api import Api
 from one.xmlrpc.http import XmlRpcHttpServer
 from one.xmlrpc.methods import register_all
+from one.writer_lock import WriterLock
 
 log = logging.getLogger("oned")
 
@@ -35,6 +36,7 @@ class Oned:
     managers: Managers
     api: Api
     server: XmlRpcHttpServer
+    lock: WriterLock
 
     @property
     def endpoint(self) -> str:
@@ -54,9 +56,14 @@ class Oned:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        """Everything but the serving loop, which has ended: then the locks go."""
         self.server.server_close()
         self.managers.stop()
         self.managers.pools.store.db.close()
+        self.lock.release()
 
 
 def load_plugins(config: Config) -> PluginManager:
@@ -68,11 +75,18 @@ def load_plugins(config: Config) -> PluginManager:
 
 
 def build(config: Config, auth_file: Path | None = None,
-          plugins: PluginManager | None = None) -> Oned:
-    """Everything wired, nothing running: the caller starts the server and engine."""
-    os.makedirs(config.var_location, exist_ok=True)
-    db = open_database(config.db_url)
+          plugins: PluginManager | None = None, lock: WriterLock | None = None) -> Oned:
+    """Everything wired, nothing running: the caller starts the server and engine.
+
+    The writer lock is taken first (unless the caller holds it already), so
+    nothing is written while another oned owns this state.
+    """
+    if lock is None:
+        lock = WriterLock(config.var_location, config.db_url)
+        lock.acquire()
+    db = None
     try:
+        db = open_database(config.db_url)
         managers = build_managers(make_pools(db, config.template_limits), config,
                                   plugins or load_plugins(config))
         install_driver_log_handler()
@@ -83,13 +97,16 @@ def build(config: Config, auth_file: Path | None = None,
         if message:
             print(message, flush=True)
         capacity.sync(managers.pools)  # drift left by a crash is repaired before anything runs
-        api = Api(managers.auth.authenticate)
+        api = Api(managers.auth.authenticate, config.message_size)
         register_all(api, managers)
-        server = XmlRpcHttpServer((config.listen_address, config.port), api)
+        server = XmlRpcHttpServer((config.listen_address, config.port), api,
+                                  config.keepalive_timeout)
     except BaseException:
-        db.close()
+        if db is not None:
+            db.close()
+        lock.release()
         raise
-    return Oned(config, managers, api, server)
+    return Oned(config, managers, api, server, lock)
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -112,7 +129,7 @@ def _daemonize(var: str) -> None:
     os.setsid()
     if os.fork():
         os._exit(0)
-    log_fd = os.open(os.path.join(var, "oned.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    log_fd = os.open(os.path.join(var, "oned.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(log_fd, 1)
@@ -121,21 +138,26 @@ def _daemonize(var: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    os.umask(0o077)  # the database, VM directories, logs: for oned's user only
+    lock = None
     try:
         config = load_config(args.config)
         flags = (("LISTEN_ADDRESS", args.listen), ("PORT", args.port), ("VAR_LOCATION", args.var),
                  ("DB", args.db), ("SCHED", "no" if args.no_sched else None))
         config.apply({k: str(v) for k, v in flags if v is not None})
-        os.makedirs(config.var_location, exist_ok=True)
+        lock = WriterLock(config.var_location, config.db_url)
+        lock.acquire()  # before detaching, so a refusal reaches the terminal
         if not args.foreground:
             _daemonize(config.var_location)
         logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(message)s")
-        oned = build(config)
+        oned = build(config, lock=lock)
     except (OneError, OSError, RuntimeError) as exc:
+        if lock is not None:
+            lock.release()
         print(f"oned: {exc}", file=sys.stderr)
         return 1
     oned.start_engine()
-    Path(config.var_location, "oned.pid").write_text(f"{os.getpid()}\n")
+    lock.record_pid()
     print(f"oned listening on {oned.endpoint}", flush=True)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=oned.server.shutdown).start())
     try:
@@ -143,9 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        oned.server.server_close()
-        oned.managers.stop()
-        oned.managers.pools.store.db.close()
+        oned.close()
     return 0
 
 

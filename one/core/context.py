@@ -15,6 +15,7 @@ from typing import Mapping
 
 import pycdlib
 
+from one.core.private import private_dir, private_opener
 from one.plugins.views import VmView
 
 _NIC_KEYS = {"IP": "IP", "MAC": "MAC", "NETWORK_MASK": "MASK", "NETWORK_ADDRESS": "NETWORK",
@@ -56,7 +57,7 @@ def context_files(vm: VmView) -> list[tuple[str, str]]:
 
 def build_iso(target: str, vm: VmView) -> None:
     """Write the CONTEXT CD-ROM of this VM to `target` (a front-end path)."""
-    os.makedirs(os.path.dirname(target), exist_ok=True)
+    private_dir(os.path.dirname(target))
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=4, joliet=3, rock_ridge="1.09", vol_ident="CONTEXT")
     script = context_sh(context_variables(vm)).encode()
@@ -72,7 +73,8 @@ def build_iso(target: str, vm: VmView) -> None:
             entries.append((name, handle, os.path.getsize(path)))
         for name, stream, size in entries:
             iso.add_fp(stream, size, f"/{name}", joliet_path=f"/{name}", rr_name=name)
-        iso.write(target)
+        with open(target, "wb", opener=private_opener) as out:
+            iso.write_fp(out)
     finally:
         iso.close()
         for handle in handles:

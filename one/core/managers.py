@@ -12,6 +12,7 @@ from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
 from one.core.scheduling import SchedulerLoop
+from one.core.throttle import Throttle
 from one.core.users import UserManager
 from one.core.vms import VmManager
 from one.core.vmlog import VmLogs
@@ -58,7 +59,8 @@ class Managers:
 
 def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Managers:
     """Every manager over one set of pools; `Managers.start` starts the threads."""
-    auth = Authenticator()
+    auth = Authenticator(Throttle(config.auth_user_failures, config.auth_source_failures,
+                                  config.auth_failure_window, config.auth_throttle_exempt.split()))
     vnets = VnetManager(pools, config, plugins)
     logs = VmLogs(config.var_location)
     hooks = Hooks(config, plugins)

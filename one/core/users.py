@@ -1,4 +1,5 @@
-"""Users: accounts, passwords (SHA1 + SHA256, never plain), tokens, bootstrap."""
+"""Users: accounts, passwords and login tokens (stored hashed, see
+`one.pool.credentials`), bootstrap."""
 from __future__ import annotations
 
 import secrets
@@ -6,20 +7,16 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-from one.core.auth import Authenticator, Session, sha1_hex, sha256_hex
+from one.core.auth import Authenticator, Session, is_sha1
 from one.core.authz import require_admin
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
+from one.pool.credentials import hash_password, sha1_hex, token_digest, token_fingerprint
 from one.pool.models import Group, User
 from one.pool.pools import Pools
 from one.pool.template import Template, parse
 
 USERS_GROUP = 1
-_SHA1_LENGTH = 40
-
-
-def _is_sha1(text: str) -> bool:
-    return len(text) == _SHA1_LENGTH and all(c in "0123456789abcdef" for c in text.lower())
 
 
 class UserManager:
@@ -30,10 +27,11 @@ class UserManager:
     @contextmanager
     def _changing(self, uid: int) -> Iterator[User]:
         """The user, read and saved in one write (an administrator's change made
-        meanwhile is never put back); cached sessions are forgotten after."""
+        meanwhile is never put back); cached sessions are dropped once the change
+        is committed, never before."""
         with self.pools.users.modify(uid) as user:
+            self.pools.store.after_commit(self.auth.forget)
             yield user
-        self.auth.forget()
 
     @staticmethod
     def _self_or_admin(session: Session, uid: int) -> int:
@@ -47,10 +45,8 @@ class UserManager:
         """Classic callers send the SHA1 hex already; modern ones the password."""
         if not password:
             raise ApiError("Invalid password, it cannot be empty.")
-        if classic and _is_sha1(password):
-            user.sha1, user.sha256 = password.lower(), ""
-        else:
-            user.sha1, user.sha256 = sha1_hex(password), sha256_hex(password)
+        user.password = hash_password(
+            password.lower() if classic and is_sha1(password) else sha1_hex(password))
 
     def allocate(self, session: Session, name: str, password: str, driver: str = "core",
                  group_ids: list[int] | None = None) -> int:
@@ -85,8 +81,9 @@ class UserManager:
         user = self.pools.users.get(uid)
         if user.oid == 0:
             raise ActionError("oneadmin cannot be deleted.")
-        self.pools.users.drop(user)
-        self.auth.forget()
+        with self.pools.store.write():
+            self.pools.users.drop(user)
+            self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:
         with self._changing(self._self_or_admin(session, uid)) as user:
@@ -122,18 +119,25 @@ class UserManager:
             user.groups = sorted(groups)
 
     def login(self, session: Session, name: str, token: str, valid: int, egid: int = -1) -> str:
-        """A token that authenticates as the password does; valid 0 revokes, -1 never expires."""
+        """A token that authenticates as the password does; valid 0 revokes, -1 never expires.
+
+        Only the token's digest is stored, so the token is returned this once.
+        Revoking takes the token itself or the fingerprint user documents show.
+        """
         user = self.pools.users.get_by_name(name)
         if user is None:
             raise NoExistsError(f"Error getting user [{name}].")
         if user.oid != session.uid and not session.is_admin:
             raise AuthorizationError(f"User [{session.uid}] : Not authorized to login as {name}.")
-        token = token if valid == 0 else token or secrets.token_hex(20)
+        digest = token_digest(token)
         with self._changing(user.oid) as user:
-            tokens = [t for t in user.tokens if t["TOKEN"] != token]
+            tokens = [t for t in user.tokens
+                      if t["DIGEST"] != digest and token_fingerprint(t["DIGEST"]) != token]
             if valid == 0:
                 user.tokens = tokens if token else []
-            else:
-                expires = -1 if valid < 0 else int(time.time()) + valid
-                user.tokens = tokens + [{"TOKEN": token, "EXPIRATION_TIME": expires, "EGID": egid}]
+                return token
+            token = token or secrets.token_hex(20)
+            expires = -1 if valid < 0 else int(time.time()) + valid
+            user.tokens = tokens + [{"DIGEST": token_digest(token), "EXPIRATION_TIME": expires,
+                                     "EGID": egid}]
         return token

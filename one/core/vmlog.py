@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict
 from typing import IO, Callable, TypeVar
 
+from one.core.private import private_dir, private_opener
+
 T = TypeVar("T")
 _TARGET: contextvars.ContextVar["tuple[VmLogs, int] | None"] = contextvars.ContextVar(
     "one_vm_log", default=None)
@@ -40,8 +42,9 @@ class VmLogs:
         out = self._open.get(vid)
         if out is None:
             path = self.path(vid)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            out = self._open[vid] = open(path, "a", encoding="utf-8", buffering=1)
+            private_dir(os.path.dirname(path))
+            out = self._open[vid] = open(path, "a", encoding="utf-8", buffering=1,
+                                         opener=private_opener)
             while len(self._open) > OPEN_LOGS:
                 self._open.popitem(last=False)[1].close()
         else:

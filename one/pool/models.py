@@ -80,10 +80,9 @@ class User(PoolObject):
     gname = pw.CharField()
     groups = JSONField(default=list)      # JSON list of secondary + primary group ids
     auth_driver = pw.CharField(default="core")
-    sha1 = pw.CharField(default="")          # SHA1 hex of the password (classic callers send it)
-    sha256 = pw.CharField(default="")        # SHA256 hex, when the plain password was seen
+    password = pw.CharField(default="")      # salted scrypt of the password's SHA1 (credentials.py)
     enabled = pw.BooleanField(default=True)
-    tokens = JSONField(default=list)      # JSON list of login tokens
+    tokens = JSONField(default=list)      # JSON list of login tokens (SHA256 digests, never plain)
     template = TemplateField(default=Template)
 
     class Meta:

@@ -5,6 +5,11 @@ are bound by XML-RPC type; optional trailing parameters take OpenNebula's
 defaults and extra trailing ones are ignored, as oned does. A name may have
 several signatures (classic and modern forms); the first that fits wins.
 This module is the one place where errors become `[False, message, code]`.
+
+Over HTTP a call is admitted in two steps (see `one.xmlrpc.http`): `admit`
+authenticates the session found in the head of the body, and only an
+authenticated caller's body is read in full (up to MESSAGE_SIZE) and parsed
+by `serve`.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from typing import Any, Callable, Sequence
 
 from one.core.auth import Session
 from one.errors import ApiError, OneError
-from one.xmlrpc import wire
+from one.xmlrpc import preview, wire
+from one.xmlrpc.http import HEAD_LIMIT, Admission
 
 log = logging.getLogger(__name__)
 _REQUIRED = object()
@@ -24,6 +30,7 @@ _XMLRPC_TYPES = {int: "int", str: "string", bool: "boolean", list: "array"}
 # beyond it cannot name anything, and would overflow the database columns.
 I4_RANGE = range(-2**31, 2**31)
 FAULT_NO_METHOD = -506
+FAULT_PARSE = -32700
 
 
 @dataclass(frozen=True)
@@ -96,23 +103,64 @@ class Signature:
         return bound
 
 
+@dataclass(frozen=True)
+class _Ticket:
+    """What `admit` learnt: who is calling (if it could tell) and from where."""
+
+    peer: str
+    secret: str | None = None
+    session: Session | None = None
+
+
 @dataclass
 class Api:
-    authenticate: Callable[[str], Session]
+    authenticate: Callable[[str, str], Session]
+    message_size: int = 256 * 1024 * 1024  # MESSAGE_SIZE: largest authenticated body
     methods: dict[str, list[Signature]] = field(default_factory=dict)
 
     def add(self, name: str, params: Sequence[Param], handler: Callable[..., Any],
             help: str = "") -> None:
         self.methods.setdefault(name, []).append(Signature(tuple(params), handler, help))
 
-    def __call__(self, body: bytes) -> list[bytes]:
+    def admit(self, head: bytes, length: int, peer: str) -> Admission:
+        """Authenticate from the head of the body, before the rest is read.
+
+        A body that fits in the head may also be parsed anonymously (that is
+        how parse errors, introspection and odd-but-valid encodings are
+        answered); a longer one must show its method and session up front.
+        """
+        found = preview.peek(head)
+        complete = length <= len(head)
+        if found is None or found[0].startswith("system."):
+            if complete:
+                return Admission(ticket=_Ticket(peer))
+            return Admission(refusal=wire.fault(FAULT_PARSE, (
+                f"A request over {HEAD_LIMIT} bytes must start with its methodName and "
+                "the session string as its first parameter.")))
+        method, secret = found
+        if method not in self.methods:
+            return Admission(refusal=wire.fault(FAULT_NO_METHOD, f"Method '{method}' not defined"))
+        try:
+            session = self.authenticate(secret, peer)
+        except OneError as exc:
+            return Admission(refusal=wire.reply(False, f"[{method}] {exc.message}", exc.code))
+        if length > self.message_size:
+            return Admission(refusal=wire.reply(False, (
+                f"[{method}] Request of {length} bytes exceeds MESSAGE_SIZE "
+                f"({self.message_size} bytes)."), 0x1000))
+        return Admission(ticket=_Ticket(peer, secret, session))
+
+    def serve(self, body: bytes, ticket: _Ticket) -> list[bytes]:
         try:
             method, params = wire.parse_request(body)
         except wire.WireError as exc:
-            return wire.fault(-32700, str(exc))
-        return self.call(method, params)
+            return wire.fault(FAULT_PARSE, str(exc))
+        known = ticket.session if params and params[0] == ticket.secret else None
+        return self.call(method, params, ticket.peer, known)
 
-    def call(self, method: str, params: Sequence[Any]) -> list[bytes]:
+    def call(self, method: str, params: Sequence[Any], source: str = "",
+             known: Session | None = None) -> list[bytes]:
+        """Run one call; `known` is the caller when `admit` already authenticated params[0]."""
         if method.startswith("system."):
             return self._introspect(method, params)
         variants = self.methods.get(method)
@@ -121,7 +169,7 @@ class Api:
         try:
             if not params or not isinstance(params[0], str):
                 raise ApiError("Parameter 1 (session) must be a string 'user:password'.")
-            session = self.authenticate(params[0])
+            session = known or self.authenticate(params[0], source)
             signature, args = self._bind(variants, params[1:])
             value = signature.handler(session, *args)
         except OneError as exc:

@@ -195,7 +195,7 @@ def test_threaded_engine_and_timeouts(tmp_path: Path) -> None:
         oned.stop()
 
 
-def _until(check, seconds: float = 10.0) -> None:
+def _until(check, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():
         assert time.monotonic() < deadline, "condition not reached in time"

@@ -101,7 +101,9 @@ def test_user_shapes_and_sha1_passwords(classic: Caller) -> None:
     uid = classic.ok("one.user.allocate", "dan", sha1)
     user = classic.ok("one.user.info", uid)
     assert_shape(user, "user.xml")
-    assert etree.fromstring(user.encode()).findtext("PASSWORD") == sha1
+    shown = etree.fromstring(user.encode()).findtext("PASSWORD")
+    assert shown.startswith("scrypt$") and sha1 not in user  # a salted hash, not the secret
+    classic.as_user(f"dan:{shown}").fails("one.user.info", uid, code=0x100)
     assert_shape(classic.ok("one.userpool.info"), "userpool.xml", "USER")
     dan = classic.as_user(f"dan:{sha1}")
     assert dan.ok("one.user.info", uid) == user

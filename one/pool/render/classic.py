@@ -116,7 +116,7 @@ def vnet_pool_xml(vnet: Vnet, total_leases: int) -> str:
 
 
 def user_xml(user: User) -> str:
-    return (f"<USER><ID>{user.oid}</ID>{el('NAME', user.name)}{el('PASSWORD', user.sha1)}"
+    return (f"<USER><ID>{user.oid}</ID>{el('NAME', user.name)}{el('PASSWORD', user.password)}"
             f"<ENABLED>{int(user.enabled)}</ENABLED></USER>")
 
 

@@ -8,24 +8,23 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from one.pool.credentials import token_fingerprint
 from one.pool.models import Cluster, Group, User
 from one.pool.render.common import el, ids
 
 QUOTAS = "<DATASTORE_QUOTA/><NETWORK_QUOTA/><VM_QUOTA/><IMAGE_QUOTA/>"
 
 
-def password_shown(user: User) -> str:
-    """Modern oned shows the SHA256 hash; classic-only users have just SHA1."""
-    return user.sha256 or user.sha1
-
-
 def _user_head(user: User) -> str:
+    """PASSWORD is the stored salted hash (not usable as a secret); a LOGIN_TOKEN's
+    TOKEN is only the fingerprint of its digest (the token is shown once, by login)."""
     tokens = "".join(
-        f"<LOGIN_TOKEN>{el('TOKEN', t['TOKEN'])}<EXPIRATION_TIME>{t['EXPIRATION_TIME']}"
+        f"<LOGIN_TOKEN>{el('TOKEN', token_fingerprint(t['DIGEST']))}"
+        f"<EXPIRATION_TIME>{t['EXPIRATION_TIME']}"
         f"</EXPIRATION_TIME><EGID>{t['EGID']}</EGID></LOGIN_TOKEN>" for t in user.tokens)
     return (
         f"<ID>{user.oid}</ID><GID>{user.gid}</GID>{ids('GROUPS', user.groups)}"
-        f"{el('GNAME', user.gname)}{el('NAME', user.name)}{el('PASSWORD', password_shown(user))}"
+        f"{el('GNAME', user.gname)}{el('NAME', user.name)}{el('PASSWORD', user.password)}"
         f"{el('AUTH_DRIVER', user.auth_driver)}<ENABLED>{int(user.enabled)}</ENABLED>"
         f"{tokens}{user.template.to_xml()}"
     )

@@ -1,0 +1,39 @@
+"""Schema upgrades: one step per version, run by `open_database` inside its
+transaction, so a database is either fully upgraded or left as it was."""
+from __future__ import annotations
+
+import json
+from typing import Callable
+
+import peewee as pw
+from playhouse.migrate import SchemaMigrator, migrate
+
+from one.pool.credentials import hash_password, token_digest
+
+
+def _hashed_credentials(db: pw.Database) -> None:
+    """1 -> 2: SHA1/SHA256 password columns become one salted scrypt of the SHA1
+    (the SHA1 is all it needs, so no password is required), plain login
+    tokens become digests. Bodies are emptied: they render again on first read.
+
+    Each user costs one slow hash, about 0.1 s.
+    """
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("user", "password", pw.CharField(default="")))
+    users = pw.Table("user", ("oid", "sha1", "tokens", "password", "body", "pool_body")).bind(db)
+    for oid, sha1, tokens in list(users.select(users.oid, users.sha1, users.tokens).tuples()):
+        hashed = [{"DIGEST": token_digest(t["TOKEN"]), "EXPIRATION_TIME": t["EXPIRATION_TIME"],
+                   "EGID": t["EGID"]} for t in json.loads(tokens or "[]")]
+        users.update({users.password: hash_password(sha1) if sha1 else "",
+                      users.tokens: json.dumps(hashed, separators=(",", ":")),
+                      users.body: "", users.pool_body: ""}).where(users.oid == oid).execute()
+    migrate(migrator.drop_column("user", "sha1"), migrator.drop_column("user", "sha256"))
+
+
+STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials}
+
+
+def upgrade(db: pw.Database, version: int, target: int) -> None:
+    """Run every step from `version` up to `target`."""
+    for step in range(version, target):
+        STEPS[step](db)
