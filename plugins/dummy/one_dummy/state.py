@@ -1,0 +1,100 @@
+"""Where the pretend hypervisors keep their guests: the dummy drivers' STATE_DIR.
+
+Two files, the shape other tools may read (the project's shared interface):
+
+- `guests.json`: `{"hosts": {host: {deploy_id: guest}}, "checkpoints": {path: guest}}`,
+  replaced whole and atomically (temporary file + `os.replace`) after every change,
+  so a reader, or an oned killed with SIGKILL, sees the state before or after a
+  change and never half of one;
+- `actions.jsonl`: one line per VMM action that succeeded, `{"time", "action",
+  "host", "deploy_id", "vm", "applied"}`, `applied` false when the action found
+  its work already done. `violations` reads it back: no action applied twice.
+
+Callers hold the datacenter's lock around both; there is one oned per state.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+GUESTS = "guests.json"
+ACTIONS = "actions.jsonl"
+
+
+class StateDir:
+    """The files of one STATE_DIR, created on first use."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+
+    def load(self) -> dict[str, Any]:
+        """The stored guests; an empty world when nothing was stored yet."""
+        try:
+            loaded = json.loads((self.path / GUESTS).read_text())
+        except FileNotFoundError:
+            return {}
+        except ValueError as exc:
+            raise ValueError(f"dummy: {self.path / GUESTS} is not valid JSON: {exc}") from None
+        return loaded if isinstance(loaded, dict) else {}
+
+    def save(self, guests: Mapping[str, Any]) -> None:
+        temporary = self.path / f"{GUESTS}.{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(guests, separators=(",", ":")))
+        os.replace(temporary, self.path / GUESTS)
+
+    def append(self, action: str, host: str, deploy_id: str, vm: int, applied: bool) -> None:
+        line = {"time": time.time(), "action": action, "host": host, "deploy_id": deploy_id,
+                "vm": vm, "applied": applied}
+        with open(self.path / ACTIONS, "a") as journal:
+            journal.write(json.dumps(line) + "\n")
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Every line of actions.jsonl (one cut short by a crash is left out)."""
+        try:
+            text = (self.path / ACTIONS).read_text()
+        except FileNotFoundError:
+            return []
+        lines = []
+        for raw in text.splitlines():
+            try:
+                lines.append(json.loads(raw))
+            except ValueError:
+                continue
+        return lines
+
+
+# What each applied action needs the guest to be, and what it leaves it: where it runs
+# (a host name), "saved" (a checkpoint holds it) or None (gone or never there).
+def _next_place(action: str, place: str | None, host: str) -> tuple[bool, str | None]:
+    """(whether `action` was valid from `place`, the place after it)."""
+    if action == "deploy":
+        return place is None, host
+    if action in ("shutdown", "cancel"):
+        return place is not None and place != "saved", None
+    if action == "save":
+        return place is not None and place != "saved", "saved"
+    if action == "restore":
+        return place == "saved", host
+    if action == "migrate":
+        return place is not None and place not in ("saved", host), host
+    return place not in (None, "saved"), place      # reboot, reset
+
+
+def violations(lines: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Applied actions that did not fit the guest's state: each is work done twice."""
+    places: dict[int, str | None] = {}
+    found = []
+    for line in lines:
+        if not line.get("applied"):
+            continue
+        vm, action = int(line["vm"]), str(line["action"])
+        valid, places[vm] = _next_place(action, places.get(vm), str(line["host"]))
+        if not valid:
+            found.append(f"VM {vm}: {action} on {line['host']} applied at {line['time']} "
+                         "did not fit the guest's state")
+    return found
