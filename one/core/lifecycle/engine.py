@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import replace
 from typing import Callable, Protocol
 
 from one.config import Config
@@ -345,14 +346,18 @@ class LifeCycle:
     def _default_vn_mad(self, host: Host | None) -> str:
         return (host.template.get("VN_MAD") if host else None) or self.config.default_vn_mad
 
-    def _start(self, vid: int, name: str, vm: Vm | None = None) -> None:
-        """Queue the operation `name` for the VM (as just committed, when given)."""
+    def _start(self, vid: int, name: str, vm: Vm | None = None, resumed: bool = False) -> None:
+        """Queue the operation `name` for the VM (as just committed, when given).
+
+        `resumed`: caught mid-way by a restart, the operation polls the guest
+        before each hypervisor step and skips the steps already done.
+        """
         token = next(self._tokens)
         try:
             with self.pools.store.write():
                 vm = vm or self.pools.vms.get(vid)
                 self._pending[vid] = (token, name)
-                drivers = self._drivers(vm)
+                drivers = replace(self._drivers(vm), resumed=resumed)
                 op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
         except Exception as exc:  # unknown driver, host gone: the operation fails now
             self._deliver(Reply(vid, token, False, error=str(exc)))
@@ -436,9 +441,13 @@ class LifeCycle:
                     self._move(vm, UNKNOWN)
 
     def resume_in_flight(self) -> int:
-        """After a restart: run again the operation of every VM caught mid-way."""
+        """After a restart: resume the operation of every VM caught mid-way.
+
+        Hypervisor steps the guest's poll shows done are not run again (see
+        `operations`); the rest of the operation is idempotent and runs.
+        """
         transitional = [vm.oid for vm in Vm.select(Vm.oid, Vm.state, Vm.lcm_state)
                         .where(Vm.state == VmState.ACTIVE) if phase_of(vm) in OPERATIONS]
         for vid in transitional:
-            self._start(vid, OPERATIONS[phase_of(self.pools.vms.get(vid))])
+            self._start(vid, OPERATIONS[phase_of(self.pools.vms.get(vid))], resumed=True)
         return len(transitional)

@@ -1,0 +1,206 @@
+"""Crash replay exactly once: oned dies after the hypervisor finished, then restarts.
+
+Each test catches a VM in one phase after its driver operation ran but before
+oned handled the reply (the reply waits in the inline engine's queue, and is
+lost when that oned stops), forgets the pretend machines' memory as a dead
+process would (`one_dummy.reset()`: the guests come back from STATE_DIR),
+starts oned again over the same var dir and resumes. The VM must end where
+the finished operation leads, the dummy journal must show no action applied
+twice, and no guest may run for a DONE VM.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import one_dummy
+import pytest
+
+from conftest import Engine, start_oned
+from one.states import HistoryAction, LcmState as L, VmState as S
+
+ACTIVE = S.ACTIVE
+RUNNING, POWEROFF, SUSPENDED, DONE = (ACTIVE, L.RUNNING), (S.POWEROFF, 0), (S.SUSPENDED, 0), (S.DONE, 0)
+
+
+class Cloud:
+    """An oned over one var dir, that can die and come back; two dummy hosts."""
+
+    def __init__(self, var: Path) -> None:
+        self.var = var
+        self.engine = Engine(start_oned(var))
+        self.h0, self.h1 = self.engine.host("h0"), self.engine.host("h1")
+        self.engine.monitor()
+
+    def caught(self, vid: int, phase: tuple[int, int]) -> None:
+        """Run the engine until the VM enters `phase`; its operation has then run."""
+        while self.engine.phase(vid) != phase:
+            assert self.engine.lifecycle.step(), f"VM {vid} never reached {phase}"
+
+    def restart(self) -> None:
+        """oned dies with replies unhandled; the new one resumes what was in flight."""
+        self.engine.oned.stop()
+        one_dummy.reset()
+        self.engine = Engine(start_oned(self.var))
+        self.engine.lifecycle.resume_in_flight()
+        self.engine.settle()
+
+    def journal(self, vid: int, action: str | None = None) -> list[dict]:
+        lines = one_dummy.StateDir(self.var / "dummy").journal()
+        return [x for x in lines if x["vm"] == vid and action in (None, x["action"])]
+
+    def guests(self) -> dict[str, set[str]]:
+        return {name: set(self.engine.hypervisor(name).domains()) for name in ("h0", "h1")}
+
+    def terminate_and_check(self, vid: int) -> None:
+        """The VM ends DONE, no guest left anywhere, no action applied twice."""
+        if self.engine.phase(vid) != DONE:
+            self.engine.rpc.ok("one.vm.action", "terminate-hard", vid)
+            self.engine.settle()
+        assert self.engine.phase(vid) == DONE
+        assert self.guests() == {"h0": set(), "h1": set()}
+        assert one_dummy.violations(self.var / "dummy") == []
+
+
+@pytest.fixture
+def cloud(tmp_path: Path) -> Iterator[Cloud]:
+    one_dummy.reset()
+    made = Cloud(tmp_path)
+    yield made
+    made.engine.oned.stop()
+    one_dummy.reset()
+
+
+def _running(cloud: Cloud, on: int | None = None) -> int:
+    return cloud.engine.vm("CPU = 1 MEMORY = 64", cloud.h0 if on is None else on)
+
+
+def test_boot_finished_is_not_run_again(cloud: Cloud) -> None:
+    vid = cloud.engine.vm("CPU = 1 MEMORY = 64")
+    cloud.engine.rpc.ok("one.vm.deploy", vid, cloud.h0)
+    cloud.caught(vid, (ACTIVE, L.BOOT))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == RUNNING
+    assert cloud.engine.doc("one.vm.info", vid).findtext("DEPLOY_ID") == f"one-{vid}"
+    assert [x["applied"] for x in cloud.journal(vid, "deploy")] == [True]
+    cloud.terminate_and_check(vid)
+
+
+def test_prolog_finished_runs_again_then_boots_once(cloud: Cloud) -> None:
+    vid = cloud.engine.vm("CPU = 1 MEMORY = 64")
+    cloud.engine.rpc.ok("one.vm.deploy", vid, cloud.h0)
+    cloud.caught(vid, (ACTIVE, L.PROLOG))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == RUNNING
+    assert [x["applied"] for x in cloud.journal(vid, "deploy")] == [True]
+    cloud.terminate_and_check(vid)
+
+
+def test_shutdown_finished_is_not_run_again(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.action", "poweroff", vid)
+    cloud.caught(vid, (ACTIVE, L.SHUTDOWN_POWEROFF))
+    assert cloud.guests()["h0"] == set()
+    cloud.restart()
+    assert cloud.engine.phase(vid) == POWEROFF
+    assert [x["applied"] for x in cloud.journal(vid, "shutdown")] == [True]
+    cloud.terminate_and_check(vid)
+
+
+def test_terminate_shutdown_finished_then_epilog_to_done(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.action", "terminate", vid)
+    cloud.caught(vid, (ACTIVE, L.SHUTDOWN))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == DONE
+    assert len(cloud.journal(vid, "shutdown")) == 1
+    cloud.terminate_and_check(vid)
+
+
+def test_epilog_finished_runs_again_to_done(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.action", "poweroff", vid)
+    cloud.engine.settle()
+    cloud.engine.rpc.ok("one.vm.action", "terminate", vid)
+    cloud.caught(vid, (ACTIVE, L.EPILOG))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == DONE
+    cloud.terminate_and_check(vid)
+
+
+def test_save_finished_is_not_run_again(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.action", "suspend", vid)
+    cloud.caught(vid, (ACTIVE, L.SAVE_SUSPEND))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == SUSPENDED
+    assert [x["applied"] for x in cloud.journal(vid, "save")] == [True]
+    cloud.engine.rpc.ok("one.vm.action", "resume", vid)     # the checkpoint is still there
+    cloud.engine.settle()
+    assert cloud.engine.phase(vid) == RUNNING
+    cloud.terminate_and_check(vid)
+
+
+def test_restore_finished_is_not_run_again(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.action", "suspend", vid)
+    cloud.engine.settle()
+    cloud.engine.rpc.ok("one.vm.action", "resume", vid)
+    cloud.caught(vid, (ACTIVE, L.BOOT_SUSPENDED))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == RUNNING
+    assert [x["applied"] for x in cloud.journal(vid, "restore")] == [True]
+    cloud.terminate_and_check(vid)
+
+
+def test_live_migration_finished_arrives_and_leaves_no_guest_after_done(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.migrate", vid, cloud.h1, True)
+    cloud.caught(vid, (ACTIVE, L.MIGRATE))
+    assert cloud.guests() == {"h0": set(), "h1": {f"one-{vid}"}}
+    cloud.restart()
+    assert cloud.engine.phase(vid) == RUNNING
+    history = cloud.engine.doc("one.vm.info", vid).findall("HISTORY_RECORDS/HISTORY")
+    assert [h.findtext("HOSTNAME") for h in history] == ["h0", "h1"]
+    assert int(history[0].findtext("ETIME")) > 0
+    assert history[0].findtext("ACTION") == str(HistoryAction.LIVE_MIGRATE)
+    shares = [cloud.engine.doc("one.host.info", h).findtext("HOST_SHARE/RUNNING_VMS")
+              for h in (cloud.h0, cloud.h1)]
+    assert shares == ["0", "1"]
+    assert [x["applied"] for x in cloud.journal(vid, "migrate")] == [True]
+    cloud.engine.rpc.ok("one.vm.action", "terminate", vid)
+    cloud.engine.settle()
+    cloud.terminate_and_check(vid)
+
+
+def test_live_migration_not_started_runs_on_resume(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    cloud.engine.oned.managers.lifecycle.runner = _Dead()   # oned dies before the driver runs
+    cloud.engine.rpc.ok("one.vm.migrate", vid, cloud.h1, True)
+    cloud.restart()
+    assert cloud.engine.phase(vid) == RUNNING
+    assert cloud.guests() == {"h0": set(), "h1": {f"one-{vid}"}}
+    cloud.terminate_and_check(vid)
+
+
+@pytest.mark.parametrize("caught", [L.SAVE_MIGRATE, L.PROLOG_MIGRATE, L.BOOT_MIGRATE])
+def test_cold_migration_resumes_after_its_last_finished_step(cloud: Cloud, caught: int) -> None:
+    vid = _running(cloud)
+    cloud.engine.rpc.ok("one.vm.migrate", vid, cloud.h1, False)
+    cloud.caught(vid, (ACTIVE, caught))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == RUNNING
+    assert cloud.guests() == {"h0": set(), "h1": {f"one-{vid}"}}
+    assert [(x["action"], x["applied"]) for x in cloud.journal(vid)] == [
+        ("deploy", True), ("save", True), ("restore", True)]
+    cloud.terminate_and_check(vid)
+
+
+class _Dead:
+    """A runner of an oned that dies before any driver operation runs."""
+
+    def submit(self, vm: int, token: int, pool: str, op: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
