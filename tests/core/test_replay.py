@@ -20,7 +20,9 @@ from conftest import Engine, start_oned
 from one.states import HistoryAction, LcmState as L, VmState as S
 
 ACTIVE = S.ACTIVE
-RUNNING, POWEROFF, SUSPENDED, DONE = (ACTIVE, L.RUNNING), (S.POWEROFF, 0), (S.SUSPENDED, 0), (S.DONE, 0)
+RUNNING, DONE = (ACTIVE, L.RUNNING), (S.DONE, 0)
+POWEROFF, SUSPENDED, STOPPED, UNDEPLOYED = ((s, 0) for s in (
+    S.POWEROFF, S.SUSPENDED, S.STOPPED, S.UNDEPLOYED))
 
 
 class Cloud:
@@ -45,6 +47,10 @@ class Cloud:
         self.engine.lifecycle.resume_in_flight()
         self.engine.settle()
 
+    def act(self, vid: int, action: str) -> None:
+        self.engine.rpc.ok("one.vm.action", action, vid)
+        self.engine.settle()
+
     def journal(self, vid: int, action: str | None = None) -> list[dict]:
         lines = one_dummy.StateDir(self.var / "dummy").journal()
         return [x for x in lines if x["vm"] == vid and action in (None, x["action"])]
@@ -55,8 +61,7 @@ class Cloud:
     def terminate_and_check(self, vid: int) -> None:
         """The VM ends DONE, no guest left anywhere, no action applied twice."""
         if self.engine.phase(vid) != DONE:
-            self.engine.rpc.ok("one.vm.action", "terminate-hard", vid)
-            self.engine.settle()
+            self.act(vid, "terminate-hard")
         assert self.engine.phase(vid) == DONE
         assert self.guests() == {"h0": set(), "h1": set()}
         assert one_dummy.violations(self.var / "dummy") == []
@@ -96,60 +101,44 @@ def test_prolog_finished_runs_again_then_boots_once(cloud: Cloud) -> None:
     cloud.terminate_and_check(vid)
 
 
-def test_shutdown_finished_is_not_run_again(cloud: Cloud) -> None:
+@pytest.mark.parametrize("before, action, caught, after, step", [
+    ((), "poweroff", L.SHUTDOWN_POWEROFF, POWEROFF, "shutdown"),
+    ((), "poweroff-hard", L.SHUTDOWN_POWEROFF, POWEROFF, "cancel"),
+    ((), "terminate", L.SHUTDOWN, DONE, "shutdown"),
+    ((), "undeploy", L.SHUTDOWN_UNDEPLOY, UNDEPLOYED, "shutdown"),
+    ((), "suspend", L.SAVE_SUSPEND, SUSPENDED, "save"),
+    ((), "stop", L.SAVE_STOP, STOPPED, "save"),
+    (("suspend",), "resume", L.BOOT_SUSPENDED, RUNNING, "restore"),
+    (("poweroff",), "resume", L.BOOT_POWEROFF, RUNNING, "deploy"),
+])
+def test_hypervisor_step_finished_is_not_run_again(
+        cloud: Cloud, before: tuple[str, ...], action: str, caught: int,
+        after: tuple[int, int], step: str) -> None:
     vid = _running(cloud)
-    cloud.engine.rpc.ok("one.vm.action", "poweroff", vid)
-    cloud.caught(vid, (ACTIVE, L.SHUTDOWN_POWEROFF))
-    assert cloud.guests()["h0"] == set()
+    for earlier in before:
+        cloud.act(vid, earlier)
+    cloud.engine.rpc.ok("one.vm.action", action, vid)
+    cloud.caught(vid, (ACTIVE, caught))
     cloud.restart()
-    assert cloud.engine.phase(vid) == POWEROFF
-    assert [x["applied"] for x in cloud.journal(vid, "shutdown")] == [True]
-    cloud.terminate_and_check(vid)
-
-
-def test_terminate_shutdown_finished_then_epilog_to_done(cloud: Cloud) -> None:
-    vid = _running(cloud)
-    cloud.engine.rpc.ok("one.vm.action", "terminate", vid)
-    cloud.caught(vid, (ACTIVE, L.SHUTDOWN))
-    cloud.restart()
-    assert cloud.engine.phase(vid) == DONE
-    assert len(cloud.journal(vid, "shutdown")) == 1
+    assert cloud.engine.phase(vid) == after
+    assert [x["applied"] for x in cloud.journal(vid, step)][-1:] == [True]
+    assert all(x["applied"] for x in cloud.journal(vid))     # nothing even asked twice
+    if after in (SUSPENDED, STOPPED):    # the checkpoint written before the crash still serves
+        cloud.act(vid, "resume")
+        if after == STOPPED:
+            cloud.engine.rpc.ok("one.vm.deploy", vid, cloud.h1)
+            cloud.engine.settle()
+        assert cloud.engine.phase(vid) == RUNNING
     cloud.terminate_and_check(vid)
 
 
 def test_epilog_finished_runs_again_to_done(cloud: Cloud) -> None:
     vid = _running(cloud)
-    cloud.engine.rpc.ok("one.vm.action", "poweroff", vid)
-    cloud.engine.settle()
+    cloud.act(vid, "poweroff")
     cloud.engine.rpc.ok("one.vm.action", "terminate", vid)
     cloud.caught(vid, (ACTIVE, L.EPILOG))
     cloud.restart()
     assert cloud.engine.phase(vid) == DONE
-    cloud.terminate_and_check(vid)
-
-
-def test_save_finished_is_not_run_again(cloud: Cloud) -> None:
-    vid = _running(cloud)
-    cloud.engine.rpc.ok("one.vm.action", "suspend", vid)
-    cloud.caught(vid, (ACTIVE, L.SAVE_SUSPEND))
-    cloud.restart()
-    assert cloud.engine.phase(vid) == SUSPENDED
-    assert [x["applied"] for x in cloud.journal(vid, "save")] == [True]
-    cloud.engine.rpc.ok("one.vm.action", "resume", vid)     # the checkpoint is still there
-    cloud.engine.settle()
-    assert cloud.engine.phase(vid) == RUNNING
-    cloud.terminate_and_check(vid)
-
-
-def test_restore_finished_is_not_run_again(cloud: Cloud) -> None:
-    vid = _running(cloud)
-    cloud.engine.rpc.ok("one.vm.action", "suspend", vid)
-    cloud.engine.settle()
-    cloud.engine.rpc.ok("one.vm.action", "resume", vid)
-    cloud.caught(vid, (ACTIVE, L.BOOT_SUSPENDED))
-    cloud.restart()
-    assert cloud.engine.phase(vid) == RUNNING
-    assert [x["applied"] for x in cloud.journal(vid, "restore")] == [True]
     cloud.terminate_and_check(vid)
 
 
@@ -168,8 +157,7 @@ def test_live_migration_finished_arrives_and_leaves_no_guest_after_done(cloud: C
               for h in (cloud.h0, cloud.h1)]
     assert shares == ["0", "1"]
     assert [x["applied"] for x in cloud.journal(vid, "migrate")] == [True]
-    cloud.engine.rpc.ok("one.vm.action", "terminate", vid)
-    cloud.engine.settle()
+    cloud.act(vid, "terminate")
     cloud.terminate_and_check(vid)
 
 
