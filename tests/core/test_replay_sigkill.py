@@ -97,8 +97,8 @@ def test_sigkill_after_a_live_migration_moved_the_guest(var: Path,
     h0, h1 = (rpc.ok("one.host.allocate", name, "dummy", "dummy", -1) for name in ("h0", "h1"))
     rpc.ok("one.vn.allocate", "NAME = n VN_MAD = dummy BRIDGE = br0 "
                               "AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 9 ]", -1)
-    vid = rpc.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 64 NIC = [ NETWORK = n ]", True)  # held:
-    # placed by us, not the scheduler
+    # Held, so that our deploy places it, not the scheduler.
+    vid = rpc.ok("one.vm.allocate", "CPU = 0.1 MEMORY = 64 NIC = [ NETWORK = n ]", True)
     rpc.ok("one.vm.deploy", vid, h0)
     until(lambda: first.phase(vid) == (S.ACTIVE, L.RUNNING), "VM running")
     # The network steps around the migration now take 1.5 s each: oned dies between the
