@@ -132,6 +132,26 @@ def test_hypervisor_step_finished_is_not_run_again(
     cloud.terminate_and_check(vid)
 
 
+@pytest.mark.parametrize("action, caught, after, step", [
+    ("deploy", L.BOOT, RUNNING, "deploy"),
+    ("poweroff", L.SHUTDOWN_POWEROFF, POWEROFF, "shutdown"),
+    ("suspend", L.SAVE_SUSPEND, SUSPENDED, "save"),
+])
+def test_step_recorded_done_is_not_run_again_when_the_poll_cannot_tell(
+        cloud: Cloud, action: str, caught: int, after: tuple[int, int], step: str) -> None:
+    vid = cloud.engine.vm("CPU = 1 MEMORY = 64 DUMMY_FAIL = poll")
+    cloud.engine.rpc.ok("one.vm.deploy", vid, cloud.h0)
+    if action != "deploy":
+        cloud.engine.settle()
+        cloud.engine.rpc.ok("one.vm.action", action, vid)
+    cloud.caught(vid, (ACTIVE, caught))
+    cloud.restart()
+    assert cloud.engine.phase(vid) == after
+    assert cloud.engine.doc("one.vm.info", vid).findtext("DEPLOY_ID") == f"one-{vid}"
+    assert [x["applied"] for x in cloud.journal(vid, step)] == [True]
+    cloud.terminate_and_check(vid)
+
+
 def test_epilog_finished_runs_again_to_done(cloud: Cloud) -> None:
     vid = _running(cloud)
     cloud.act(vid, "poweroff")

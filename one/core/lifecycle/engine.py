@@ -47,6 +47,18 @@ _VMM_NEEDS = {"stop": "save", "suspend": "save", "reboot": "reboot", "reboot-har
               "poweroff-hard": "cancel", "undeploy": "shutdown", "undeploy-hard": "cancel"}
 
 
+# Key of the history record holding [LCM_STATE, VMM step, its result] once the
+# operation of that phase finished its VMM step; gone when the phase changes.
+DONE_STEP = "DONE_STEP"
+
+
+def _recorded_step(vm: Vm) -> dict[str, str | None]:
+    """The VMM step the current phase's operation recorded done before a restart."""
+    record = records.current(vm)
+    done = record.get(DONE_STEP) if record else None
+    return {done[1]: done[2]} if done and done[0] == vm.lcm_state else {}
+
+
 class Notify(Protocol):
     def vm_changed(self, vm: Vm, previous: Phase) -> None: ...
 
@@ -264,6 +276,8 @@ class LifeCycle:
     def _move(self, vm: Vm, to: Phase, error: str = "") -> None:
         """Change phase (inside a store write); the driver operation starts after commit."""
         frm = phase_of(vm)
+        if frm != to and vm.history:
+            vm.history[-1].pop(DONE_STEP, None)   # the step recorded was this phase's
         self._stamp(vm, frm, to)
         if error:
             vm.user_template.set("ERROR", f"{time.strftime('%c')}: {error}")
@@ -357,7 +371,10 @@ class LifeCycle:
             with self.pools.store.write():
                 vm = vm or self.pools.vms.get(vid)
                 self._pending[vid] = (token, name)
-                drivers = replace(self._drivers(vm), resumed=resumed)
+                drivers = replace(
+                    self._drivers(vm), resumed=resumed,
+                    finished=_recorded_step(vm) if resumed else {},
+                    mark=lambda step, result: self._mark(vid, token, step, result))
                 op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
         except Exception as exc:  # unknown driver, host gone: the operation fails now
             self._deliver(Reply(vid, token, False, error=str(exc)))
@@ -365,6 +382,16 @@ class LifeCycle:
         self.logs.write(vid, "LCM", "I", f"Starting {name}")
         pool = f"{'vmm' if drivers.vmm else 'tm'}-{drivers.host.vm_mad if drivers.host else 'none'}"
         self.runner.submit(vid, token, pool, self.logs.logged(vid, op))
+
+    def _mark(self, vid: int, token: int, step: str, result: str | None) -> None:
+        """The operation's VMM step finished: kept with the VM for a restart (driver thread)."""
+        with self.pools.store.write():
+            vm = self.pools.vms.get(vid)
+            record = records.current(vm)
+            if self._pending.get(vid, (None, ""))[0] != token or record is None:
+                return
+            record[DONE_STEP] = [vm.lcm_state, step, result]
+            self.pools.vms.save(vm)
 
     def _on_reply(self, reply: Reply) -> None:
         with self.pools.store.write():

@@ -5,18 +5,20 @@ drivers the VM's host and networks name, then run by the driver runner. It
 returns the hypervisor id for boots and restores, None otherwise; it raises
 to fail.
 
-An operation resumed after a restart of oned first asks the VMM driver to
-poll the guest: a hypervisor step whose result the poll already shows (the
-guest running after a boot, restore or live migration; gone after a
-shutdown, cancel or save) is not run again, so work the hypervisor finished
-before oned died is never applied twice. The other steps (networks,
-transfers) are idempotent by the driver contract and run again.
+Each operation makes at most one hypervisor (VMM) step, the one that must
+not be applied twice; when it finishes, `Drivers.mark` records it with the
+VM. An operation resumed after a restart of oned skips that step when it was
+recorded, or when the VMM driver's poll already shows its result (the guest
+running after a boot, restore or live migration; gone after a shutdown,
+cancel or save): work the hypervisor finished before oned died is never
+applied twice. The other steps (networks, transfers) are idempotent by the
+driver contract and run again.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
-from typing import Callable, Sequence, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from one.core import context, transfer
 from one.plugins.drivers import PollState, TMDriver, VMMDriver, VNMDriver
@@ -45,7 +47,11 @@ class Drivers:
     tm: TMDriver | None
     networks: Sequence[VNMDriver]
     hard: bool = False             # cancel instead of shutdown
-    resumed: bool = False          # caught mid-way by a restart: poll before each VMM step
+    resumed: bool = False          # caught mid-way by a restart: poll before the VMM step
+    # The VMM step recorded done before the restart, with its result (a DEPLOY_ID or None).
+    finished: Mapping[str, str | None] = field(default_factory=dict)
+    # Records a VMM step done, with its result, as soon as it finishes.
+    mark: Callable[[str, str | None], None] = lambda step, result: None
 
 
 # What a poll shows once each VMM step is done.
@@ -78,12 +84,20 @@ def _done_before(d: Drivers, step: str, host: HostView) -> bool:
     return done
 
 
-def _vmm_step(d: Drivers, step: str, host: HostView, run: Callable[[], T], done: T) -> T:
-    """Run a VMM step, unless a resumed operation finds it done (then `done`)."""
-    return done if _done_before(d, step, host) else run()
+def _vmm_step(d: Drivers, step: str, host: HostView, run: Callable[[], str | None],
+              done: str | None) -> str | None:
+    """Run the VMM step and record it, unless a resumed operation finds it done."""
+    if step in d.finished:
+        log.info("VM %s: resuming, %s was recorded done", d.vm.id, step)
+        return d.finished[step]
+    if _done_before(d, step, host):
+        return done
+    result = run()
+    d.mark(step, result)
+    return result
 
 
-def _around_boot(d: Drivers, host: HostView, start: Callable[[], str]) -> str:
+def _around_boot(d: Drivers, host: HostView, start: Callable[[], str | None]) -> str | None:
     for network in d.networks:
         network.pre(d.vm, host)
     deploy_id = start()
