@@ -212,3 +212,15 @@ class _Dead:
 
     def stop(self) -> None:
         pass
+
+
+
+def test_deleted_mid_migration_leaves_no_guest_on_the_source(cloud: Cloud) -> None:
+    vid = _running(cloud)
+    lifecycle = cloud.engine.lifecycle
+    inline, lifecycle.runner = lifecycle.runner, _Dead()     # the migration never runs
+    cloud.engine.rpc.ok("one.vm.migrate", vid, cloud.h1, True)
+    lifecycle.runner = inline
+    cloud.engine.rpc.ok("one.vm.recover", vid, 3)            # delete
+    cloud.engine.settle()
+    cloud.terminate_and_check(vid)

@@ -124,10 +124,17 @@ def _live_migrate(d: Drivers) -> None:
 
 
 def _cleanup(d: Drivers) -> None:
-    """Best effort, as oned's delete: every step is tried, failures only logged."""
+    """Best effort, as oned's delete: every step is tried, failures only logged.
+
+    The guest is destroyed on both hosts of the last two records, as the transfer
+    clean-up deletes both directories: a VM deleted mid-migration may still run on
+    its source, one whose boot reply was lost has no DEPLOY_ID yet.
+    """
     steps: list[Callable[[], object]] = []
-    if d.vmm and d.host and d.vm.deploy_id:
-        steps.append(lambda: d.vmm.cancel(d.vm, d.host))
+    vmm, vm = d.vmm, replace(d.vm, deploy_id=_deploy_id(d.vm))
+    if vmm is not None:
+        hosts = {h.name: h for h in (d.host, d.previous) if h is not None}
+        steps += [lambda h=h: vmm.cancel(vm, h) for h in hosts.values()]
     steps += [lambda n=n: n.clean(d.vm, d.host) for n in d.networks if d.host]
     if d.tm:
         steps.append(lambda: d.tm.execute(d.vm, transfer.cleanup(d.vm)))
