@@ -87,6 +87,19 @@ def test_violations_name_actions_applied_twice(tmp_path: Path) -> None:
         "VM 1: deploy on a", "VM 1: restore on b", "VM 1: migrate on b", "VM 1: shutdown on b"]
 
 
+def test_a_line_whose_change_never_reached_the_state_is_dropped(tmp_path: Path) -> None:
+    """A process killed between the journal line and the state write: the line goes."""
+    vmm_on(tmp_path).deploy(VM, HOST)
+    StateDir(tmp_path).append("shutdown", HOST.name, "one-5", 5, True)   # then SIGKILL
+    StateDir(tmp_path).append("cancel", HOST.name, "one-5", 5, False)
+    again = vmm_on(tmp_path)
+    assert [x["action"] for x in StateDir(tmp_path).journal()] == ["deploy"]
+    again.shutdown(VM, HOST)                   # the shutdown the state never saw, now applied
+    assert [(x["action"], x["applied"]) for x in StateDir(tmp_path).journal()] == [
+        ("deploy", True), ("shutdown", True)]
+    assert one_dummy.violations(tmp_path) == []
+
+
 def test_a_journal_line_cut_by_a_crash_is_skipped(tmp_path: Path) -> None:
     StateDir(tmp_path).append("deploy", "a", "one-1", 1, True)
     with open(tmp_path / "actions.jsonl", "a") as journal:

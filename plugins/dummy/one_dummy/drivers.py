@@ -64,11 +64,13 @@ class DummyVMM(_OnHypervisors, VMMDriver):
 
     name = "dummy"
 
-    def _done(self, action: str, vm: VmView, host: str, applied: bool) -> None:
-        """Journal the action; say in the VM's log when it found its work done."""
+    def _act(self, action: str, vm: VmView, host: str, change: Callable[[], bool],
+             what: str) -> None:
+        """Make the action's change, journalled; the VM's log says what it did, or not."""
         deploy_id = vm.deploy_id or f"one-{vm.id}"
-        self.datacenter.record(action, host, deploy_id, vm.id, applied)
-        if not applied:
+        if self.datacenter.act(action, host, deploy_id, vm.id, change):
+            self.log.info("%s: %s", action, what)
+        else:
             self.log.info("%s: already done for %s on %s, nothing to do", action, deploy_id, host)
 
     @steered
@@ -76,10 +78,9 @@ class DummyVMM(_OnHypervisors, VMMDriver):
         memory = knobs.number(vm.template.get("MEMORY", "0") or "0",
                               f"MEMORY in the TEMPLATE of VM {vm.id}", int, "a size in MiB")
         domain = Domain(f"one-{vm.id}", memory_kib=memory * 1024)
-        applied = self.hypervisor(host.name).create(domain)
-        self._done("deploy", replace(vm, deploy_id=domain.deploy_id), host.name, applied)
-        if applied:
-            self.log.info("deploy: VM %s runs as %s on %s", vm.id, domain.deploy_id, host.name)
+        self._act("deploy", replace(vm, deploy_id=domain.deploy_id), host.name,
+                  lambda: self.hypervisor(host.name).create(domain),
+                  f"VM {vm.id} runs as {domain.deploy_id} on {host.name}")
         return domain.deploy_id
 
     @steered
@@ -92,10 +93,8 @@ class DummyVMM(_OnHypervisors, VMMDriver):
 
     def _stop(self, action: str, vm: VmView, host: HostView, what: str) -> None:
         """A guest already gone is success: the stop was done before."""
-        applied = self.hypervisor(host.name).discard(vm.deploy_id)
-        self._done(action, vm, host.name, applied)
-        if applied:
-            self.log.info("%s: %s %s on %s", action, vm.deploy_id, what, host.name)
+        self._act(action, vm, host.name, lambda: self.hypervisor(host.name).discard(vm.deploy_id),
+                  f"{vm.deploy_id} {what} on {host.name}")
 
     @steered
     def reboot(self, vm: VmView, host: HostView) -> None:
@@ -107,34 +106,29 @@ class DummyVMM(_OnHypervisors, VMMDriver):
 
     def _restart(self, action: str, vm: VmView, host: HostView) -> None:
         """A guest restarting stays RUNNING; one that is not there cannot restart."""
-        self.hypervisor(host.name).require(vm.deploy_id)
-        self._done(action, vm, host.name, True)
-        self.log.info("%s: %s restarted on %s", action, vm.deploy_id, host.name)
+        self._act(action, vm, host.name,
+                  lambda: bool(self.hypervisor(host.name).require(vm.deploy_id)),
+                  f"{vm.deploy_id} restarted on {host.name}")
 
     @steered
     def save(self, vm: VmView, host: HostView, checkpoint: str) -> None:
-        applied = self.datacenter.save(host.name, vm.deploy_id, checkpoint)
-        self._done("save", vm, host.name, applied)
-        if applied:
-            self.log.info("save: %s saved to %s on %s", vm.deploy_id, checkpoint, host.name)
+        self._act("save", vm, host.name,
+                  lambda: self.datacenter.save(host.name, vm.deploy_id, checkpoint),
+                  f"{vm.deploy_id} saved to {checkpoint} on {host.name}")
 
     @steered
     def restore(self, vm: VmView, host: HostView, checkpoint: str) -> str:
         deploy_id = vm.deploy_id or f"one-{vm.id}"
-        domain, applied = self.datacenter.restore(host.name, deploy_id, checkpoint)
-        self._done("restore", vm, host.name, applied)
-        if applied:
-            self.log.info("restore: %s runs again from %s on %s",
-                          domain.deploy_id, checkpoint, host.name)
-        return domain.deploy_id
+        self._act("restore", vm, host.name,
+                  lambda: self.datacenter.restore(host.name, deploy_id, checkpoint),
+                  f"{deploy_id} runs again from {checkpoint} on {host.name}")
+        return deploy_id
 
     @steered
     def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
-        applied = self.datacenter.migrate(vm.deploy_id, source.name, target.name)
-        self._done("migrate", vm, target.name, applied)
-        if applied:
-            self.log.info("migrate: %s moved from %s to %s",
-                          vm.deploy_id, source.name, target.name)
+        self._act("migrate", vm, target.name,
+                  lambda: self.datacenter.migrate(vm.deploy_id, source.name, target.name),
+                  f"{vm.deploy_id} moved from {source.name} to {target.name}")
 
     @steered
     def poll(self, vm: VmView, host: HostView) -> VmPoll:

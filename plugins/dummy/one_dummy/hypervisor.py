@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -119,8 +119,9 @@ class Datacenter:
         self._checkpoints: dict[str, Domain] = {}
         self._batching = 0
         self._dirty = False
+        self._applied = 0           # applied lines of the journal that the state includes
         if state is not None:
-            self._load(state.load())
+            self._load(state)
 
     def hypervisor(self, host: str) -> Hypervisor:
         """The host's hypervisor, created empty the first time it is named."""
@@ -148,23 +149,22 @@ class Datacenter:
                 self._checkpoints[checkpoint] = self.hypervisor(host).destroy(deploy_id)
             return True
 
-    def restore(self, host: str, deploy_id: str, checkpoint: str) -> tuple[Domain, bool]:
-        """Boot a saved domain again, on whichever host the VM now is.
+    def restore(self, host: str, deploy_id: str, checkpoint: str) -> bool:
+        """Boot a saved domain again as `deploy_id`, on whichever host the VM now is.
 
-        A domain already running there was restored before: (it, False).
+        False when it already runs there: it was restored before.
         """
         with self.lock:
-            running = self.hypervisor(host).get(deploy_id)
-            if running is not None:
-                return running, False
+            if self.hypervisor(host).get(deploy_id) is not None:
+                return False
             saved = self._checkpoints.get(checkpoint)
             if saved is None:
                 raise DomainError(f"dummy: no checkpoint {checkpoint!r} to restore")
-            domain = replace(saved, started=time.monotonic())
             with self.batch():
                 del self._checkpoints[checkpoint]
-                self.hypervisor(host).create(domain)
-            return domain, True
+                self.hypervisor(host).create(
+                    replace(saved, deploy_id=deploy_id, started=time.monotonic()))
+            return True
 
     def migrate(self, deploy_id: str, source: str, target: str) -> bool:
         """Move a domain; False when it is already on the target and gone from the source."""
@@ -201,22 +201,34 @@ class Datacenter:
         if not self._batching:
             self._write()
 
-    def record(self, action: str, host: str, deploy_id: str, vm: int, applied: bool) -> None:
-        """Journal one action that succeeded (see `StateDir.append`)."""
-        if self.state is not None:
-            with self.lock:
+    def act(self, action: str, host: str, deploy_id: str, vm: int,
+            change: Callable[[], bool]) -> bool:
+        """Make a change (it says whether it applied anything) and journal it, as one.
+
+        The journal line is written before the state that counts it, so a
+        process killed between the two leaves a line the next load drops
+        (`StateDir.trim`): the journal never shows a change the state lacks.
+        """
+        with self.batch():
+            applied = change()
+            if self.state is not None:
                 self.state.append(action, host, deploy_id, vm, applied)
+                self._applied += applied
+            return applied
 
     def _write(self) -> None:
         self._dirty = False
         if self.state is not None:
             self.state.save({
+                "applied": self._applied,
                 "hosts": {name: {i: d.stored() for i, d in hv.domains().items()}
                           for name, hv in self._hosts.items()},
                 "checkpoints": {path: d.stored() for path, d in self._checkpoints.items()},
             })
 
-    def _load(self, stored: dict[str, Any]) -> None:
+    def _load(self, state: StateDir) -> None:
+        stored = state.load()
+        self._applied = state.trim(int(stored.get("applied", 0)))
         for name, domains in stored.get("hosts", {}).items():
             self.hypervisor(name)._domains.update(
                 {deploy_id: Domain.loaded(value) for deploy_id, value in domains.items()})

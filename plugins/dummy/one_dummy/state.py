@@ -10,7 +10,10 @@ Two files, the shape other tools may read (the project's shared interface):
   "host", "deploy_id", "vm", "applied"}`, `applied` false when the action found
   its work already done. `violations` reads it back: no action applied twice.
 
-Callers hold the datacenter's lock around both; there is one oned per state.
+guests.json counts the applied lines it includes (`applied`); a line written
+by a process killed before the state that counts it is dropped on the next
+load (`trim`), so the two files always agree. Callers hold the datacenter's
+lock around both; there is one oned per state.
 """
 from __future__ import annotations
 
@@ -66,6 +69,25 @@ class StateDir:
             except ValueError:
                 continue
         return lines
+
+    def trim(self, applied: int) -> int:
+        """Keep the journal up to its `applied`-th applied line; the applied lines kept.
+
+        Lines past it (and torn ones) belong to changes the state never got.
+        """
+        kept, count = [], 0
+        for line in self.journal():
+            if line.get("applied"):
+                if count == applied:
+                    break
+                count += 1
+            kept.append(line)
+        path = self.path / ACTIONS
+        if path.exists() and len(kept) != len(path.read_text().splitlines()):
+            temporary = self.path / f"{ACTIONS}.{os.getpid()}.tmp"
+            temporary.write_text("".join(json.dumps(line) + "\n" for line in kept))
+            os.replace(temporary, path)
+        return count
 
 
 # What each applied action needs the guest to be, and what it leaves it: where it runs
