@@ -102,6 +102,11 @@ class Hypervisor:
         """For tests: the guest dies without oned asking (it should notice on poll)."""
         self.destroy(deploy_id)
 
+    def adopt(self, domains: dict[str, Domain]) -> None:
+        """Domains read back from a StateDir: already stored, so not written again."""
+        with self._lock:
+            self._domains.update(domains)
+
 
 class Datacenter:
     """Every pretend host and the checkpoints of saved domains.
@@ -177,7 +182,7 @@ class Datacenter:
             return True
 
     def reset(self) -> None:
-        """Forget every host and checkpoint held in memory (a StateDir keeps its files)."""
+        """Forget every host and checkpoint (a StateDir's files until the next change)."""
         with self.lock:
             self._hosts.clear()
             self._checkpoints.clear()
@@ -230,7 +235,7 @@ class Datacenter:
         stored = state.load()
         self._applied = state.trim(int(stored.get("applied", 0)))
         for name, domains in stored.get("hosts", {}).items():
-            self.hypervisor(name)._domains.update(
+            self.hypervisor(name).adopt(
                 {deploy_id: Domain.loaded(value) for deploy_id, value in domains.items()})
         self._checkpoints.update({path: Domain.loaded(value)
                                   for path, value in stored.get("checkpoints", {}).items()})
