@@ -14,6 +14,7 @@ without applying it again.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -57,6 +58,7 @@ class Hypervisor:
         self._datacenter = datacenter
         self._lock = datacenter.lock
         self._domains: dict[str, Domain] = {}
+        self._stored: str | None = None    # its part of guests.json, until it changes
 
     def domains(self) -> dict[str, Domain]:
         """A snapshot by deploy id (domains are frozen, so it cannot drift)."""
@@ -73,7 +75,7 @@ class Hypervisor:
             if domain.deploy_id in self._domains:
                 return False
             self._domains[domain.deploy_id] = domain
-            self._datacenter.changed()
+            self._changed()
             return True
 
     def require(self, deploy_id: str) -> Domain:
@@ -87,7 +89,7 @@ class Hypervisor:
         with self._lock:
             domain = self.require(deploy_id)
             del self._domains[deploy_id]
-            self._datacenter.changed()
+            self._changed()
             return domain
 
     def discard(self, deploy_id: str) -> bool:
@@ -106,6 +108,19 @@ class Hypervisor:
         """Domains read back from a StateDir: already stored, so not written again."""
         with self._lock:
             self._domains.update(domains)
+            self._stored = None
+
+    def stored(self) -> str:
+        """This host's domains as JSON; kept between writes of a datacenter of many hosts."""
+        with self._lock:
+            if self._stored is None:
+                self._stored = json.dumps({i: d.stored() for i, d in self._domains.items()},
+                                          separators=(",", ":"))
+            return self._stored
+
+    def _changed(self) -> None:
+        self._stored = None
+        self._datacenter.changed()
 
 
 class Datacenter:
@@ -224,12 +239,10 @@ class Datacenter:
     def _write(self) -> None:
         self._dirty = False
         if self.state is not None:
-            self.state.save({
-                "applied": self._applied,
-                "hosts": {name: {i: d.stored() for i, d in hv.domains().items()}
-                          for name, hv in self._hosts.items()},
-                "checkpoints": {path: d.stored() for path, d in self._checkpoints.items()},
-            })
+            hosts = ",".join(f"{json.dumps(name)}:{hv.stored()}" for name, hv in self._hosts.items())
+            checkpoints = {path: d.stored() for path, d in self._checkpoints.items()}
+            self.state.save(f'{{"applied":{self._applied},"hosts":{{{hosts}}},'
+                            f'"checkpoints":{json.dumps(checkpoints)}}}')
 
     def _load(self, state: StateDir) -> None:
         stored = state.load()

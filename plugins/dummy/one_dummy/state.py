@@ -45,9 +45,10 @@ class StateDir:
             raise ValueError(f"dummy: {self.path / GUESTS} is not valid JSON: {exc}") from None
         return loaded if isinstance(loaded, dict) else {}
 
-    def save(self, guests: Mapping[str, Any]) -> None:
+    def save(self, guests: str) -> None:
+        """Replace guests.json with this JSON text, atomically."""
         temporary = self.path / f"{GUESTS}.{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(guests, separators=(",", ":")))
+        temporary.write_text(guests)
         os.replace(temporary, self.path / GUESTS)
 
     def append(self, action: str, host: str, deploy_id: str, vm: int, applied: bool) -> None:
