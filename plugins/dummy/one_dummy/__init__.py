@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 
 from one.plugins import DriverRegistry, IMDriver, TMDriver, VMMDriver, VNMDriver, hookimpl
-from one_dummy.drivers import DummyIM, DummyTM, DummyVMM, DummyVNM
 from one_dummy import state, worlds
+from one_dummy.drivers import DummyIM, DummyTM, DummyVMM, DummyVNM
 from one_dummy.hypervisor import Datacenter, Domain, DomainError, Hypervisor
 from one_dummy.knobs import ACTIONS
 from one_dummy.state import StateDir

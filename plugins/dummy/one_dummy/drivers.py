@@ -10,8 +10,8 @@ the actions oned asks for, debug for the periodic poll and monitor.
 from __future__ import annotations
 
 import functools
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from one.plugins import (
