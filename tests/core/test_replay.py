@@ -76,27 +76,19 @@ def cloud(tmp_path: Path) -> Iterator[Cloud]:
     one_dummy.reset()
 
 
-def _running(cloud: Cloud, on: int | None = None) -> int:
-    return cloud.engine.vm("CPU = 1 MEMORY = 64", cloud.h0 if on is None else on)
+def _running(cloud: Cloud) -> int:
+    return cloud.engine.vm("CPU = 1 MEMORY = 64", cloud.h0)
 
 
-def test_boot_finished_is_not_run_again(cloud: Cloud) -> None:
+@pytest.mark.parametrize("caught", [L.PROLOG, L.BOOT])
+def test_deployment_finished_boots_once(cloud: Cloud, caught: int) -> None:
+    """A prolog runs again (transfers are idempotent); a boot done is not run again."""
     vid = cloud.engine.vm("CPU = 1 MEMORY = 64")
     cloud.engine.rpc.ok("one.vm.deploy", vid, cloud.h0)
-    cloud.caught(vid, (ACTIVE, L.BOOT))
+    cloud.caught(vid, (ACTIVE, caught))
     cloud.restart()
     assert cloud.engine.phase(vid) == RUNNING
     assert cloud.engine.doc("one.vm.info", vid).findtext("DEPLOY_ID") == f"one-{vid}"
-    assert [x["applied"] for x in cloud.journal(vid, "deploy")] == [True]
-    cloud.terminate_and_check(vid)
-
-
-def test_prolog_finished_runs_again_then_boots_once(cloud: Cloud) -> None:
-    vid = cloud.engine.vm("CPU = 1 MEMORY = 64")
-    cloud.engine.rpc.ok("one.vm.deploy", vid, cloud.h0)
-    cloud.caught(vid, (ACTIVE, L.PROLOG))
-    cloud.restart()
-    assert cloud.engine.phase(vid) == RUNNING
     assert [x["applied"] for x in cloud.journal(vid, "deploy")] == [True]
     cloud.terminate_and_check(vid)
 
@@ -204,17 +196,6 @@ def test_cold_migration_resumes_after_its_last_finished_step(cloud: Cloud, caugh
     cloud.terminate_and_check(vid)
 
 
-class _Dead:
-    """A runner of an oned that dies before any driver operation runs."""
-
-    def submit(self, vm: int, token: int, pool: str, op: object) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-
-
 def test_deleted_mid_migration_leaves_no_guest_on_the_source(cloud: Cloud) -> None:
     vid = _running(cloud)
     lifecycle = cloud.engine.lifecycle
@@ -224,3 +205,13 @@ def test_deleted_mid_migration_leaves_no_guest_on_the_source(cloud: Cloud) -> No
     cloud.engine.rpc.ok("one.vm.recover", vid, 3)            # delete
     cloud.engine.settle()
     cloud.terminate_and_check(vid)
+
+
+class _Dead:
+    """A runner of an oned that dies before any driver operation runs."""
+
+    def submit(self, vm: int, token: int, pool: str, op: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
