@@ -2,8 +2,8 @@
 
 Two files, the shape other tools may read (the project's shared interface):
 
-- `guests.json`: `{"hosts": {host: {deploy_id: guest}}, "checkpoints": {path: guest}}`,
-  replaced whole and atomically (temporary file + `os.replace`) after every change,
+- `guests.json`: `{"applied": n, "hosts": {host: {deploy_id: guest}}, "checkpoints":
+  {path: guest}}`, replaced whole and atomically (temporary file + `os.replace`) after every change,
   so a reader, or an oned killed with SIGKILL, sees the state before or after a
   change and never half of one;
 - `actions.jsonl`: one line per VMM action that succeeded, `{"time", "action",
@@ -29,11 +29,10 @@ ACTIONS = "actions.jsonl"
 
 
 class StateDir:
-    """The files of one STATE_DIR, created on first use."""
+    """The files of one STATE_DIR; the directory is made by the first write."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
 
     def load(self) -> dict[str, Any]:
         """The stored guests; an empty world when nothing was stored yet."""
@@ -47,6 +46,7 @@ class StateDir:
 
     def save(self, guests: str) -> None:
         """Replace guests.json with this JSON text, atomically."""
+        self.path.mkdir(parents=True, exist_ok=True)
         temporary = self.path / f"{GUESTS}.{os.getpid()}.tmp"
         temporary.write_text(guests)
         os.replace(temporary, self.path / GUESTS)
@@ -54,6 +54,7 @@ class StateDir:
     def append(self, action: str, host: str, deploy_id: str, vm: int, applied: bool) -> None:
         line = {"time": time.time(), "action": action, "host": host, "deploy_id": deploy_id,
                 "vm": vm, "applied": applied}
+        self.path.mkdir(parents=True, exist_ok=True)
         with open(self.path / ACTIONS, "a") as journal:
             journal.write(json.dumps(line) + "\n")
 
