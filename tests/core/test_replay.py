@@ -207,6 +207,21 @@ def test_deleted_mid_migration_leaves_no_guest_on_the_source(cloud: Cloud) -> No
     cloud.terminate_and_check(vid)
 
 
+def test_live_migration_failing_after_the_guest_moved_follows_the_guest(cloud: Cloud) -> None:
+    cloud.engine.rpc.ok("one.vn.allocate", "NAME = n VN_MAD = dummy BRIDGE = br0 "
+                                           "AR = [ TYPE = IP4, IP = 10.0.0.1, SIZE = 9 ]", -1)
+    vid = cloud.engine.vm("CPU = 1 MEMORY = 64 NIC = [ NETWORK = n ]", cloud.h0)
+    cloud.engine.rpc.ok("one.vm.update", vid, "DUMMY_FAIL = post", 1)   # the target's filters
+    cloud.engine.rpc.ok("one.vm.migrate", vid, cloud.h1, True)
+    cloud.engine.settle()
+    assert cloud.engine.phase(vid) == RUNNING
+    doc = cloud.engine.doc("one.vm.info", vid)
+    assert doc.findtext("HISTORY_RECORDS/HISTORY[last()]/HOSTNAME") == "h1"
+    assert "the guest moved to the target, then" in doc.findtext("USER_TEMPLATE/ERROR")
+    cloud.act(vid, "terminate")
+    cloud.terminate_and_check(vid)
+
+
 class _Dead:
     """A runner of an oned that dies before any driver operation runs."""
 

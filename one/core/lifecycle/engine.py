@@ -407,7 +407,21 @@ class LifeCycle:
                 return
             phase = phase_of(vm)
             if phase in REPLIES:
-                self._finish_op(vm, phase, reply.ok, reply.value, reply.error)
+                ok = reply.ok or self._moved_anyway(vm, phase, reply.error)
+                self._finish_op(vm, phase, ok, reply.value, reply.error)
+
+    @staticmethod
+    def _moved_anyway(vm: Vm, phase: Phase, error: str) -> bool:
+        """A live migration that failed after its guest moved: the VM follows the guest.
+
+        Going back to the source would leave the guest running on the target,
+        unknown to oned, even after the VM is DONE; the failure is reported.
+        """
+        if phase != MIGRATE or "migrate" not in _recorded_step(vm):
+            return False
+        vm.user_template.set("ERROR", f"{time.strftime('%c')}: migrate: the guest moved to "
+                                      f"the target, then: {error}")
+        return True
 
     def _finish_op(self, vm: Vm, phase: Phase, ok: bool, value: str | None, error: str) -> None:
         success, failure = REPLIES[phase]
