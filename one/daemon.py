@@ -68,7 +68,8 @@ class Oned:
 
 def load_plugins(config: Config) -> PluginManager:
     plugins = PluginManager(block=config.plugin_block.split(),
-                            settings=driver_settings(config.template))
+                            settings=driver_settings(config.template),
+                            shared={"VAR_LOCATION": config.var_location})
     plugins.load_entry_points()
     plugins.collect_drivers()
     return plugins

@@ -105,11 +105,10 @@ class Engine:
     """A real oned whose life cycle runs inline: `settle()` runs it to rest."""
 
     def __init__(self, oned: Oned) -> None:
-        import one_dummy
         self.oned = oned
         self.rpc = Caller(oned.endpoint)
         self.lifecycle = oned.managers.lifecycle
-        self.hypervisor = one_dummy.hypervisor
+        self.hypervisor = oned.managers.plugins.driver("vmm", "dummy").hypervisor
 
     def settle(self) -> None:
         self.lifecycle.drain()

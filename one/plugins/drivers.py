@@ -5,6 +5,13 @@ action raises `ActionNotSupported`, which the core turns into a failure of
 that operation (or an ACTION error before anything starts, through
 `supports`). Methods run in a driver thread pool, may block, and report
 failure by raising; the core handles timeouts, retries and state.
+
+Every action is idempotent: oned may ask again for work that already
+finished, because it died before hearing the answer (a restart resumes every
+operation caught mid-way) or because the operator retries. An action whose
+work is done succeeds without doing it twice; each class below says what
+that means for its actions, and the conformance suites
+(`one.plugins.testing`) run every action twice to check it.
 """
 from __future__ import annotations
 
@@ -18,7 +25,13 @@ from one.plugins.views import HostView, VmView
 
 
 class Driver:
-    """Base of every driver: a name hosts refer to and its settings."""
+    """Base of every driver: a name hosts refer to and its settings.
+
+    `config` holds the driver's own vector from oned.conf (`VM_MAD = [ NAME =
+    "kvm", ... ]`) over the settings oned hands every driver: `VAR_LOCATION`,
+    oned's state directory, under which a driver may keep what must outlive
+    an oned process.
+    """
 
     kind: ClassVar[str] = ""
     name: ClassVar[str] = ""
@@ -76,7 +89,20 @@ class HostProbe:
 
 
 class VMMDriver(Driver):
-    """Virtualization: boots, stops and moves VMs on a host."""
+    """Virtualization: boots, stops and moves VMs on a host.
+
+    Idempotence, action by action: `deploy` of a guest already running with
+    the VM's id returns its id; `shutdown` and `cancel` of a guest that is
+    gone succeed; `save` of a guest gone whose checkpoint is there succeeds;
+    `restore` of a guest already running on the host returns its id;
+    `migrate` of a guest already on the target (gone from the source)
+    succeeds. Before it resumes an operation after a restart, the core polls
+    the guest and skips the step whose result the poll shows (RUNNING after
+    deploy, restore and migrate, on the target; GONE after shutdown, cancel
+    and save), so `poll` must answer GONE only for a guest that is really
+    gone (raise when it cannot tell), and `save` must stop the guest only once
+    its checkpoint is complete.
+    """
 
     kind = "vmm"
 
@@ -85,7 +111,7 @@ class VMMDriver(Driver):
         raise self._unsupported("deploy")
 
     def shutdown(self, vm: VmView, host: HostView) -> None:
-        """Graceful shutdown; return once the VM is gone, raise on timeout."""
+        """Graceful shutdown; return once the VM is gone (or was), raise on timeout."""
         raise self._unsupported("shutdown")
 
     def cancel(self, vm: VmView, host: HostView) -> None:
@@ -155,12 +181,18 @@ class TMDriver(Driver):
     kind = "tm"
 
     def execute(self, vm: VmView, steps: Sequence[TransferStep]) -> None:
-        """Run every step in order; raise at the first that fails, naming it."""
+        """Run every step in order; raise at the first that fails, naming it.
+
+        A step may run again after it finished (a resumed plan runs whole):
+        CLONE, LN, MKSWAP, MKIMAGE and CONTEXT replace their target, an MV
+        whose source is gone and whose target is there succeeds, a DELETE of
+        a missing path succeeds.
+        """
         raise self._unsupported("execute")
 
 
 class VNMDriver(Driver):
-    """Networking on the host around VMM actions."""
+    """Networking on the host around VMM actions; each may run again after it finished."""
 
     kind = "vnm"
 

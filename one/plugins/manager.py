@@ -19,17 +19,20 @@ class PluginManager:
 
     Built-in drivers come through the same entry-point group as third-party
     ones; tests build one with `entry_points=False` and `register` fakes.
+    `settings` are per kind and driver name; `shared` ones reach every driver.
     """
 
     def __init__(self, block: Iterable[str] = (),
-                 settings: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> None:
+                 settings: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+                 shared: Mapping[str, str] | None = None) -> None:
         self._pm = pluggy.PluginManager(hookspecs.PROJECT)
         self._pm.add_hookspecs(hookspecs)
         for name in block:
             self._pm.set_blocked(name)
         settings = settings or {}
         self.registries: dict[str, DriverRegistry[Any]] = {
-            kind: DriverRegistry(kind, base, settings.get(kind)) for kind, base in DRIVER_KINDS.items()}
+            kind: DriverRegistry(kind, base, settings.get(kind), shared)
+            for kind, base in DRIVER_KINDS.items()}
 
     def load_entry_points(self) -> None:
         """Load every installed plugin that is not blocked; a broken one is skipped."""

@@ -14,14 +14,17 @@ class DriverRegistry(Generic[D]):
     """Hosts and networks name drivers (`kvm`, `dummy`, ...); this resolves them.
 
     Plugins `add` classes at start-up; `get` builds one instance per name, with
-    that driver's settings from the configuration, on first use.
+    that driver's settings from the configuration, on first use. `shared`
+    settings (oned's `VAR_LOCATION`) lie beneath every driver's own.
     """
 
     def __init__(self, kind: str, base: type[D],
-                 settings: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 settings: Mapping[str, Mapping[str, str]] | None = None,
+                 shared: Mapping[str, str] | None = None) -> None:
         self.kind = kind
         self.base = base
         self.settings = dict(settings or {})
+        self.shared = dict(shared or {})
         self._classes: dict[str, type[D]] = {}
         self._instances: dict[str, D] = {}
         self._lock = threading.Lock()
@@ -63,5 +66,6 @@ class DriverRegistry(Generic[D]):
         name = self._resolve(name)
         with self._lock:
             if name not in self._instances:
-                self._instances[name] = self._classes[name](self.settings.get(name, {}))
+                self._instances[name] = self._classes[name](
+                    {**self.shared, **self.settings.get(name, {})})
             return self._instances[name]

@@ -198,11 +198,19 @@ class VMMConformance(_Conformance):
         _perform(driver, "shutdown", running, host)
         assert self._state(driver, running, host) is PollState.GONE
 
-    def test_cancel_is_idempotent(self, driver: VMMDriver, running: VmView,
-                                  host: HostView) -> None:
-        _perform(driver, "cancel", running, host)
-        _perform(driver, "cancel", running, host)
+    @pytest.mark.parametrize("action", ["shutdown", "cancel"])
+    def test_stopping_twice_is_success(self, driver: VMMDriver, running: VmView,
+                                       host: HostView, action: str) -> None:
+        _perform(driver, action, running, host)
+        _perform(driver, action, running, host)
         assert self._state(driver, running, host) is PollState.GONE
+
+    def test_deploy_twice_keeps_one_guest(self, driver: VMMDriver, running: VmView,
+                                          host: HostView) -> None:
+        again = _perform(driver, "deploy", running, host)
+        assert again == running.deploy_id, \
+            f"deploy of a running guest returned {again!r}, not its id {running.deploy_id!r}"
+        assert self._state(driver, running, host) is PollState.RUNNING
 
     def test_reboot_and_reset_keep_running(self, driver: VMMDriver, running: VmView,
                                            host: HostView) -> None:
@@ -236,9 +244,14 @@ class VMMConformance(_Conformance):
     def test_save_restore_cycle(self, driver: VMMDriver, running: VmView, host: HostView) -> None:
         if not (driver.supports("save") and driver.supports("restore")):
             pytest.skip("the driver does not save and restore")
-        _perform(driver, "save", running, host, running.checkpoint)
-        deploy_id = _perform(driver, "restore", running, host, running.checkpoint)
+        for _ in range(2):         # each twice: the second finds its work done
+            _perform(driver, "save", running, host, running.checkpoint)
+        assert self._state(driver, running, host) is PollState.GONE
+        restored_ids = [_perform(driver, "restore", running, host, running.checkpoint)
+                        for _ in range(2)]
+        deploy_id = restored_ids[0]
         assert isinstance(deploy_id, str) and deploy_id, f"restore returned {deploy_id!r}"
+        assert restored_ids[1] == deploy_id, f"restore twice returned {restored_ids}"
         restored = replace(running, deploy_id=deploy_id)
         try:
             assert self._state(driver, restored, host) is PollState.RUNNING
@@ -253,7 +266,8 @@ class VMMConformance(_Conformance):
             target: HostView = request.getfixturevalue("target_host")
         except pytest.FixtureLookupError:
             pytest.skip("define a `target_host` fixture to test migration")
-        _perform(driver, "migrate", running, host, target)
+        for _ in range(2):         # the second finds the guest already on the target
+            _perform(driver, "migrate", running, host, target)
         moved = replace(running, host=target.name, previous_host=host.name)
         try:
             assert self._state(driver, moved, target) is PollState.RUNNING, "on the target"
@@ -321,6 +335,16 @@ class TMConformance(_Conformance):
     def test_plan_in_order(self, driver: TMDriver, vm: VmView, plan: list[TransferStep]) -> None:
         _perform(driver, "execute", vm, plan)
 
+    def test_each_step_runs_again_after_it_finished(self, driver: TMDriver, vm: VmView,
+                                                    plan: list[TransferStep]) -> None:
+        """CLONE and MKIMAGE onto their own result, MV with its source gone, DELETE of nothing."""
+        clone, mkimage, delete = plan
+        moved = TransferStep("MV", dst=replace(mkimage.dst, path=f"{vm.system_dir}/disk.2"),
+                             src=mkimage.dst)
+        for step in (clone, mkimage, moved, delete):
+            _perform(driver, "execute", vm, [step])
+            _perform(driver, "execute", vm, [step])
+
 
 class VNMConformance(_Conformance):
     """The `VNMDriver` contract around a VM's life on a host."""
@@ -336,3 +360,9 @@ class VNMConformance(_Conformance):
         _perform(driver, "pre", vm, host)
         _perform(driver, "clean", vm, host)
         _perform(driver, "clean", vm, host)
+
+    def test_each_action_runs_again_after_it_finished(self, driver: VNMDriver, vm: VmView,
+                                                      host: HostView) -> None:
+        for action in ("pre", "post", "clean"):
+            _perform(driver, action, vm, host)
+            _perform(driver, action, vm, host)

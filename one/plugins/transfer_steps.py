@@ -108,8 +108,21 @@ class HostTM(TMDriver):
         return streamed(self.remote.copy(source_of(step), step.dst))
 
     def mv(self, step: TransferStep) -> str:
-        """A disk or a VM directory between front-end and host, or between hosts."""
-        return streamed(self.remote.move(source_of(step), step.dst))
+        """A disk or a VM directory between front-end and host, or between hosts.
+
+        Run again after it finished (the source gone, the target there), it
+        succeeds without touching the target: moving nothing over it would lose it.
+        """
+        src = source_of(step)
+        if not self.exists(src) and self.exists(step.dst):
+            return f"already moved: {src} is gone and {step.dst} is there"
+        return streamed(self.remote.move(src, step.dst))
+
+    def exists(self, where: Location) -> bool:
+        """A file, directory or link (even dangling) at that path."""
+        path = quote(where.path)
+        said = self.remote.run(where.host, f"if [ -e {path} ] || [ -L {path} ]; then echo yes; fi")
+        return said.strip() == "yes"
 
     def delete(self, step: TransferStep) -> str:
         self.remote.delete(step.dst)

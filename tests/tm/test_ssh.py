@@ -122,6 +122,23 @@ def test_vm_directory_goes_round_front_end_hosts_front_end(
     assert vm_directory(local) == before and not b.file(vm.system_dir).exists()
 
 
+def test_moves_run_again_after_they_finished_keep_the_directory(
+        ssh_tm: SshTM, vm: VmView, hosts: tuple[Host, Host], caplog: pytest.LogCaptureFixture) -> None:
+    """A plan resumed after a crash of oned: each MV finds its source gone, its target there."""
+    a, b = hosts
+    local = Path(vm.local_dir)
+    local.mkdir(parents=True)
+    (local / "disk.0").write_bytes(os.urandom(MiB))
+    before = vm_directory(local)
+    to_a = TransferStep("MV", Location(vm.system_dir, a.name), src=Location(str(local)))
+    a_to_b = TransferStep("MV", Location(vm.system_dir, b.name), src=Location(vm.system_dir, a.name))
+    caplog.set_level(logging.INFO)
+    ssh_tm.execute(vm, [to_a, to_a, a_to_b, a_to_b])
+    assert vm_directory(b.file(vm.system_dir)) == before
+    assert not local.exists() and not a.file(vm.system_dir).exists()
+    assert sum("already moved" in message for message in caplog.messages) == 2
+
+
 def test_persistent_disk_goes_back_to_its_datastore(
         ssh_tm: SshTM, vm: VmView, image: Path, hosts: tuple[Host, Host]) -> None:
     saved = image.with_name("saved")

@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from dataclasses import replace
 from typing import Callable, Protocol
 
 from one.config import Config
@@ -52,6 +53,18 @@ POLL_REASONS = {
 _VMM_NEEDS = {"stop": "save", "suspend": "save", "reboot": "reboot", "reboot-hard": "reset",
               "terminate": "shutdown", "terminate-hard": "cancel", "poweroff": "shutdown",
               "poweroff-hard": "cancel", "undeploy": "shutdown", "undeploy-hard": "cancel"}
+
+
+# Key of the history record holding [LCM_STATE, VMM step, its result] once the
+# operation of that phase finished its VMM step; gone when the phase changes.
+DONE_STEP = "DONE_STEP"
+
+
+def _recorded_step(vm: Vm) -> dict[str, str | None]:
+    """The VMM step the current phase's operation recorded done before a restart."""
+    record = records.current(vm)
+    done = record.get(DONE_STEP) if record else None
+    return {done[1]: done[2]} if done and done[0] == vm.lcm_state else {}
 
 
 class Notify(Protocol):
@@ -271,6 +284,8 @@ class LifeCycle:
     def _move(self, vm: Vm, to: Phase, error: str = "") -> None:
         """Change phase (inside a store write); the driver operation starts after commit."""
         frm = phase_of(vm)
+        if frm != to and vm.history:
+            vm.history[-1].pop(DONE_STEP, None)   # the step recorded was this phase's
         self._stamp(vm, frm, to)
         if error:
             vm.user_template.set("ERROR", f"{time.strftime('%c')}: {error}")
@@ -357,14 +372,21 @@ class LifeCycle:
     def _default_vn_mad(self, host: Host | None) -> str:
         return (host.template.get("VN_MAD") if host else None) or self.config.default_vn_mad
 
-    def _start(self, vid: int, name: str, vm: Vm | None = None) -> None:
-        """Queue the operation `name` for the VM (as just committed, when given)."""
+    def _start(self, vid: int, name: str, vm: Vm | None = None, resumed: bool = False) -> None:
+        """Queue the operation `name` for the VM (as just committed, when given).
+
+        `resumed`: caught mid-way by a restart, the operation polls the guest
+        before each hypervisor step and skips the steps already done.
+        """
         token = next(self._tokens)
         try:
             with self.pools.store.write():
                 vm = vm or self.pools.vms.get(vid)
                 self._pending[vid] = (token, name)
-                drivers = self._drivers(vm)
+                drivers = replace(
+                    self._drivers(vm), resumed=resumed,
+                    finished=_recorded_step(vm) if resumed else {},
+                    mark=lambda step, result: self._mark(vid, token, step, result))
                 op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
         except Exception as exc:  # unknown driver, host gone: the operation fails now
             self._deliver(Reply(vid, token, False, error=str(exc)))
@@ -372,6 +394,16 @@ class LifeCycle:
         self.logs.write(vid, "LCM", "I", f"Starting {name}")
         pool = f"{'vmm' if drivers.vmm else 'tm'}-{drivers.host.vm_mad if drivers.host else 'none'}"
         self.runner.submit(vid, token, pool, self.logs.logged(vid, op))
+
+    def _mark(self, vid: int, token: int, step: str, result: str | None) -> None:
+        """The operation's VMM step finished: kept with the VM for a restart (driver thread)."""
+        with self.pools.store.write():
+            vm = self.pools.vms.get(vid)
+            record = records.current(vm)
+            if self._pending.get(vid, (None, ""))[0] != token or record is None:
+                return
+            record[DONE_STEP] = [vm.lcm_state, step, result]
+            self.pools.vms.save(vm)
 
     def _on_reply(self, reply: Reply) -> None:
         with self.pools.store.write():
@@ -387,7 +419,21 @@ class LifeCycle:
                 return
             phase = phase_of(vm)
             if phase in REPLIES:
-                self._finish_op(vm, phase, reply.ok, reply.value, reply.error)
+                ok = reply.ok or self._moved_anyway(vm, phase, reply.error)
+                self._finish_op(vm, phase, ok, reply.value, reply.error)
+
+    @staticmethod
+    def _moved_anyway(vm: Vm, phase: Phase, error: str) -> bool:
+        """A live migration that failed after its guest moved: the VM follows the guest.
+
+        Going back to the source would leave the guest running on the target,
+        unknown to oned, even after the VM is DONE; the failure is reported.
+        """
+        if phase != MIGRATE or "migrate" not in _recorded_step(vm):
+            return False
+        vm.user_template.set("ERROR", f"{time.strftime('%c')}: migrate: the guest moved to "
+                                      f"the target, then: {error}")
+        return True
 
     def _finish_op(self, vm: Vm, phase: Phase, ok: bool, value: str | None, error: str) -> None:
         success, failure = REPLIES[phase]
@@ -450,9 +496,13 @@ class LifeCycle:
                     self._move(vm, UNKNOWN)
 
     def resume_in_flight(self) -> int:
-        """After a restart: run again the operation of every VM caught mid-way."""
+        """After a restart: resume the operation of every VM caught mid-way.
+
+        Hypervisor steps the guest's poll shows done are not run again (see
+        `operations`); the rest of the operation is idempotent and runs.
+        """
         transitional = [vm.oid for vm in Vm.select(Vm.oid, Vm.state, Vm.lcm_state)
                         .where(Vm.state == VmState.ACTIVE) if phase_of(vm) in OPERATIONS]
         for vid in transitional:
-            self._start(vid, OPERATIONS[phase_of(self.pools.vms.get(vid))])
+            self._start(vid, OPERATIONS[phase_of(self.pools.vms.get(vid))], resumed=True)
         return len(transitional)

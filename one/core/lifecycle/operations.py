@@ -4,15 +4,24 @@ An operation is built in the life-cycle thread from frozen views and the
 drivers the VM's host and networks name, then run by the driver runner. It
 returns the hypervisor id for boots and restores, None otherwise; it raises
 to fail.
+
+Each operation makes at most one hypervisor (VMM) step, the one that must
+not be applied twice; when it finishes, `Drivers.mark` records it with the
+VM. An operation resumed after a restart of oned skips that step when it was
+recorded, or when the VMM driver's poll already shows its result (the guest
+running after a boot, restore or live migration; gone after a shutdown,
+cancel or save): work the hypervisor finished before oned died is never
+applied twice. The other steps (networks, transfers) are idempotent by the
+driver contract and run again.
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Callable, Sequence, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Callable, Mapping, Sequence, TypeVar
 
 from one.core import context, transfer
-from one.plugins.drivers import TMDriver, VMMDriver, VNMDriver
+from one.plugins.drivers import PollState, TMDriver, VMMDriver, VNMDriver
 from one.plugins.views import HostView, VmView
 
 Operation = Callable[[], "str | None"]
@@ -38,9 +47,57 @@ class Drivers:
     tm: TMDriver | None
     networks: Sequence[VNMDriver]
     hard: bool = False             # cancel instead of shutdown
+    resumed: bool = False          # caught mid-way by a restart: poll before the VMM step
+    # The VMM step recorded done before the restart, with its result (a DEPLOY_ID or None).
+    finished: Mapping[str, str | None] = field(default_factory=dict)
+    # Records a VMM step done, with its result, as soon as it finishes.
+    mark: Callable[[str, str | None], None] = lambda step, result: None
 
 
-def _around_boot(d: Drivers, host: HostView, start: Callable[[], str]) -> str:
+# What a poll shows once each VMM step is done.
+_LEAVES = {"deploy": PollState.RUNNING, "restore": PollState.RUNNING,
+           "migrate": PollState.RUNNING, "shutdown": PollState.GONE,
+           "cancel": PollState.GONE, "save": PollState.GONE}
+
+
+def _deploy_id(vm: VmView) -> str:
+    """The guest's hypervisor id; a boot whose reply was lost has none yet (one-<id>)."""
+    return vm.deploy_id or f"one-{vm.id}"
+
+
+def _done_before(d: Drivers, step: str, host: HostView) -> bool:
+    """After a restart: whether the guest on `host` already shows the result of `step`.
+
+    A driver that cannot poll, or a poll that fails, says nothing: the step runs.
+    """
+    vmm = d.vmm
+    if not d.resumed or vmm is None or not vmm.supports("poll"):
+        return False
+    try:
+        state = vmm.poll(replace(d.vm, deploy_id=_deploy_id(d.vm)), host).state
+    except Exception as exc:  # noqa: BLE001 - an unanswered poll only means "run it"
+        log.warning("VM %s: poll before resuming %s failed: %s", d.vm.id, step, exc)
+        return False
+    done = state is _LEAVES[step]
+    log.info("VM %s: resuming %s, the guest is %s on %s: %s", d.vm.id, step, state.name,
+             host.name, "already done" if done else "running it")
+    return done
+
+
+def _vmm_step(d: Drivers, step: str, host: HostView, run: Callable[[], str | None],
+              done: str | None) -> str | None:
+    """Run the VMM step and record it, unless a resumed operation finds it done."""
+    if step in d.finished:
+        log.info("VM %s: resuming, %s was recorded done", d.vm.id, step)
+        return d.finished[step]
+    if _done_before(d, step, host):
+        return done
+    result = run()
+    d.mark(step, result)
+    return result
+
+
+def _around_boot(d: Drivers, host: HostView, start: Callable[[], str | None]) -> str | None:
     for network in d.networks:
         network.pre(d.vm, host)
     deploy_id = start()
@@ -60,17 +117,24 @@ def _live_migrate(d: Drivers) -> None:
     target, source = _need(d.host, "target host"), _need(d.previous, "source host")
     for network in d.networks:
         network.pre(d.vm, target)
-    vmm.migrate(d.vm, source, target)
+    _vmm_step(d, "migrate", target, lambda: vmm.migrate(d.vm, source, target), None)
     for network in d.networks:
         network.clean(d.vm, source)
         network.post(d.vm, target)
 
 
 def _cleanup(d: Drivers) -> None:
-    """Best effort, as oned's delete: every step is tried, failures only logged."""
+    """Best effort, as oned's delete: every step is tried, failures only logged.
+
+    The guest is destroyed on both hosts of the last two records, as the transfer
+    clean-up deletes both directories: a VM deleted mid-migration may still run on
+    its source, one whose boot reply was lost has no DEPLOY_ID yet.
+    """
     steps: list[Callable[[], object]] = []
-    if d.vmm and d.host and d.vm.deploy_id:
-        steps.append(lambda: d.vmm.cancel(d.vm, d.host))
+    vmm, vm = d.vmm, replace(d.vm, deploy_id=_deploy_id(d.vm))
+    if vmm is not None:
+        hosts = {h.name: h for h in (d.host, d.previous) if h is not None}
+        steps += [lambda h=h: vmm.cancel(vm, h) for h in hosts.values()]
     steps += [lambda n=n: n.clean(d.vm, d.host) for n in d.networks if d.host]
     if d.tm:
         steps.append(lambda: d.tm.execute(d.vm, transfer.cleanup(d.vm)))
@@ -103,15 +167,19 @@ def build(name: str, d: Drivers, migrating_save: bool = False) -> Operation:
         return lambda: _transfer(name, vm, tm)
     vmm, host = _need(d.vmm, "virtualization driver"), _need(d.host, "host")
     if name == "boot":
-        return lambda: _around_boot(d, host, lambda: vmm.deploy(vm, host))
+        return lambda: _around_boot(d, host, lambda: _vmm_step(
+            d, "deploy", host, lambda: vmm.deploy(vm, host), _deploy_id(vm)))
     if name == "restore":
-        return lambda: _around_boot(d, host, lambda: vmm.restore(vm, host, vm.checkpoint))
+        return lambda: _around_boot(d, host, lambda: _vmm_step(
+            d, "restore", host, lambda: vmm.restore(vm, host, vm.checkpoint), _deploy_id(vm)))
     if name == "shutdown":
-        stop = vmm.cancel if d.hard else vmm.shutdown
-        return lambda: _stop_then_clean(d, host, lambda: stop(vm, host))
+        stop, step = (vmm.cancel, "cancel") if d.hard else (vmm.shutdown, "shutdown")
+        return lambda: _stop_then_clean(d, host, lambda: _vmm_step(
+            d, step, host, lambda: stop(vm, host), None))
     if name == "save":
         where = _need(d.previous, "source host") if migrating_save else host
-        return lambda: _stop_then_clean(d, where, lambda: vmm.save(vm, where, vm.checkpoint))
+        return lambda: _stop_then_clean(d, where, lambda: _vmm_step(
+            d, "save", where, lambda: vmm.save(vm, where, vm.checkpoint), None))
     if name in ("reboot", "reset"):
         return lambda: getattr(vmm, name)(vm, host)
     raise ValueError(f"unknown operation {name}")

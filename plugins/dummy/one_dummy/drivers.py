@@ -2,7 +2,8 @@
 
 They let oned, its tests and its benchmarks run whole life cycles with no
 hypervisor, while staying honest enough to catch a core that forgets a
-DEPLOY_ID or shuts down a VM twice (see `hypervisor`). Each action first
+DEPLOY_ID or repeats work (see `hypervisor`): every VMM action is idempotent
+and journals whether it applied anything (see `state`). Each action first
 obeys the delay and failure knobs (see `knobs`), then logs one line: info for
 the actions oned asks for, debug for the periodic poll and monitor.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from one.plugins import (
@@ -17,7 +19,8 @@ from one.plugins import (
     VmView, VNMDriver,
 )
 from one_dummy import knobs
-from one_dummy.hypervisor import DATACENTER, Datacenter, Domain, Hypervisor
+from one_dummy.hypervisor import Datacenter, Domain, Hypervisor
+from one_dummy.worlds import datacenter_for
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,7 +53,7 @@ class _OnHypervisors(Driver):
                  datacenter: Datacenter | None = None) -> None:
         super().__init__(config)
         # Tests pass their own to stay apart from other tests in the process.
-        self.datacenter = datacenter or DATACENTER
+        self.datacenter = datacenter or datacenter_for(self.config)
 
     def hypervisor(self, host: str) -> Hypervisor:
         return self.datacenter.hypervisor(host)
@@ -61,24 +64,37 @@ class DummyVMM(_OnHypervisors, VMMDriver):
 
     name = "dummy"
 
+    def _act(self, action: str, vm: VmView, host: str, change: Callable[[], bool],
+             what: str) -> None:
+        """Make the action's change, journalled; the VM's log says what it did, or not."""
+        deploy_id = vm.deploy_id or f"one-{vm.id}"
+        if self.datacenter.act(action, host, deploy_id, vm.id, change):
+            self.log.info("%s: %s", action, what)
+        else:
+            self.log.info("%s: already done for %s on %s, nothing to do", action, deploy_id, host)
+
     @steered
     def deploy(self, vm: VmView, host: HostView) -> str:
         memory = knobs.number(vm.template.get("MEMORY", "0") or "0",
                               f"MEMORY in the TEMPLATE of VM {vm.id}", int, "a size in MiB")
         domain = Domain(f"one-{vm.id}", memory_kib=memory * 1024)
-        self.hypervisor(host.name).create(domain)
-        self.log.info("deploy: VM %s runs as %s on %s", vm.id, domain.deploy_id, host.name)
+        self._act("deploy", replace(vm, deploy_id=domain.deploy_id), host.name,
+                  lambda: self.hypervisor(host.name).create(domain),
+                  f"VM {vm.id} runs as {domain.deploy_id} on {host.name}")
         return domain.deploy_id
 
     @steered
     def shutdown(self, vm: VmView, host: HostView) -> None:
-        self.hypervisor(host.name).destroy(vm.deploy_id)
-        self.log.info("shutdown: %s is off on %s", vm.deploy_id, host.name)
+        self._stop("shutdown", vm, host, "is off")
 
     @steered
     def cancel(self, vm: VmView, host: HostView) -> None:
-        self.hypervisor(host.name).discard(vm.deploy_id)
-        self.log.info("cancel: %s is destroyed on %s", vm.deploy_id, host.name)
+        self._stop("cancel", vm, host, "is destroyed")
+
+    def _stop(self, action: str, vm: VmView, host: HostView, what: str) -> None:
+        """A guest already gone is success: the stop was done before."""
+        self._act(action, vm, host.name, lambda: self.hypervisor(host.name).discard(vm.deploy_id),
+                  f"{vm.deploy_id} {what} on {host.name}")
 
     @steered
     def reboot(self, vm: VmView, host: HostView) -> None:
@@ -90,25 +106,29 @@ class DummyVMM(_OnHypervisors, VMMDriver):
 
     def _restart(self, action: str, vm: VmView, host: HostView) -> None:
         """A guest restarting stays RUNNING; one that is not there cannot restart."""
-        self.hypervisor(host.name).require(vm.deploy_id)
-        self.log.info("%s: %s restarted on %s", action, vm.deploy_id, host.name)
+        self._act(action, vm, host.name,
+                  lambda: bool(self.hypervisor(host.name).require(vm.deploy_id)),
+                  f"{vm.deploy_id} restarted on {host.name}")
 
     @steered
     def save(self, vm: VmView, host: HostView, checkpoint: str) -> None:
-        self.datacenter.save(host.name, vm.deploy_id, checkpoint)
-        self.log.info("save: %s saved to %s on %s", vm.deploy_id, checkpoint, host.name)
+        self._act("save", vm, host.name,
+                  lambda: self.datacenter.save(host.name, vm.deploy_id, checkpoint),
+                  f"{vm.deploy_id} saved to {checkpoint} on {host.name}")
 
     @steered
     def restore(self, vm: VmView, host: HostView, checkpoint: str) -> str:
-        domain = self.datacenter.restore(host.name, checkpoint)
-        self.log.info("restore: %s runs again from %s on %s",
-                      domain.deploy_id, checkpoint, host.name)
-        return domain.deploy_id
+        deploy_id = vm.deploy_id or f"one-{vm.id}"
+        self._act("restore", vm, host.name,
+                  lambda: self.datacenter.restore(host.name, deploy_id, checkpoint),
+                  f"{deploy_id} runs again from {checkpoint} on {host.name}")
+        return deploy_id
 
     @steered
     def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
-        self.datacenter.migrate(vm.deploy_id, source.name, target.name)
-        self.log.info("migrate: %s moved from %s to %s", vm.deploy_id, source.name, target.name)
+        self._act("migrate", vm, target.name,
+                  lambda: self.datacenter.migrate(vm.deploy_id, source.name, target.name),
+                  f"{vm.deploy_id} moved from {source.name} to {target.name}")
 
     @steered
     def poll(self, vm: VmView, host: HostView) -> VmPoll:

@@ -1,9 +1,15 @@
-"""The KVM virtualization driver: OpenNebula's actions on libvirt domains."""
+"""The KVM virtualization driver: OpenNebula's actions on libvirt domains.
+
+Every action is idempotent, as the driver contract asks, by asking libvirt
+first: a domain already running is not created or restored again, one gone
+is not shut down again, a save whose image libvirt can read is done.
+"""
 from __future__ import annotations
 
 import os
 import time
-from typing import Mapping
+from dataclasses import replace
+from typing import Callable, Mapping
 
 import libvirt
 
@@ -22,6 +28,15 @@ STATES = {
 
 def _missing(exc: libvirt.libvirtError) -> bool:
     return exc.get_error_code() in (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_OPERATION_INVALID)
+
+
+def _saved(conn: libvirt.virConnect, checkpoint: str) -> bool:
+    """Whether the host holds a complete save image there (libvirt reads its header)."""
+    try:
+        conn.saveImageGetXMLDesc(checkpoint, 0)
+    except libvirt.libvirtError:
+        return False
+    return True
 
 
 def domain_type(settings: Mapping[str, str]) -> str:
@@ -51,20 +66,45 @@ class KvmVMM(VMMDriver):
     def _domain(self, conn: libvirt.virConnect, vm: VmView) -> libvirt.virDomain:
         return conn.lookupByName(vm.deploy_id or f"one-{vm.id}")
 
+    def _active(self, conn: libvirt.virConnect, vm: VmView) -> bool:
+        """Whether the VM's domain runs on that connection's host."""
+        try:
+            return bool(self._domain(conn, vm).isActive())
+        except libvirt.libvirtError as exc:
+            if _missing(exc):
+                return False
+            raise
+
+    def _unless_active(self, action: str, host: HostView, vm: VmView,
+                       start: Callable[[libvirt.virConnect], libvirt.virDomain]) -> str:
+        """Start the domain, or name the one already running: it was started before."""
+        def once(conn: libvirt.virConnect) -> str:
+            if self._active(conn, vm):
+                self.log.info("%s: %s already runs on %s, nothing to do", action,
+                              self._domain(conn, vm).name(), self.connections.uri(host))
+                return str(self._domain(conn, vm).name())
+            name = str(start(conn).name())
+            self.log.info("%s: %s started on %s", action, name, self.connections.uri(host))
+            return name
+        return self.connections.run(host, once)
+
     def deploy(self, vm: VmView, host: HostView) -> str:
         xml = domain_xml(vm, self.defaults)
         if vm.local_dir:
             os.makedirs(vm.local_dir, exist_ok=True)
             with open(os.path.join(vm.local_dir, "deployment.xml"), "w") as out:
                 out.write(xml)
-        domain = self.connections.run(host, lambda c: c.createXML(xml, 0))
-        self.log.info("deploy: %s started on %s", domain.name(), self.connections.uri(host))
-        return domain.name()
+        return self._unless_active("deploy", host, replace(vm, deploy_id=""),
+                                   lambda c: c.createXML(xml, 0))
 
     def shutdown(self, vm: VmView, host: HostView) -> None:
         """ACPI shutdown, then wait for the domain to go; a timeout fails."""
         def ask(conn: libvirt.virConnect) -> None:
-            self._domain(conn, vm).shutdown()
+            try:
+                self._domain(conn, vm).shutdown()
+            except libvirt.libvirtError as exc:
+                if not _missing(exc):
+                    raise
         self.connections.run(host, ask)
         deadline = time.monotonic() + self.shutdown_timeout
         while time.monotonic() < deadline:
@@ -91,17 +131,33 @@ class KvmVMM(VMMDriver):
         self.connections.run(host, lambda c: self._domain(c, vm).reset(0))
 
     def save(self, vm: VmView, host: HostView, checkpoint: str) -> None:
+        """Done before when the domain is gone and libvirt reads its image at `checkpoint`."""
         os.makedirs(os.path.dirname(checkpoint), exist_ok=True)
-        self.connections.run(host, lambda c: self._domain(c, vm).save(checkpoint))
-        self.log.info("save: %s saved to %s", vm.deploy_id, checkpoint)
+
+        def once(conn: libvirt.virConnect) -> None:
+            if not self._active(conn, vm) and _saved(conn, checkpoint):
+                self.log.info("save: %s already saved to %s", vm.deploy_id, checkpoint)
+                return
+            self._domain(conn, vm).save(checkpoint)
+            self.log.info("save: %s saved to %s", vm.deploy_id, checkpoint)
+        self.connections.run(host, once)
 
     def restore(self, vm: VmView, host: HostView, checkpoint: str) -> str:
-        self.connections.run(host, lambda c: c.restore(checkpoint))
-        return f"one-{vm.id}"
+        def start(conn: libvirt.virConnect) -> libvirt.virDomain:
+            conn.restore(checkpoint)
+            return self._domain(conn, replace(vm, deploy_id=""))
+        return self._unless_active("restore", host, vm, start)
 
     def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
-        """Live, peer to peer: the source libvirtd talks to the target's."""
+        """Live, peer to peer: the source libvirtd talks to the target's.
+
+        Done before when the domain runs on the target and no longer on the source.
+        """
         destination = self.connections.uri(target)
+        if not self.connections.run(source, lambda c: self._active(c, vm)) \
+                and self.connections.run(target, lambda c: self._active(c, vm)):
+            self.log.info("migrate: %s already on %s", vm.deploy_id, destination)
+            return
         self.connections.run(source, lambda c: self._domain(c, vm).migrateToURI3(
             destination, {}, self.migrate_flags))
         self.log.info("migrate: %s now on %s", vm.deploy_id, destination)
