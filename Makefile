@@ -9,7 +9,8 @@ DRIVERS := $(wildcard plugins/*/pyproject.toml)
 # What the drivers and their tests need from the system (libvirt-python builds
 # against libvirt-dev; the KVM tests run a real libvirtd and QEMU).
 SYSTEM_PACKAGES := libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86 \
-                   openssh-server openssh-client iproute2 bridge-utils ebtables nftables e2fsprogs
+                   openssh-server openssh-client iproute2 bridge-utils ebtables nftables e2fsprogs \
+                   qemu-utils postgresql
 
 .PHONY: install system-deps run test bench clean
 
@@ -18,6 +19,7 @@ install: $(STAMP)
 system-deps:
 	@if ! (command -v libvirtd && command -v virt-xml-validate && command -v qemu-system-x86_64 \
 	       && command -v sshd && command -v ebtables && command -v bridge && command -v mkfs.ext4 \
+	       && command -v qemu-img && ls /usr/lib/postgresql/*/bin/initdb \
 	       && pkg-config --exists libvirt) >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi

@@ -140,7 +140,11 @@ def test_a_detached_oned_keeps_its_files_private(tmp_path: Path, daemons: list[D
         time.sleep(0.05)
 
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+def _pg_bin() -> Path:
+    """Debian's PostgreSQL server binaries (`make test` installs package postgresql)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    assert found, "PostgreSQL server binaries missing: apt-get install postgresql"
+    return found[-1].parent
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +153,8 @@ def postgres() -> Iterator[str]:
 
     As root it runs as the postgres user (initdb refuses root), in a directory
     of its own under /tmp, since pytest's are not traversable by that user."""
-    pytest.importorskip("psycopg2")
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 binaries are not installed")
+    import psycopg2  # noqa: F401 - peewee's PostgreSQL driver, in the test extras
+    pg_bin = _pg_bin()
     root = Path(tempfile.mkdtemp(prefix="one-pg-"))
     as_owner: list[str] = []
     if os.geteuid() == 0:
@@ -162,13 +165,13 @@ def postgres() -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     data = root / "data"
-    subprocess.run([*as_owner, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U",
+    subprocess.run([*as_owner, str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U",
                     "postgres"], check=True, capture_output=True)
-    ctl = [*as_owner, str(PG_BIN / "pg_ctl"), "-D", str(data)]
+    ctl = [*as_owner, str(pg_bin / "pg_ctl"), "-D", str(data)]
     subprocess.run([*ctl, "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
                     "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
     try:
-        subprocess.run([str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
+        subprocess.run([str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
                         "postgres", "one"], check=True, capture_output=True)
         yield f"postgresql://postgres@127.0.0.1:{port}/one"
     finally:
