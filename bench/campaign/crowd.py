@@ -1,0 +1,180 @@
+"""The concurrency campaign: many clients, each on its own keep-alive connection,
+appending to the same VM, host and user templates while the administrator changes
+users' passwords and disables them and those users update their own templates.
+
+Afterwards every acknowledged append must be there, and every admin change must
+have stuck: a write that saves a row it read before another commit loses that commit.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from bench.campaign.findings import Findings
+from bench.campaign.oned import CALL_ERRORS, Client, Oned
+
+CHECKS = ("vm append lost", "host append lost", "user append lost",
+          "admin password change reverted", "admin disable reverted", "call failed")
+USER_CALLS = 300  # bound of one racing user's self-updates
+TEMPLATE_OF = {"vm": "USER_TEMPLATE", "host": "TEMPLATE", "user": "TEMPLATE"}
+
+
+@dataclass(frozen=True)
+class CrowdPlan:
+    seed: int
+    clients: int = 50
+    racers: int = 10       # users racing their admin; the other clients append
+    appends: int = 6       # per appending client
+    rounds: int = 2        # of races: even ones change passwords, odd ones disable
+    wall: float = 30.0
+
+
+@dataclass
+class Crowd:
+    plan: CrowdPlan
+    url: str
+    findings: Findings
+    targets: dict[str, int] = field(default_factory=dict)
+    acknowledged: dict[str, list[str]] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)  # racing user -> id, once changed
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    deadline: float = 0.0
+
+    def set_up(self) -> None:
+        admin = Client(self.url)
+        self.targets = {
+            "vm": admin.ok("one.vm.allocate", 'NAME = "crowd" CPU = 0.1 MEMORY = 64', True),
+            "host": admin.ok("one.host.allocate", "crowd-node", "dummy", "dummy", -1),
+            "user": admin.ok("one.user.allocate", "crowd", "crowdpw", "", []),
+        }
+        self.acknowledged = {kind: [] for kind in self.targets}
+        self.deadline = time.monotonic() + self.plan.wall
+
+    # -- appends -------------------------------------------------------------------
+    def append(self, index: int, start: threading.Barrier) -> None:
+        client = Client(self.url)
+        start.wait()
+        for turn in range(self.plan.appends):
+            if time.monotonic() > self.deadline:
+                return
+            kind = list(self.targets)[(index + turn) % len(self.targets)]
+            name = f"APPEND_{index}_{turn}"
+            if self._ok(client, f"one.{kind}.update", self.targets[kind], f'{name} = "x"', 1):
+                with self.lock:
+                    self.acknowledged[kind].append(name)
+
+    def count_lost(self) -> None:
+        admin = Client(self.url)
+        for kind, oid in self.targets.items():
+            doc = etree.fromstring(admin.ok(f"one.{kind}.info", oid).encode())
+            present = {node.tag for node in doc.find(TEMPLATE_OF[kind])}
+            for name in self.acknowledged[kind]:
+                if name not in present:
+                    self.findings.add(f"{kind} append lost", f"one.{kind}.update of {name} on "
+                                                           f"{kind} {oid} acknowledged, then lost")
+        self.findings.note("appends acknowledged", sum(map(len, self.acknowledged.values())))
+
+    # -- races between an admin and a user -------------------------------------------
+    def race(self, round_: int, slot: int, start: threading.Barrier, admin_side: bool) -> None:
+        name = f"racer-{round_}-{slot}"
+        if admin_side:
+            self._admin_change(round_, name, start)
+        else:
+            start.wait()
+            self._self_updates(name, f"{name}:old-{round_}")
+
+    def _admin_change(self, round_: int, name: str, start: threading.Barrier) -> None:
+        admin = Client(self.url)
+        uid = admin.ok("one.user.allocate", name, f"old-{round_}", "", [])
+        start.wait()
+        time.sleep(random.Random(f"{self.plan.seed}-{name}").uniform(0, 0.05))
+        if round_ % 2 == 0:
+            self._ok(admin, "one.user.passwd", uid, f"new-{round_}")
+        else:
+            self._ok(admin, "one.user.enable", uid, False)
+        with self.lock:
+            self.changed[name] = uid
+
+    def _self_updates(self, name: str, session: str) -> None:
+        client = Client(self.url, session)
+        uid = -1
+        for turn in range(USER_CALLS):
+            if name in self.changed:
+                return
+            try:
+                reply = client.call("one.user.update", uid, f'SELF_{turn} = "x"', 1) \
+                    if uid >= 0 else client.call("one.user.info", -1)
+            except CALL_ERRORS:
+                return
+            if not reply[0]:
+                return  # the admin's change took effect
+            if uid < 0:
+                uid = int(etree.fromstring(reply[1].encode()).findtext("ID"))
+
+    def check_races(self) -> None:
+        admin = Client(self.url)
+        for name, uid in sorted(self.changed.items()):
+            round_ = int(name.split("-")[1])
+            if round_ % 2 == 0:
+                works = Client(self.url, f"{name}:new-{round_}").call("one.user.info", -1)[0]
+                if not works:
+                    old = Client(self.url, f"{name}:old-{round_}").call("one.user.info", -1)[0]
+                    self.findings.add("admin password change reverted",
+                                      f"user {name}: the new password is refused, the old one "
+                                      f"{'still works' if old else 'is refused too'}")
+            else:
+                doc = etree.fromstring(admin.ok("one.user.info", uid).encode())
+                if doc.findtext("ENABLED") != "0":
+                    self.findings.add("admin disable reverted",
+                                      f"user {name} (id {uid}) is ENABLED again after the admin "
+                                      f"disabled it")
+        self.findings.note("admin changes raced", len(self.changed))
+
+    def _ok(self, client: Client, method: str, *args: object) -> bool:
+        try:
+            reply = client.call(method, *args)
+        except CALL_ERRORS as exc:
+            self.findings.add("call failed", f"{method}{args!r:.80}: {exc}")
+            return False
+        if not reply[0]:
+            self.findings.add("call failed", f"{method}{args!r:.80}: {reply[1]}")
+        return bool(reply[0])
+
+
+def _run_threads(crowd: Crowd, round_: int) -> None:
+    plan = crowd.plan
+    appenders = plan.clients - 2 * plan.racers
+    start = threading.Barrier(plan.clients)
+    threads = [threading.Thread(target=crowd.append, args=(i + round_ * appenders, start))
+               for i in range(appenders)]
+    threads += [threading.Thread(target=crowd.race, args=(round_, slot, start, side))
+                for slot in range(plan.racers) for side in (True, False)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def run(plan: CrowdPlan, var: Path) -> Findings:
+    """Rounds of `plan.clients` threads against one fresh oned, then the counts."""
+    findings = Findings("concurrency campaign", plan.seed)
+    findings.declare(*CHECKS)
+    oned = Oned(var, "MONITORING_INTERVAL = 1\n", scheduler=False)
+    started = time.monotonic()
+    try:
+        crowd = Crowd(plan, oned.start().url, findings)
+        crowd.set_up()
+        for round_ in range(plan.rounds):
+            _run_threads(crowd, round_)
+        crowd.count_lost()
+        crowd.check_races()
+    finally:
+        oned.stop()
+    findings.note("clients", plan.clients)
+    findings.note("seconds", round(time.monotonic() - started, 1))
+    return findings
