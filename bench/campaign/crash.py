@@ -8,6 +8,7 @@ failure names the seed that shows it again (timing still varies from run to run)
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from lxml import etree
 
 from bench.campaign import invariants, journal
 from bench.campaign.findings import Findings
-from bench.campaign.oned import CALL_ERRORS, Client, Oned
+from bench.campaign.oned import CALL_ERRORS, TRACEBACK, Client, Oned, record_tracebacks
 from bench.report import progress
 from one.states import LcmState as L
 from one.states import VmState as S
@@ -41,8 +42,11 @@ CHOICES: dict[Phase, list[tuple[str | None, int]]] = {
     (S.UNDEPLOYED, 0): [("resume", 1)],
     **{phase: [("recover-retry", 1), ("terminate", 1)] for phase in FAILED},
 }
-CHECKS = ("VM stuck without a recover path", "internal error reply", "oned died by itself")
-ALL_CHECKS = CHECKS + invariants.CHECKS + journal.CHECKS
+CHECKS = ("VM stuck without a recover path", "internal error reply", "oned died by itself",
+          "guest lost at a restart")
+ALL_CHECKS = CHECKS + invariants.CHECKS + journal.CHECKS + (TRACEBACK,)
+RUNNING = (S.ACTIVE, L.RUNNING)
+MONITORED_AGAIN = 2.5  # seconds after a restart: two monitoring cycles have polled every VM
 
 
 @dataclass(frozen=True)
@@ -186,12 +190,26 @@ class Campaign:
         return reply
 
     def _kill(self) -> None:
-        """Kill while the last operation is most likely in flight, then start again."""
+        """Kill while the last operation is most likely in flight, then start again;
+        a guest that was running must still be running once oned has polled it."""
         time.sleep(self.rng.uniform(0, 2 * self.plan.delay))
+        phases = self._phases()
+        running = [vid for vid, phase in phases.items() if phase == RUNNING]
         self.oned.kill()
         self.kills_done += 1
+        for vid in self.budget:
+            phase = phases.get(vid, (S.INIT, 0))
+            self.steps[vid].append(f"<kill -9 #{self.kills_done} in {phase_name(phase)}>")
         progress(f"crash campaign: kill -9 #{self.kills_done} after {self.issued} actions")
         self.client = self.oned.start()
+        time.sleep(MONITORED_AGAIN)
+        after = self._phases()
+        for vid in running:
+            if after.get(vid) != RUNNING:
+                self.findings.add("guest lost at a restart",
+                                  f"VM {vid} RUNNING before kill #{self.kills_done}, "
+                                  f"{phase_name(after[vid])} {MONITORED_AGAIN} s after the "
+                                  f"restart, with no action in between")
 
     # -- convergence -------------------------------------------------------------
     def converge(self) -> None:
@@ -238,6 +256,13 @@ class Campaign:
     def _story(self, vid: int) -> str:
         return "steps: " + " -> ".join(self.steps.get(vid, [])[-6:])
 
+    def tell_stories(self) -> None:
+        """What was done to each VM an example names, so a finding can be followed."""
+        named = {int(vid) for examples in self.findings.examples.values()
+                 for example in examples for vid in re.findall(r"\bVM (\d+)", example)}
+        self.findings.details += [f"VM {vid} {self._story(vid)}" for vid in sorted(named)
+                                  if vid in self.steps]
+
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
@@ -260,8 +285,10 @@ def run(plan: CrashPlan, var: Path) -> Findings:
         found = invariants.check(campaign.rpc, campaign.allocated, findings)
         done = [vid for vid, facts in found.items() if facts.done]
         journal.check(var / "dummy" / "actions.jsonl", done, findings)
+        campaign.tell_stories()
     finally:
         campaign.oned.stop()
+        record_tracebacks(campaign.oned, findings)
     lives = sum(1 for steps in campaign.steps.values() if len(steps) > 1)
     for name, value in (("VMs allocated", len(campaign.allocated)), ("VMs driven", lives),
                         ("actions issued", campaign.issued), ("actions refused", campaign.refused),

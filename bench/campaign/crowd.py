@@ -16,10 +16,10 @@ from pathlib import Path
 from lxml import etree
 
 from bench.campaign.findings import Findings
-from bench.campaign.oned import CALL_ERRORS, Client, Oned
+from bench.campaign.oned import CALL_ERRORS, TRACEBACK, Client, Oned, record_tracebacks
 
 CHECKS = ("vm append lost", "host append lost", "user append lost",
-          "admin password change reverted", "admin disable reverted", "call failed")
+          "admin password change reverted", "admin disable reverted", "call failed", TRACEBACK)
 USER_CALLS = 300  # bound of one racing user's self-updates
 TEMPLATE_OF = {"vm": "USER_TEMPLATE", "host": "TEMPLATE", "user": "TEMPLATE"}
 
@@ -175,6 +175,7 @@ def run(plan: CrowdPlan, var: Path) -> Findings:
         crowd.check_races()
     finally:
         oned.stop()
+        record_tracebacks(oned, findings)
     findings.note("clients", plan.clients)
     findings.note("seconds", round(time.monotonic() - started, 1))
     return findings

@@ -16,6 +16,7 @@ class Findings:
     examples: dict[str, list[str]] = field(default_factory=dict)
     info: dict[str, float] = field(default_factory=dict)
     shown: set[tuple[str, str]] = field(default_factory=set)
+    details: list[str] = field(default_factory=list)  # context for the examples
 
     def __repr__(self) -> str:  # pytest shows it for every failing check
         return f"<{self.title}, seed {self.seed}>"
@@ -61,4 +62,5 @@ class Findings:
         lines += [f"  [{name}: {value:g}]" for name, value in self.info.items()]
         for check, examples in self.examples.items():
             lines += [f"  - {check}: {example}" for example in examples]
+        lines += [f"  * {detail}" for detail in self.details]
         return "\n".join(lines)

@@ -19,13 +19,13 @@ from lxml import etree
 
 from bench.campaign import sweep
 from bench.campaign.findings import Findings
-from bench.campaign.oned import Client, Oned
+from bench.campaign.oned import TRACEBACK, Client, Oned, record_tracebacks
 from bench.campaign.values import arguments, request, short, values
 
 CHECKS = ("fault reply", "malformed reply", "internal error", "unknown error code",
           "unreadable success", "HTTP error", "no reply")
 CODES = {0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000, 0x4000, 0x8000}
-ALL_CHECKS = CHECKS + sweep.CHECKS
+ALL_CHECKS = CHECKS + sweep.CHECKS + (TRACEBACK,)
 NO_METHOD = -506  # xmlrpc-c's fault for an unknown method, as oned answers
 USER_SESSION = "fuzzer:fuzzpw"
 
@@ -164,6 +164,7 @@ def run(plan: FuzzPlan, var: Path) -> Findings:
         sweep.read_and_delete(admin, protected, findings)
     finally:
         oned.stop()
+        record_tracebacks(oned, findings)
     findings.note("calls", fuzzer.calls)
     findings.note("seconds", round(time.monotonic() - started, 1))
     return findings

@@ -7,11 +7,13 @@ import xmlrpc.client
 from pathlib import Path
 from typing import Any
 
+from bench.campaign.findings import Findings
 from bench.rpc import SESSION, BenchError
 from bench.server import Server, running_server
 
 # Faults and transport errors a call may meet while oned is being killed.
 CALL_ERRORS = (OSError, xmlrpc.client.ProtocolError, xmlrpc.client.Fault)
+TRACEBACK = "traceback in oned's output"
 
 
 class Client:
@@ -46,6 +48,7 @@ class Oned:
         self.scheduler = scheduler
         self._stack = contextlib.ExitStack()
         self.server: Server | None = None
+        self.tracebacks: list[str] = []  # the last line of each, from every life's output
 
     def start(self) -> Client:
         self.server = self._stack.enter_context(running_server(self.var, self.config,
@@ -57,13 +60,31 @@ class Oned:
         if self.server is not None:
             self.server.process.kill()
             self.server.process.wait()
-        self._stack.close()
-        self.server = None
+        self.stop()
 
     def stop(self) -> None:
         self._stack.close()
         self.server = None
+        self._read_output()
+
+    def _read_output(self) -> None:
+        """Keep what each life printed of its tracebacks: the next start overwrites it."""
+        output = self.var / "oned.out"
+        lines = output.read_text(errors="replace").splitlines() if output.exists() else []
+        for number, line in enumerate(lines):
+            if line.startswith("Traceback (most recent call last)"):
+                ending = next((later for later in lines[number + 1:]
+                               if later and not later.startswith(" ")), "?")
+                self.tracebacks.append(ending)
+        output.unlink(missing_ok=True)
 
     @property
     def alive(self) -> bool:
         return self.server is not None and self.server.process.poll() is None
+
+
+def record_tracebacks(oned: Oned, findings: Findings) -> None:
+    """A traceback is a bug even when the reply was fine: one finding per cause."""
+    findings.declare(TRACEBACK)
+    for ending in oned.tracebacks:
+        findings.add(TRACEBACK, ending, ending)
