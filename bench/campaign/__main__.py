@@ -31,7 +31,7 @@ FULL: dict[str, Campaign] = {
         seed, vms=100, kills=20, parallel=8, wall=900.0, settle=60.0), var),
     "crowd": lambda seed, var: crowd.run(crowd.CrowdPlan(
         seed, clients=50, appends=20, rounds=10, wall=120.0), var),
-    "fuzz": lambda seed, var: fuzz.run(fuzz.FuzzPlan(seed, examples=200), var),
+    "fuzz": lambda seed, var: fuzz.run(fuzz.FuzzPlan(seed, examples=200, wait=30.0), var),
 }
 QUICK: dict[str, Campaign] = {
     "crash": lambda seed, var: crash.run(crash.CrashPlan(seed, vms=20, kills=4), var),

@@ -17,13 +17,14 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from bench.campaign import sweep
+from bench.campaign import poison, sweep
 from bench.campaign.findings import Findings
 from bench.campaign.oned import TRACEBACK, Client, Oned, record_tracebacks
-from bench.campaign.values import arguments, request, short, values
+from bench.campaign.values import Values, arguments, request, short, values
+from bench.rpc import SESSION
 
 CHECKS = ("fault reply", "malformed reply", "internal error", "unknown error code",
-          "unreadable success", "HTTP error", "no reply")
+          "unreadable success", "HTTP error", "no reply", "scheduler no longer places VMs")
 CODES = {0x100, 0x200, 0x400, 0x800, 0x1000, 0x2000, 0x4000, 0x8000}
 ALL_CHECKS = CHECKS + sweep.CHECKS + (TRACEBACK,)
 NO_METHOD = -506  # xmlrpc-c's fault for an unknown method, as oned answers
@@ -34,12 +35,14 @@ USER_SESSION = "fuzzer:fuzzpw"
 class FuzzPlan:
     seed: int
     examples: int = 20  # calls per method
+    wait: float = 10.0  # for a fresh VM to run, and for deleted VMs to be DONE
 
 
 class Wire:
     """Raw POSTs on one keep-alive connection, re-opened when oned closes it."""
 
     def __init__(self, url: str) -> None:
+        self.url = url
         parts = urlsplit(url)
         self.address = (parts.hostname or "127.0.0.1", parts.port or 80)
         self.path = parts.path or "/RPC2"
@@ -131,37 +134,76 @@ class Fuzzer:
         call()
 
 
-def _set_up(admin: Client) -> set[int]:
-    """A plain user and a few objects for small ids to hit; the ids to keep."""
-    user = admin.ok("one.user.allocate", *USER_SESSION.split(":"), "", [])
-    admin.ok("one.host.allocate", "fz-node", "dummy", "dummy", -1)
-    admin.ok("one.vn.allocate", 'NAME = "fz-net" VN_MAD = "dummy" BRIDGE = "br-fz" '
-                                'AR = [ TYPE = "IP4", IP = "10.98.0.1", SIZE = "8" ]', -1)
-    admin.ok("one.vm.allocate", 'NAME = "fz-vm" CPU = 0.1 MEMORY = 64', True)
-    admin.ok("one.group.allocate", "fz-group")
-    return {0, user}
+def _set_up(admin: Client) -> dict[str, int]:
+    """A plain user and an object of each kind for small ids to hit: their ids."""
+    return {
+        "user": admin.ok("one.user.allocate", *USER_SESSION.split(":"), "", []),
+        "host": admin.ok("one.host.allocate", "fz-node", "dummy", "dummy", -1),
+        "vn": admin.ok("one.vn.allocate", 'NAME = "fz-net" VN_MAD = "dummy" BRIDGE = "br-fz" '
+                       'AR = [ TYPE = "IP4", IP = "10.98.0.1", SIZE = "8" ]', -1),
+        "vm": admin.ok("one.vm.allocate", 'NAME = "fz-vm" CPU = 0.1 MEMORY = 64', True),
+        "group": admin.ok("one.group.allocate", "fz-group"),
+    }
+
+
+def _still_schedules(admin: Client, findings: Findings, within: float) -> None:
+    """Whatever the fuzz left in the pools, a plain VM must still reach RUNNING: one
+    poisoned object must not stop the scheduler for everyone."""
+    hid = admin.ok("one.host.allocate", "fz-probe-node", "dummy", "dummy", -1)
+    vid = admin.ok("one.vm.allocate", f'NAME = "fz-probe" CPU = 0.1 MEMORY = 64 '
+                                      f'SCHED_REQUIREMENTS = "ID = {hid}"', False)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        doc = etree.fromstring(admin.ok("one.vm.info", vid).encode())
+        if (doc.findtext("STATE"), doc.findtext("LCM_STATE")) == ("3", "3"):
+            return
+        time.sleep(0.2)
+    findings.add("scheduler no longer places VMs",
+                 f"VM {vid} on host {hid} not RUNNING within {within:.0f} s: STATE "
+                 f"{doc.findtext('STATE')}, LCM_STATE {doc.findtext('LCM_STATE')}, "
+                 f"SCHED_MESSAGE {doc.findtext('USER_TEMPLATE/SCHED_MESSAGE')!r}")
+
+
+def _every_method(oned: Oned, fuzzer: Fuzzer, signatures: dict[str, list[list[str]]],
+                  leaves: Values, plan: FuzzPlan) -> Client:
+    """The hypothesis pass over each method; oned started again if a call killed it."""
+    admin = Client(fuzzer.wire.url)
+    for method, variants in signatures.items():
+        fuzzer.method(method, [admin.session, USER_SESSION], arguments(variants, leaves), plan)
+        if not oned.alive:
+            fuzzer.findings.add("no reply", f"oned exited during the calls of {method}")
+            admin = oned.start()
+            fuzzer.wire = Wire(admin.url)
+    return admin
+
+
+def _poison(fuzzer: Fuzzer, signatures: dict[str, list[list[str]]],
+            targets: dict[str, int]) -> None:
+    for method, params in poison.huge_calls(signatures, targets):
+        fuzzer.check(method, [SESSION, *params])
+    for method, params in poison.cpu_calls():
+        fuzzer.check(method, [USER_SESSION, *params])
 
 
 def run(plan: FuzzPlan, var: Path) -> Findings:
+    """Fuzz, then poison (last, so the fuzz does not list megabytes at every call),
+    then check that the scheduler still places a VM and sweep every pool."""
     findings = Findings("fuzz pass", plan.seed)
     findings.declare(*ALL_CHECKS)
     oned = Oned(var, "MONITORING_INTERVAL = 1\nSCHED_INTERVAL = 1\n")
     started = time.monotonic()
+    fuzzer = Fuzzer(Wire(oned.start().url), findings)
     try:
-        admin = oned.start()
-        protected = _set_up(admin)
-        leaves = values(protected)
-        fuzzer = Fuzzer(Wire(admin.url), findings)
-        for method in admin.introspect("listMethods"):
-            signatures = [] if method.startswith("system.") else \
-                admin.introspect("methodSignature", method)
-            fuzzer.method(method, [admin.session, USER_SESSION],
-                          arguments(signatures, leaves), plan)
-            if not oned.alive:
-                findings.add("no reply", f"oned exited during the calls of {method}")
-                admin = oned.start()
-                fuzzer.wire = Wire(admin.url)
-        sweep.read_and_delete(admin, protected, findings)
+        admin = Client(fuzzer.wire.url)
+        targets = _set_up(admin)
+        protected = {0, targets["user"]}  # the sessions the campaign needs
+        signatures = {method: [] if method.startswith("system.") else
+                      admin.introspect("methodSignature", method)
+                      for method in admin.introspect("listMethods")}
+        admin = _every_method(oned, fuzzer, signatures, values(protected), plan)
+        _poison(fuzzer, signatures, targets)
+        _still_schedules(admin, findings, plan.wait)
+        sweep.read_and_delete(admin, protected, findings, plan.wait)
     finally:
         oned.stop()
         record_tracebacks(oned, findings)
