@@ -86,6 +86,7 @@ class Campaign:
     hosts: list[int] = field(default_factory=list)
     network: int = -1
     allocated: list[int] = field(default_factory=list)
+    budgets: list[int] = field(default_factory=list)          # actions of each VM to come
     budget: dict[int, int] = field(default_factory=dict)      # actions left per live VM
     steps: dict[int, list[str]] = field(default_factory=dict)  # what was done to each VM
     issued: int = 0
@@ -115,9 +116,10 @@ class Campaign:
     # -- the random phase --------------------------------------------------------
     def drive(self) -> None:
         plan = self.plan
-        estimate = plan.vms * (plan.actions_per_vm + 2)
-        kill_at = set(self.rng.sample(range(3, max(4 + plan.kills, estimate * 3 // 4)),
-                                      plan.kills))
+        self.budgets = [self.rng.randint(1, 2 * plan.actions_per_vm - 1) for _ in range(plan.vms)]
+        # Each VM takes at least its budget of actions and a terminate: every kill happens.
+        least = sum(self.budgets) + plan.vms
+        kill_at = set(self.rng.sample(range(2, max(3 + plan.kills, least)), plan.kills))
         deadline = time.monotonic() + plan.wall
         while (len(self.allocated) < plan.vms or self.budget) and time.monotonic() < deadline:
             if len(self.budget) < plan.parallel and len(self.allocated) < plan.vms:
@@ -138,7 +140,7 @@ class Campaign:
         if reply and reply[0]:
             vid = reply[1]
             self.allocated.append(vid)
-            self.budget[vid] = self.rng.randint(1, 2 * self.plan.actions_per_vm - 1)
+            self.budget[vid] = self.budgets[index]
             self.steps[vid] = ["allocate --hold" if hold else "allocate"]
 
     def _act(self, vid: int) -> None:

@@ -19,7 +19,8 @@ from bench.campaign.findings import Findings
 from bench.campaign.oned import CALL_ERRORS, TRACEBACK, Client, Oned, record_tracebacks
 
 CHECKS = ("vm append lost", "host append lost", "user append lost",
-          "admin password change reverted", "admin disable reverted", "call failed", TRACEBACK)
+          "admin password change reverted", "password change not in effect for logins",
+          "admin disable reverted", "call failed", TRACEBACK)
 USER_CALLS = 300  # bound of one racing user's self-updates
 TEMPLATE_OF = {"vm": "USER_TEMPLATE", "host": "TEMPLATE", "user": "TEMPLATE"}
 
@@ -42,6 +43,7 @@ class Crowd:
     targets: dict[str, int] = field(default_factory=dict)
     acknowledged: dict[str, list[str]] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)  # racing user -> id, once changed
+    passwords: dict[str, str | None] = field(default_factory=dict)  # stored before the race
     lock: threading.Lock = field(default_factory=threading.Lock)
     deadline: float = 0.0
 
@@ -80,18 +82,27 @@ class Crowd:
         self.findings.note("appends acknowledged", sum(map(len, self.acknowledged.values())))
 
     # -- races between an admin and a user -------------------------------------------
-    def race(self, round_: int, slot: int, start: threading.Barrier, admin_side: bool) -> None:
-        name = f"racer-{round_}-{slot}"
-        if admin_side:
-            self._admin_change(round_, name, start)
-        else:
-            start.wait()
-            self._self_updates(name, f"{name}:old-{round_}")
-
-    def _admin_change(self, round_: int, name: str, start: threading.Barrier) -> None:
+    def enlist(self, round_: int) -> dict[str, int]:
+        """This round's racing users, made before any thread starts: name -> id; with
+        the PASSWORD each has stored before the race."""
         admin = Client(self.url)
-        uid = admin.ok("one.user.allocate", name, f"old-{round_}", "", [])
+        racers = {name: admin.ok("one.user.allocate", name, f"old-{round_}", "", [])
+                  for name in (f"racer-{round_}-{slot}" for slot in range(self.plan.racers))}
+        for name, uid in racers.items():
+            stored = etree.fromstring(admin.ok("one.user.info", uid).encode())
+            self.passwords[name] = stored.findtext("PASSWORD")
+        return racers
+
+    def race(self, round_: int, name: str, uid: int, start: threading.Barrier,
+             admin_side: bool) -> None:
         start.wait()
+        if admin_side:
+            self._admin_change(round_, name, uid)
+        else:
+            self._self_updates(name, uid, f"{name}:old-{round_}")
+
+    def _admin_change(self, round_: int, name: str, uid: int) -> None:
+        admin = Client(self.url)
         time.sleep(random.Random(f"{self.plan.seed}-{name}").uniform(0, 0.05))
         if round_ % 2 == 0:
             self._ok(admin, "one.user.passwd", uid, f"new-{round_}")
@@ -100,40 +111,47 @@ class Crowd:
         with self.lock:
             self.changed[name] = uid
 
-    def _self_updates(self, name: str, session: str) -> None:
+    def _self_updates(self, name: str, uid: int, session: str) -> None:
+        """Until the admin's change is in (or refuses this session), bounded."""
         client = Client(self.url, session)
-        uid = -1
         for turn in range(USER_CALLS):
             if name in self.changed:
                 return
             try:
-                reply = client.call("one.user.update", uid, f'SELF_{turn} = "x"', 1) \
-                    if uid >= 0 else client.call("one.user.info", -1)
+                if not client.call("one.user.update", uid, f'SELF_{turn} = "x"', 1)[0]:
+                    return
             except CALL_ERRORS:
                 return
-            if not reply[0]:
-                return  # the admin's change took effect
-            if uid < 0:
-                uid = int(etree.fromstring(reply[1].encode()).findtext("ID"))
 
     def check_races(self) -> None:
         admin = Client(self.url)
+        renamed = []
         for name, uid in sorted(self.changed.items()):
             round_ = int(name.split("-")[1])
-            if round_ % 2 == 0:
-                works = Client(self.url, f"{name}:new-{round_}").call("one.user.info", -1)[0]
-                if not works:
-                    old = Client(self.url, f"{name}:old-{round_}").call("one.user.info", -1)[0]
+            doc = etree.fromstring(admin.ok("one.user.info", uid).encode())
+            if round_ % 2 == 1 and doc.findtext("ENABLED") != "0":
+                self.findings.add("admin disable reverted",
+                                  f"user {name} (id {uid}) is ENABLED again after the admin "
+                                  f"disabled it")
+            elif round_ % 2 == 0:
+                renamed.append((name, round_))
+                if doc.findtext("PASSWORD") == self.passwords.get(name, ""):
                     self.findings.add("admin password change reverted",
-                                      f"user {name}: the new password is refused, the old one "
-                                      f"{'still works' if old else 'is refused too'}")
-            else:
-                doc = etree.fromstring(admin.ok("one.user.info", uid).encode())
-                if doc.findtext("ENABLED") != "0":
-                    self.findings.add("admin disable reverted",
-                                      f"user {name} (id {uid}) is ENABLED again after the admin "
-                                      f"disabled it")
+                                      f"user {name} (id {uid}): the PASSWORD stored is the one "
+                                      f"from before one.user.passwd")
+        for name, round_ in renamed:  # last: failed logins may be throttled
+            self._check_login(name, round_)
         self.findings.note("admin changes raced", len(self.changed))
+
+    def _check_login(self, name: str, round_: int) -> None:
+        """Stored is not enough: the new password must log in at once, the old one not."""
+        new = Client(self.url, f"{name}:new-{round_}").call("one.user.info", -1)[0]
+        old = Client(self.url, f"{name}:old-{round_}").call("one.user.info", -1)[0]
+        if old or not new:
+            self.findings.add("password change not in effect for logins",
+                              f"user {name}: after one.user.passwd the new password is "
+                              f"{'accepted' if new else 'refused'}, the old one "
+                              f"{'accepted' if old else 'refused'}")
 
     def _ok(self, client: Client, method: str, *args: object) -> bool:
         try:
@@ -149,11 +167,12 @@ class Crowd:
 def _run_threads(crowd: Crowd, round_: int) -> None:
     plan = crowd.plan
     appenders = plan.clients - 2 * plan.racers
-    start = threading.Barrier(plan.clients)
+    racers = crowd.enlist(round_)
+    start = threading.Barrier(plan.clients, timeout=60)  # a thread that died cannot hang all
     threads = [threading.Thread(target=crowd.append, args=(i + round_ * appenders, start))
                for i in range(appenders)]
-    threads += [threading.Thread(target=crowd.race, args=(round_, slot, start, side))
-                for slot in range(plan.racers) for side in (True, False)]
+    threads += [threading.Thread(target=crowd.race, args=(round_, name, uid, start, side))
+                for name, uid in racers.items() for side in (True, False)]
     for thread in threads:
         thread.start()
     for thread in threads:
