@@ -16,16 +16,18 @@ from pathlib import Path
 from bench.campaign.findings import Findings
 
 OFF, RUNNING, SAVED = "off", "running", "saved"
-# action -> (states it may be applied in, state after)
-MOVES: dict[str, tuple[frozenset[str], str]] = {
-    "deploy": (frozenset({OFF, SAVED}), RUNNING),
-    "shutdown": (frozenset({RUNNING}), OFF),
-    "cancel": (frozenset({RUNNING}), OFF),
-    "save": (frozenset({RUNNING}), SAVED),
-    "restore": (frozenset({SAVED}), RUNNING),
-    "reboot": (frozenset({RUNNING}), RUNNING),
-    "reset": (frozenset({RUNNING}), RUNNING),
-    "migrate": (frozenset({RUNNING}), RUNNING),
+SAME, OTHER, ANY = "same", "other", "any"  # the line's host against the one the guest runs on
+# action -> (states it may be applied in, where its host must be, state after). A deploy
+# may follow a save: recover --recreate boots a suspended VM afresh.
+MOVES: dict[str, tuple[frozenset[str], str, str]] = {
+    "deploy": (frozenset({OFF, SAVED}), ANY, RUNNING),
+    "shutdown": (frozenset({RUNNING}), SAME, OFF),
+    "cancel": (frozenset({RUNNING}), SAME, OFF),
+    "save": (frozenset({RUNNING}), SAME, SAVED),
+    "restore": (frozenset({SAVED}), ANY, RUNNING),
+    "reboot": (frozenset({RUNNING}), SAME, RUNNING),
+    "reset": (frozenset({RUNNING}), SAME, RUNNING),
+    "migrate": (frozenset({RUNNING}), OTHER, RUNNING),  # the line names the target
 }
 CHECKS = ("journal missing", "journal line unreadable", "action applied in wrong state",
           "guest left running for a DONE VM")
@@ -34,7 +36,16 @@ CHECKS = ("journal missing", "journal line unreadable", "action applied in wrong
 @dataclass
 class Guest:
     state: str = OFF
-    line: int = 0  # the line that put it there
+    host: str = ""  # where it runs
+    line: int = 0   # the line that put it there
+
+    def fits(self, allowed: frozenset[str], where: str, host: str) -> bool:
+        if self.state not in allowed:
+            return False
+        return where == ANY or (host == self.host) == (where == SAME)
+
+    def describe(self) -> str:
+        return f"{self.state}{f' on {self.host}' if self.state == RUNNING else ''}"
 
 
 def read(path: Path, findings: Findings) -> list[dict]:
@@ -64,21 +75,27 @@ def replay(entries: Iterable[Mapping], findings: Findings) -> dict[int, Guest]:
         move = MOVES.get(str(entry.get("action")))
         if move is None or not entry.get("applied", True):
             continue
-        guest = guests.setdefault(int(entry["vm"]), Guest())
-        allowed, after = move
-        if guest.state not in allowed:
+        vid = entry.get("vm")
+        if not isinstance(vid, int):
+            findings.add("journal line unreadable", f"line {entry['line']}: no VM id")
+            continue
+        guest = guests.get(vid, Guest())
+        allowed, where, after = move
+        host = str(entry.get("host"))
+        if not guest.fits(allowed, where, host):
             findings.add("action applied in wrong state",
-                         f"VM {entry['vm']}: {entry['action']} on {entry.get('host')} at line "
-                         f"{entry['line']} while the guest was {guest.state} (since line "
-                         f"{guest.line})")
-        guests[int(entry["vm"])] = Guest(after, int(entry["line"]))
+                         f"VM {vid}: {entry['action']} on {host} at line {entry['line']} "
+                         f"while the guest was {guest.describe()} (since line {guest.line})")
+        guests[vid] = Guest(after, host if after == RUNNING else "", int(entry["line"]))
     return guests
 
 
 def check(path: Path, done_vms: Iterable[int], findings: Findings) -> None:
     """Validate the journal, then require every DONE VM's guest to be gone."""
     findings.declare(*CHECKS)
-    guests = replay(read(path, findings), findings)
+    entries = read(path, findings)
+    findings.note("journal lines", len(entries))
+    guests = replay(entries, findings)
     for vid in sorted(done_vms):
         guest = guests.get(vid)
         if guest is not None and guest.state == RUNNING:
