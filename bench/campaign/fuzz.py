@@ -53,16 +53,23 @@ class Wire:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection(*self.address, timeout=120)
             try:
-                self.connection.request("POST", self.path, body,
-                                        {"Content-Type": "text/xml"})
-                response = self.connection.getresponse()
-                return response.status, response.read()
+                return self._exchange(self.connection, body)
             except (OSError, http.client.HTTPException):
                 self.connection.close()
                 self.connection = None
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _exchange(self, connection: http.client.HTTPConnection, body: bytes) -> tuple[int, bytes]:
+        """One POST; a server that refuses after the head of a body may close while the
+        rest is on its way, and its reply is still there to read."""
+        try:
+            connection.request("POST", self.path, body, {"Content-Type": "text/xml"})
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        response = connection.getresponse()
+        return response.status, response.read()
 
 
 def _gist(message: str) -> str:
