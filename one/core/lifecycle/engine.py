@@ -493,6 +493,8 @@ class LifeCycle:
             for vid in host.vms if host else []:
                 vm = self.pools.vms.get(vid)
                 if phase_of(vm) == RUNNING and vid not in self._pending:
+                    why = f"Host {host.name} does not answer the monitor: UNKNOWN"
+                    self.pools.store.after_commit(lambda v=vid, w=why: self.logs.write(v, "LCM", "I", w))
                     self._move(vm, UNKNOWN)
 
     def resume_in_flight(self) -> int:
