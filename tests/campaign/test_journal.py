@@ -41,7 +41,7 @@ def test_actions_applied_twice_are_each_found(tmp_path: Path) -> None:
                        ("shutdown", 2, True), ("restore", 3, True), ("deploy", 4, True),
                        ("save", 4, True), ("restore", 4, True), ("restore", 4, True))
     assert findings.counts["action applied in wrong state"] == 4, findings.report()
-    assert "VM 1: deploy on node1 at line 2 while the guest was running" in \
+    assert "VM 1: deploy on node1 applied at 1.0 while the guest was running on node1" in \
         findings.examples["action applied in wrong state"][0]
 
 
@@ -50,7 +50,7 @@ def test_actions_on_a_host_the_guest_is_not_on(tmp_path: Path) -> None:
     findings = checked(tmp_path, ("deploy", 1, True), ("migrate", 1, True, "node2"),
                        ("shutdown", 1, True), ("deploy", 2, True), ("migrate", 2, True))
     assert findings.counts["action applied in wrong state"] == 2, findings.report()
-    assert "shutdown on node1 at line 3 while the guest was running on node2" in \
+    assert "VM 1: shutdown on node1 applied at 2.0 while the guest was running on node2" in \
         findings.examples["action applied in wrong state"][0]
 
 

@@ -133,3 +133,16 @@ def test_oned_hands_var_location_to_every_driver(tmp_path: Path) -> None:
     vmm.deploy(VM, HOST)
     assert one_dummy.hypervisor(HOST.name).get("one-5") is not None   # oned's drivers' world
     assert (tmp_path / "dummy" / "guests.json").exists()
+
+
+def test_replay_places_guests_and_checks_the_host_they_run_on(tmp_path: Path) -> None:
+    """A deploy after a save is recover --recreate; actions elsewhere than the guest misfit."""
+    state = StateDir(tmp_path)
+    for action, host, vm in (("deploy", "a", 1), ("save", "a", 1), ("deploy", "b", 1),
+                             ("reboot", "a", 1), ("migrate", "b", 1), ("deploy", "a", 2),
+                             ("save", "a", 2), ("deploy", "a", 3), ("cancel", "a", 3)):
+        state.append(action, host, f"one-{vm}", vm, True)
+    replayed = one_dummy.state.replay(state.journal())
+    assert replayed.places == {1: "b", 2: "saved", 3: None}
+    assert [line.split(" applied")[0] for line in replayed.violations] == [
+        "VM 1: reboot on a", "VM 1: migrate on b"]

@@ -8,7 +8,7 @@ Two files, the shape other tools may read (the project's shared interface):
   change and never half of one;
 - `actions.jsonl`: one line per VMM action that succeeded, `{"time", "action",
   "host", "deploy_id", "vm", "applied"}`, `applied` false when the action found
-  its work already done. `violations` reads it back: no action applied twice.
+  its work already done. `replay` reads it back: no action applied twice.
 
 guests.json counts the applied lines it includes (`applied`); a line written
 by a process killed before the state that counts it is dropped on the next
@@ -21,6 +21,7 @@ import json
 import os
 import time
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,33 +93,65 @@ class StateDir:
         return count
 
 
-# What each applied action needs the guest to be, and what it leaves it: where it runs
-# (a host name), "saved" (a checkpoint holds it) or None (gone or never there).
+SAVED = "saved"   # the place of a guest a checkpoint holds
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The journal read back: every VM's final place and the applied actions that misfit.
+
+    A place is the host the guest runs on, SAVED, or None (gone or never there); both
+    callers need the two, a test the misfits and the campaign also the guests left over.
+    """
+    places: dict[int, str | None]
+    violations: list[str]
+
+
+def _describe(place: str | None) -> str:
+    if place is None:
+        return "nowhere"
+    return "saved in a checkpoint" if place == SAVED else f"running on {place}"
+
+
 def _next_place(action: str, place: str | None, host: str) -> tuple[bool, str | None]:
-    """(whether `action` was valid from `place`, the place after it)."""
+    """(whether `action` on `host` fitted the guest at `place`, the place after it).
+
+    A deploy may follow a save: recover --recreate boots a suspended VM afresh. The
+    migrate line names the target, so it must differ from where the guest runs.
+    """
+    running = place is not None and place != SAVED
     if action == "deploy":
-        return place is None, host
-    if action in ("shutdown", "cancel"):
-        return place is not None and place != "saved", None
-    if action == "save":
-        return place is not None and place != "saved", "saved"
+        return not running, host
     if action == "restore":
-        return place == "saved", host
+        return place == SAVED, host
     if action == "migrate":
-        return place is not None and place not in ("saved", host), host
-    return place not in (None, "saved"), place      # reboot, reset
+        return running and place != host, host
+    on_host = running and place == host
+    if action in ("shutdown", "cancel"):
+        return on_host, None
+    if action == "save":
+        return on_host, SAVED
+    if action in ("reboot", "reset"):
+        return on_host, place
+    return False, place             # no VMM action the driver journals
 
 
-def violations(lines: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Applied actions that did not fit the guest's state: each is work done twice."""
+def replay(lines: Iterable[Mapping[str, Any]]) -> Replay:
+    """Run the applied lines through each VM's places; a misfit is work done twice."""
     places: dict[int, str | None] = {}
     found = []
     for line in lines:
         if not line.get("applied"):
             continue
-        vm, action = int(line["vm"]), str(line["action"])
-        valid, places[vm] = _next_place(action, places.get(vm), str(line["host"]))
+        vm, action, host = int(line["vm"]), str(line["action"]), str(line["host"])
+        before = places.get(vm)
+        valid, places[vm] = _next_place(action, before, host)
         if not valid:
-            found.append(f"VM {vm}: {action} on {line['host']} applied at {line['time']} "
-                         "did not fit the guest's state")
-    return found
+            found.append(f"VM {vm}: {action} on {host} applied at {line['time']} "
+                         f"while the guest was {_describe(before)}")
+    return Replay(places, found)
+
+
+def violations(lines: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Applied actions that did not fit the guest's state: each is work done twice."""
+    return replay(lines).violations
