@@ -134,6 +134,12 @@ class Api:
         if found is None or found[0].startswith("system."):
             if complete:
                 return Admission(ticket=_Ticket(peer))
+            named = preview.method(head)
+            if named in self.methods:  # a call of ours whose session cannot be read there
+                return Admission(refusal=wire.reply(False, (
+                    f"[{named}] User couldn't be authenticated: a request over {HEAD_LIMIT} "
+                    "bytes must have the session string, as plain text, as its first "
+                    "parameter."), 0x100))
             return Admission(refusal=wire.fault(FAULT_PARSE, (
                 f"A request over {HEAD_LIMIT} bytes must start with its methodName and "
                 "the session string as its first parameter.")))

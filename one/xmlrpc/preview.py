@@ -15,6 +15,7 @@ import re
 _CALL = re.compile(
     rb"\A\s*(?:<\?xml[^>]*\?>)?\s*<methodCall>\s*<methodName>([^<]*)</methodName>\s*"
     rb"<params>\s*<param>\s*<value>(?:\s*<string>([^<]*)</string>|\s*(<string/>)|([^<]*)</value>)")
+_METHOD = re.compile(rb"\A\s*(?:<\?xml[^>]*\?>)?\s*<methodCall>\s*<methodName>([^<]*)</methodName>")
 _ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos);")
 _NAMED = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'"}
 
@@ -54,3 +55,9 @@ def peek(head: bytes) -> tuple[str, str] | None:
     if method is None or session is None:
         return None
     return method, session
+
+
+def method(head: bytes) -> str | None:
+    """Just the method name, for a head whose session `peek` cannot read."""
+    found = _METHOD.match(head)
+    return None if found is None else _text(found[1].strip())

@@ -86,7 +86,7 @@ def test_idle_connections_are_closed(tmp_path: Path) -> None:
         oned.stop()
 
 
-def _head_only(oned: Oned, session: str, length: int, method: str = "one.vm.update") -> bytes:
+def _head_only(oned: Oned, session: str | int, length: int, method: str = "one.vm.update") -> bytes:
     """A call claiming `length` bytes of which only the first 64 KiB are sent."""
     head = xmlrpc.client.dumps((session, 0, "A=" + "x" * HEAD_LIMIT), method).encode()
     return _raw(oned, b"POST /RPC2 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % length
@@ -102,6 +102,9 @@ def test_anonymous_bodies_are_refused_before_they_are_read(oned: Oned) -> None:
     nameless = _raw(oned, b"POST /RPC2 HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (10 * HEAD_LIMIT)
                     + b"<?xml version='1.0'?><methodCall>" + b" " * HEAD_LIMIT)
     assert b"must start with its methodName and the session" in nameless
+    unreadable = _head_only(oned, 7, 100 * 1024 * 1024)  # a session that is no string
+    assert b"<boolean>0</boolean>" in unreadable and b"<i4>256</i4>" in unreadable
+    assert b"[one.vm.update] User couldn't be authenticated: a request over" in unreadable
 
 
 def test_authenticated_bodies_are_capped_by_message_size(tmp_path: Path) -> None:
