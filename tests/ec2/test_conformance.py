@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from motoserver import Account
+from .motoserver import Account
 from one.plugins import HostView, TemplateView, VmView
 from one.plugins.testing import IMConformance, VMMConformance, make_vm_view
 from one.states import HostState
