@@ -36,6 +36,7 @@ CONFIG = """
 VM_MAD = [ NAME = "ec2", POLL_INTERVAL = "0.05", BOOT_TIMEOUT = "20" ]
 IM_MAD = [ NAME = "dummy", TOTALCPU = "300" ]
 MONITORING_INTERVAL = 3600
+MAX_HOST = 10
 """
 
 
@@ -56,6 +57,18 @@ class Cloud(Engine):
         section = f'PUBLIC_CLOUD = [ TYPE = "ec2", AMI = "{self.account.ami()}", ' \
                   f'INSTANCETYPE = "m1.small" ]'
         return self.vm(f"CPU = 1 MEMORY = 512 {section} {extra}", host=host)
+
+    def local_host(self, name: str = "home") -> int:
+        """A dummy host with room for 3 VMs of 1 CPU (see CONFIG)."""
+        return self.host(name)
+
+    def schedule(self) -> None:
+        """Scheduler cycles until one places nothing more."""
+        while self.oned.managers.scheduler.cycle().dispatched:
+            self.settle()
+
+    def host_of(self, vid: int) -> str | None:
+        return self.doc("one.vm.info", vid).findtext("HISTORY_RECORDS/HISTORY[last()]/HOSTNAME")
 
     def user_template(self, vid: int, key: str) -> str | None:
         return self.doc("one.vm.info", vid).findtext(f"USER_TEMPLATE/{key}")

@@ -9,6 +9,7 @@ from one.core.runner import Operation
 from one.states import LcmState as L, VmState as S
 
 from .conftest import Cloud, start_cloud
+from .motoserver import tags
 
 
 def _instance(cloud: Cloud, vid: int) -> dict:
@@ -27,8 +28,7 @@ def test_deploy_tags_user_data_and_show(cloud: Cloud) -> None:
     vid = cloud.ec2_vm('CONTEXT = [ ROLE = "worker", MASTER = "10.0.0.1" ]', host=hid)
     assert cloud.phase(vid) == (S.ACTIVE, L.RUNNING)
     instance = _instance(cloud, vid)
-    tags = {tag["Key"]: tag["Value"] for tag in instance["Tags"]}
-    assert tags["ONE_HOST"] == "ec2-east" and tags["Name"] == f"one-{vid}"
+    assert tags(instance)["ONE_HOST"] == "ec2-east" and tags(instance)["Name"] == f"one-{vid}"
     attribute = cloud.account.client().describe_instance_attribute(
         InstanceId=instance["InstanceId"], Attribute="userData")
     user_data = base64.b64decode(attribute["UserData"]["Value"]).decode()
