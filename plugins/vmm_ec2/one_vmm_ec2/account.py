@@ -45,7 +45,7 @@ class Clients:
 
     boto3 clients are thread-safe once built, but building them is not, hence
     the lock. Throttling (RequestLimitExceeded...) is retried by botocore's
-    standard mode with exponential backoff, up to `RETRIES` attempts.
+    standard mode with exponential backoff, `RETRIES` times after the first try.
     """
 
     def __init__(self, settings: Mapping[str, str]) -> None:

@@ -30,7 +30,7 @@ def _code(exc: ClientError) -> str:
 
 
 class Ec2VMM(VMMDriver):
-    """Settings: RETRIES (throttled calls, default 5), BOOT_TIMEOUT (seconds an
+    """Settings: RETRIES (of a throttled call, default 5), BOOT_TIMEOUT (seconds an
     instance may stay pending, 300), POLL_INTERVAL (seconds between looks, 2)."""
 
     name = "ec2"
