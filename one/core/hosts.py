@@ -35,6 +35,9 @@ class HostManager:
         self.plugins = plugins
         # Set by the composition root: hooks and the monitor hear of changes.
         self.changed: Callable[[Host, int], None] = lambda host, previous: None
+        # Set by the composition root: a host whose template changed (credentials,
+        # CAPACITY...) is probed again at once, not a MONITORING_INTERVAL later.
+        self.probe_soon: Callable[[], None] = lambda: None
 
     def _announce(self, host: Host, previous: int) -> None:
         self.pools.store.after_commit(lambda: self.changed(host, previous))
@@ -90,6 +93,7 @@ class HostManager:
             for name in SECRET_ATTRS:   # a template read back from a document keeps its secrets
                 if host.template.get(name) == MASK and stored.get(name):
                     host.template.set(name, stored.get(name) or "")
+            self.pools.store.after_commit(self.probe_soon)
 
     def sync(self, session: Session) -> str:
         """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""
