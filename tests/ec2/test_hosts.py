@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from one.states import HostState
+from one.states import HostState, LcmState as L, VmState as S
 
 from .conftest import Cloud
 from .motoserver import free_port
@@ -35,26 +35,33 @@ def test_instances_of_the_host_count_as_used(cloud: Cloud) -> None:
     assert _host(cloud, hid, "TEMPLATE/RUNNING_INSTANCES") == "m1.small=1"
 
 
-def test_bad_credentials_error_then_back(cloud: Cloud) -> None:
-    hid = cloud.ec2_host(template=cloud.account.host_template(secret="not-the-secret"))
+def _error_then_back(cloud: Cloud, hid: int, message: str, fix: str) -> None:
+    """The host is in ERROR with EC2's message; after `fix` it is MONITORED again."""
     cloud.monitor()
     assert _host(cloud, hid, "STATE") == str(HostState.ERROR)
-    assert "AuthFailure" in _host(cloud, hid, "TEMPLATE/ERROR")
-    cloud.rpc.ok("one.host.update", hid, f'EC2_SECRET = "{cloud.account.secret}"', 1)
+    assert message in _host(cloud, hid, "TEMPLATE/ERROR")
+    cloud.rpc.ok("one.host.update", hid, fix, 1)
     cloud.monitor()
     assert _host(cloud, hid, "STATE") == str(HostState.MONITORED)
     assert cloud.doc("one.host.info", hid).find("TEMPLATE/ERROR") is None
 
 
+def test_bad_credentials_error_then_back(cloud: Cloud) -> None:
+    hid = cloud.ec2_host()
+    cloud.monitor()
+    vid = cloud.ec2_vm(host=hid)
+    cloud.rpc.ok("one.host.update", hid, 'EC2_SECRET = "not-the-secret"', 1)
+    cloud.monitor()
+    assert cloud.phase(vid) == (S.ACTIVE, L.UNKNOWN)
+    _error_then_back(cloud, hid, "AuthFailure", f'EC2_SECRET = "{cloud.account.secret}"')
+    assert cloud.phase(vid) == (S.ACTIVE, L.RUNNING)
+
+
 def test_endpoint_down_then_back(cloud: Cloud) -> None:
     nowhere = f"http://127.0.0.1:{free_port()}"
     hid = cloud.ec2_host(template=cloud.account.host_template(endpoint=nowhere))
-    cloud.monitor()
-    assert _host(cloud, hid, "STATE") == str(HostState.ERROR)
-    assert "Could not connect to the endpoint URL" in _host(cloud, hid, "TEMPLATE/ERROR")
-    cloud.rpc.ok("one.host.update", hid, f'EC2_ENDPOINT = "{cloud.account.endpoint}"', 1)
-    cloud.monitor()
-    assert _host(cloud, hid, "STATE") == str(HostState.MONITORED)
+    _error_then_back(cloud, hid, "Could not connect to the endpoint URL",
+                     f'EC2_ENDPOINT = "{cloud.account.endpoint}"')
 
 
 def test_unknown_instance_type_in_capacity(cloud: Cloud) -> None:
