@@ -5,6 +5,7 @@ import logging
 
 import pytest
 
+from conftest import CLASSIC_ADMIN
 from one.states import HostState, LcmState as L, VmState as S
 
 from .conftest import Cloud
@@ -82,7 +83,7 @@ def test_secrets_are_masked_and_never_logged(cloud: Cloud, caplog: pytest.LogCap
     vid = cloud.ec2_vm(host=hid)
     cloud.monitor()
     cloud.rpc.ok("one.user.allocate", "alice", "pw", "", [])
-    for caller in (cloud.rpc, cloud.rpc.as_user("alice:pw")):
+    for caller in (cloud.rpc, cloud.rpc.as_user("alice:pw"), cloud.rpc.as_user(CLASSIC_ADMIN)):
         for document in (caller.ok("one.host.info", hid), caller.ok("one.hostpool.info")):
             assert secret not in document and access not in document
             assert "<EC2_SECRET><![CDATA[********]]></EC2_SECRET>" in document

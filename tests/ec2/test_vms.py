@@ -43,14 +43,18 @@ def test_deploy_tags_user_data_and_show(cloud: Cloud) -> None:
 def test_classic_ec2_section(cloud: Cloud) -> None:
     hid = cloud.ec2_host()
     cloud.monitor()
-    cloud.account.client().create_key_pair(KeyName="gsg-keypair")
+    client = cloud.account.client()
+    client.create_key_pair(KeyName="gsg-keypair")
+    address = client.allocate_address()["PublicIp"]
     vid = cloud.vm(f'CPU = 1 MEMORY = 512 EC2 = [ AMI = "{cloud.account.ami()}", '
-                   f'KEYPAIR = "gsg-keypair", INSTANCETYPE = "m1.large", AUTHORIZEDPORTS = "22, 80" ]',
-                   host=hid)
+                   f'KEYPAIR = "gsg-keypair", INSTANCETYPE = "m1.large", ELASTICIP = "{address}", '
+                   f'AUTHORIZEDPORTS = "22, 80" ]', host=hid)
     assert cloud.phase(vid) == (S.ACTIVE, L.RUNNING)
     instance = _instance(cloud, vid)
     assert (instance["InstanceType"], instance["KeyName"]) == ("m1.large", "gsg-keypair")
-    group = cloud.account.client().describe_security_groups(GroupNames=["default"])
+    found = client.describe_addresses(PublicIps=[address])["Addresses"][0]
+    assert found["InstanceId"] == instance["InstanceId"]
+    group = client.describe_security_groups(GroupNames=["default"])
     ports = {rule.get("FromPort") for rule in group["SecurityGroups"][0]["IpPermissions"]}
     assert {22, 80} <= ports
 

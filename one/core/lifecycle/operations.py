@@ -152,9 +152,9 @@ def public_cloud(host: HostView | None) -> bool:
 
 def on_public_cloud(d: Drivers) -> Drivers:
     """A public cloud has no system datastore, bridges or disks of ours: no
-    transfer or network driver runs, the VMM sees no local DISK/NIC (nor the
-    VM document, which lists them), and the CONTEXT carries the variables the CD-ROM would have (ETH0_IP...) for the
-    driver to hand over as user data."""
+    transfer or network driver runs, the VMM sees no local DISK/NIC (nor the VM
+    document, which lists them), and CONTEXT carries the variables the CD-ROM
+    would have (ETH0_IP...) for the driver to hand over as user data."""
     variables = context.context_variables(d.vm)
     variables.pop("DISK_ID", None)
     template = [(n, v) for n, v in d.vm.template.attrs if n not in ("DISK", "NIC", "CONTEXT")]

@@ -27,17 +27,13 @@ def section(vm: VmView) -> Mapping[str, str]:
     """The VM's EC2 section: a PUBLIC_CLOUD of TYPE ec2, else a classic EC2 one."""
     found = [v for v in vm.user_template.vectors("PUBLIC_CLOUD")
              if v.get("TYPE", "").lower() == "ec2"]
-    found += vm.user_template.vectors("EC2") + vm.template.vectors("EC2")
+    found += vm.user_template.vectors("EC2")
     if not found:
         raise ValueError(f"ec2: VM {vm.id} has no PUBLIC_CLOUD = [ TYPE = \"ec2\", AMI = ... ] "
                          f"nor EC2 = [ AMI = ... ] section")
     if not found[0].get("AMI"):
         raise ValueError(f"ec2: the EC2 section of VM {vm.id} has no AMI")
     return found[0]
-
-
-def identity_tags(vm: VmView, host: HostView) -> dict[str, str]:
-    return {VM_TAG: str(vm.id), HOST_TAG: host.name}
 
 
 def _tags(vm: VmView, host: HostView, wanted: Mapping[str, str]) -> list[dict[str, str]]:
@@ -47,7 +43,7 @@ def _tags(vm: VmView, host: HostView, wanted: Mapping[str, str]) -> list[dict[st
         key, sep, value = pair.partition("=")
         if sep and key.strip():
             tags[key.strip()] = value.strip()
-    tags.update(identity_tags(vm, host))
+    tags.update({VM_TAG: str(vm.id), HOST_TAG: host.name})
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 

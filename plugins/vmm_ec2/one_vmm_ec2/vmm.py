@@ -22,7 +22,6 @@ from one_vmm_ec2.instance_types import instance_types
 
 # Error codes that mean "no such instance": removing it again is success.
 _GONE = ("InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed")
-_POWERING_OFF = (LcmState.SHUTDOWN_POWEROFF,)
 
 
 def _code(exc: ClientError) -> str:
@@ -109,7 +108,9 @@ class Ec2VMM(VMMDriver):
 
     def _switch_off(self, vm: VmView, host: HostView, force: bool) -> None:
         """Stop while powering off (the instance is kept for resume), terminate otherwise."""
-        stop = vm.lcm_state in _POWERING_OFF
+        if not vm.deploy_id:
+            return   # nothing was deployed
+        stop = vm.lcm_state == LcmState.SHUTDOWN_POWEROFF
         self._remove(self.clients.get(host), vm.deploy_id, stop, force)
         self.log.info("%s: %s %s", "cancel" if force else "shutdown", vm.deploy_id,
                       "stopped" if stop else "terminated")
