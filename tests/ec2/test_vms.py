@@ -157,3 +157,13 @@ def test_failures_are_retryable(cloud: Cloud) -> None:
     cloud.rpc.ok("one.vm.recover", vid, 2)                   # retry
     cloud.settle()
     assert cloud.phase(vid) == (S.ACTIVE, L.RUNNING)
+
+
+def test_a_failure_after_run_instances_leaves_no_instance(cloud: Cloud) -> None:
+    hid = cloud.ec2_host()
+    cloud.monitor()
+    vid = cloud.vm(f'CPU = 1 MEMORY = 512 PUBLIC_CLOUD = [ TYPE = "ec2", '
+                   f'AMI = "{cloud.account.ami()}", ELASTICIP = "eipalloc-00000000" ]', host=hid)
+    assert cloud.phase(vid) == (S.ACTIVE, L.BOOT_FAILURE)
+    assert "eipalloc-00000000" in cloud.user_template(vid, "ERROR")
+    assert _state(cloud, vid) == "terminated"

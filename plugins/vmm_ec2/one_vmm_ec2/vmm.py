@@ -47,8 +47,8 @@ class Ec2VMM(VMMDriver):
         client = self.clients.get(host)
         instance = instances.of_vm(client, vm, host)
         if instance is None:
-            instance = client.run_instances(**request.run_arguments(vm, host, wanted))
-            instance = instance["Instances"][0]
+            arguments = request.run_arguments(vm, host, wanted)
+            instance = client.run_instances(**arguments)["Instances"][0]
             self.log.info("deploy: VM %s runs as %s on %s", vm.id, instance["InstanceId"], host.name)
         elif instances.state(instance) in ("stopping", "stopped"):
             self._wait(client, instance["InstanceId"], "stopped")
@@ -61,9 +61,18 @@ class Ec2VMM(VMMDriver):
             self._wait(client, instance_id, "running")
             self._open(client, wanted, ports, instance_id)
         except Exception:
-            self._remove(client, instance_id, stop=False, force=True)   # no orphan is left
+            self._discard(client, instance_id)
             raise
         return instance_id
+
+    def _discard(self, client: Any, instance_id: str) -> None:
+        """Terminate an instance whose deploy failed, so a retry leaves no orphan; best
+        effort: the VM shows the deploy's own error, not this one's."""
+        try:
+            self._remove(client, instance_id, stop=False, force=True)
+        except Exception as exc:  # noqa: BLE001 - the endpoint may be what failed
+            self.log.warning("deploy: %s could not be terminated after the failure: %s",
+                             instance_id, exc)
 
     def _wait(self, client: Any, instance_id: str, wanted: str) -> None:
         """Until the instance is in state `wanted`; one that terminates fails with EC2's reason."""
