@@ -10,6 +10,7 @@ IM driver against the same account: its time and how many EC2 calls it made
 """
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -73,6 +74,7 @@ def _probe(account: Account) -> tuple[float, int, int]:
 
 
 def main() -> None:
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"   # nothing but moto on loopback, ever
     with tempfile.TemporaryDirectory(prefix="one-bench-ec2-") as work:
         moto = MotoServer(Path(work) / "moto.log")
         try:
