@@ -15,6 +15,7 @@ from one.errors import ActionError, AllocateError, ApiError
 from one.plugins.manager import PluginManager
 from one.pool.models import Host
 from one.pool.pools import Pools
+from one.pool.render.host import MASK, SECRET_ATTRS
 from one.pool.template import Template, parse
 from one.states import HostState, HostStatus
 
@@ -34,6 +35,9 @@ class HostManager:
         self.plugins = plugins
         # Set by the composition root: hooks and the monitor hear of changes.
         self.changed: Callable[[Host, int], None] = lambda host, previous: None
+        # Set by the composition root: a host whose template changed (credentials,
+        # CAPACITY...) is probed again at once, not a MONITORING_INTERVAL later.
+        self.probe_soon: Callable[[], None] = lambda: None
 
     def _announce(self, host: Host, previous: int) -> None:
         self.pools.store.after_commit(lambda: self.changed(host, previous))
@@ -84,7 +88,12 @@ class HostManager:
         require_admin(session, f"MANAGE host [{hid}]")
         new = parse(text, self.pools.limits)
         with self.pools.hosts.modify(hid) as host:
-            host.template = updated_template(host.template, new, append, self.pools.limits)
+            stored = host.template
+            host.template = updated_template(stored, new, append, self.pools.limits)
+            for name in SECRET_ATTRS:   # a template read back from a document keeps its secrets
+                if host.template.get(name) == MASK and stored.get(name):
+                    host.template.set(name, stored.get(name) or "")
+            self.pools.store.after_commit(self.probe_soon)
 
     def sync(self, session: Session) -> str:
         """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""

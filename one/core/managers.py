@@ -77,6 +77,7 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         monitor.wake()
 
     hosts.changed = host_changed
+    hosts.probe_soon = monitor.wake
     return Managers(
         pools=pools, config=config, auth=auth, users=UserManager(pools, auth),
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,

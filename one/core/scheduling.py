@@ -14,6 +14,7 @@ from typing import Any, Callable
 from one.config import Config
 from one.core.lifecycle.engine import LifeCycle
 from one.core.quantities import MAX_CPU, MAX_MEMORY, Number, capacity, parse_float, parse_int
+from one.core.scheduler.policies import cloud_requirements, cloud_tier
 from one.core.scheduler.scheduler import CycleReport, PendingVm, SchedConfig, SchedHost, Scheduler
 from one.errors import AllocateError
 from one.pool.models import Host, Vm
@@ -42,13 +43,27 @@ def _capacity(template: Template, name: str, parse: Callable[[str | None], Numbe
         raise Unschedulable(f"Cannot schedule VM: {exc.message}") from None
 
 
-def pending_vm(vm: Vm) -> PendingVm:
-    """The scheduler's view of a VM; Unschedulable for unusable stored numbers."""
+def cloud_types(vm: Vm) -> list[str]:
+    """The public clouds a VM may burst to: its PUBLIC_CLOUD sections' TYPEs
+    (a classic EC2 = [...] section is TYPE ec2)."""
+    user = vm.user_template
+    types = [section.get("TYPE", "").lower() for section in user.vectors("PUBLIC_CLOUD")]
+    return types + (["ec2"] if user.vectors("EC2") else [])
+
+
+def pending_vm(vm: Vm, bursting: bool = False) -> PendingVm:
+    """The scheduler's view of a VM; Unschedulable for unusable stored numbers.
+    With public-cloud hosts around (`bursting`) its requirements also say which
+    of them it may use."""
     user, system = vm.user_template, vm.template
+    requirements = user.get("SCHED_REQUIREMENTS") or user.get("REQUIREMENTS") or ""
+    if bursting:
+        cloud = cloud_requirements(cloud_types(vm))
+        requirements = f"({requirements}) & ({cloud})" if requirements.strip() else cloud
     return PendingVm(
         id=vm.oid, cpu=_capacity(system, "CPU", parse_float, MAX_CPU),
         memory=int(_capacity(system, "MEMORY", parse_int, MAX_MEMORY)),
-        requirements=user.get("SCHED_REQUIREMENTS") or user.get("REQUIREMENTS") or "",
+        requirements=requirements,
         rank=user.get("SCHED_RANK") or user.get("RANK") or "", resched=bool(vm.resched),
         host_id=vm.history[-1]["HID"] if vm.resched and vm.history else -1)
 
@@ -110,21 +125,22 @@ class SchedulerLoop:
         A VM or host whose stored values are unusable is left out (the VM with a
         SCHED_MESSAGE, the host with an error in the log) and the cycle goes on.
         """
-        running = (Vm.state == VmState.ACTIVE) & (Vm.lcm_state == LcmState.RUNNING) & (Vm.resched == 1)
-        vms: list[PendingVm] = []
-        skipped: dict[int, str] = {}
-        for vm in self.pools.vms.each((Vm.state == VmState.PENDING) | running):
-            try:
-                vms.append(pending_vm(vm))
-            except Exception as exc:  # noqa: BLE001 - one bad VM never stops a cycle
-                skipped[vm.oid] = str(exc) if isinstance(exc, Unschedulable) else (
-                    f"Cannot schedule VM: {exc!r}")
         hosts: list[SchedHost] = []
         for host in self.pools.hosts.each(Host.state == HostState.MONITORED):
             try:
                 hosts.append(sched_host(host))
             except Exception as exc:  # noqa: BLE001 - one bad host never stops a cycle
                 log.error("Scheduler skips host [%d] %s: %s", host.oid, host.name, exc)
+        bursting = any(cloud_tier(host.variables) for host in hosts)
+        running = (Vm.state == VmState.ACTIVE) & (Vm.lcm_state == LcmState.RUNNING) & (Vm.resched == 1)
+        vms: list[PendingVm] = []
+        skipped: dict[int, str] = {}
+        for vm in self.pools.vms.each((Vm.state == VmState.PENDING) | running):
+            try:
+                vms.append(pending_vm(vm, bursting))
+            except Exception as exc:  # noqa: BLE001 - one bad VM never stops a cycle
+                skipped[vm.oid] = str(exc) if isinstance(exc, Unschedulable) else (
+                    f"Cannot schedule VM: {exc!r}")
         return vms, hosts, skipped
 
     def cycle(self) -> CycleReport:

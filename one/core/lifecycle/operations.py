@@ -22,7 +22,7 @@ from typing import Callable, Mapping, Sequence, TypeVar
 
 from one.core import context, transfer
 from one.plugins.drivers import PollState, TMDriver, VMMDriver, VNMDriver
-from one.plugins.views import HostView, VmView
+from one.plugins.views import HostView, TemplateView, VmView
 
 Operation = Callable[[], "str | None"]
 log = logging.getLogger(__name__)
@@ -145,6 +145,25 @@ def _cleanup(d: Drivers) -> None:
             log.warning("VM %s clean-up step failed: %s", d.vm.id, exc)
 
 
+def public_cloud(host: HostView | None) -> bool:
+    """A host of a public-cloud driver: its probe reports PUBLIC_CLOUD = YES."""
+    return host is not None and (host.template.get("PUBLIC_CLOUD") or "").upper() == "YES"
+
+
+def on_public_cloud(d: Drivers) -> Drivers:
+    """A public cloud has no system datastore, bridges or disks of ours: no
+    transfer or network driver runs, the VMM sees no local DISK/NIC (nor the VM
+    document, which lists them), and CONTEXT carries the variables the CD-ROM
+    would have (ETH0_IP...) for the driver to hand over as user data."""
+    variables = context.context_variables(d.vm)
+    variables.pop("DISK_ID", None)
+    template = [(n, v) for n, v in d.vm.template.attrs if n not in ("DISK", "NIC", "CONTEXT")]
+    if d.vm.template.vector("CONTEXT") is not None:
+        template.append(("CONTEXT", variables))
+    vm = replace(d.vm, template=TemplateView.of(template), xml="")
+    return replace(d, vm=vm, tm=None, networks=())
+
+
 _PLANS = {"prolog": transfer.prolog, "prolog_resume": transfer.resume,
           "prolog_migrate": transfer.migrate, "epilog": transfer.epilog,
           "epilog_stop": transfer.stop}
@@ -157,6 +176,10 @@ def _transfer(name: str, vm: VmView, tm: TMDriver) -> None:
 
 def build(name: str, d: Drivers, migrating_save: bool = False) -> Operation:
     """The operation called `name` (see phases.OPERATIONS) bound to its drivers."""
+    if public_cloud(d.host):
+        if name in _PLANS:
+            return lambda: None
+        d = on_public_cloud(d)
     vm = d.vm
     if name == "cleanup":
         return lambda: _cleanup(d)

@@ -11,8 +11,9 @@ hosts booked since (a shared log of booked hosts says which), by bisection.
 from __future__ import annotations
 
 import math
+import re
 from bisect import bisect_left, insort
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 from one.core.scheduler.expressions import Rank, compile_rank
 
@@ -24,6 +25,21 @@ PACKING, STRIPING, LOAD_AWARE, CUSTOM, FIXED = range(5)
 # the same answer for a host all cycle long.
 CHANGING = frozenset({"CPU_USAGE", "MEM_USAGE", "RUNNING_VMS"})
 _POLICY_RANKS = {PACKING: "RUNNING_VMS", STRIPING: "-RUNNING_VMS", FIXED: "PRIORITY"}
+_TYPE = re.compile(r"[a-z0-9_-]+")
+
+
+def cloud_tier(variables: Mapping[str, Any]) -> int:
+    """Hosts of public clouds (PUBLIC_CLOUD = YES) come after every local host
+    in every order, whatever the rank: VMs fill the private cloud first and
+    burst to a public one only when no local host can take them."""
+    return 1 if str(variables.get("PUBLIC_CLOUD", "")).upper() == "YES" else 0
+
+
+def cloud_requirements(types: Iterable[str]) -> str:
+    """The REQUIREMENTS every VM gets: a public-cloud host only for a VM with a
+    section of that host's TYPE (PUBLIC_CLOUD = [ TYPE = "ec2" ] or EC2 = [...])."""
+    allowed = "".join(f' | HYPERVISOR = "{t}"' for t in sorted(set(types)) if _TYPE.fullmatch(t))
+    return f'!(PUBLIC_CLOUD = "YES"){allowed}'
 
 
 def rounded_free_cpu(free_cpu: float, max_cpu: float, threshold: float) -> float:
@@ -54,6 +70,7 @@ class HostState:
         self.cluster = [host.cluster_id for host in ordered]
         self.cpu_free = [host.max_cpu - host.cpu_usage for host in ordered]
         self.mem_free = [host.max_mem - host.mem_usage for host in ordered]
+        self.tier = [cloud_tier(host.variables) for host in ordered]
         self.load = [rounded_free_cpu(host.free_cpu, host.max_cpu, cpu_threshold)
                      for host in ordered]
         self.vars = [{**host.variables, "CPU_USAGE": host.cpu_usage,
@@ -117,11 +134,12 @@ def check_policy(policy: int, rank: str) -> str:
     return text
 
 
-Key = tuple[float, int]
+Key = tuple[tuple[int, float], int]   # ((cloud tier, -rank), host index)
 
 
 class RankOrder:
-    """Alive hosts that ``admits`` accepts, best first: keys ``(-rank, index)``.
+    """Alive hosts that ``admits`` accepts, best first: keys ``((tier, -rank), index)``
+    (local hosts before public clouds, see ``cloud_tier``).
 
     ``current()`` first catches up with the hosts booked since the last call:
     a dead one is dropped; if the rank or the admission can have changed
@@ -136,9 +154,12 @@ class RankOrder:
         self.key_of: list[Key | None] = [None] * len(state.ids)
         for h, alive in enumerate(state.alive):
             if alive and (admits is None or admits(h)):
-                self.key_of[h] = (-self.score(h), h)
+                self.key_of[h] = self._key(h)
         self.keys = sorted(key for key in self.key_of if key is not None)
         self.synced = len(state.booked)
+
+    def _key(self, h: int) -> Key:
+        return (self.state.tier[h], -self.score(h)), h
 
     def current(self) -> list[Key]:
         booked = self.state.booked
@@ -157,6 +178,6 @@ class RankOrder:
             del self.keys[bisect_left(self.keys, old)]
         new = None
         if alive and (self.admits is None or self.admits(h)):
-            new = (-self.score(h), h)
+            new = self._key(h)
             insort(self.keys, new)
         self.key_of[h] = new

@@ -10,6 +10,7 @@ from __future__ import annotations
 from one.pool import address_range as ars
 from one.pool.models import Cluster, Host, Lease, User, Vm, Vnet
 from one.pool.render.common import el, fields
+from one.pool.render.host import shown_template
 from one.pool.template import Template
 
 _HOST_STATE = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 1, 6: 1, 7: 1, 8: 4}
@@ -72,7 +73,7 @@ def host_xml(host: Host, pool: bool = False) -> str:
             f"<STATE>{_HOST_STATE.get(host.state, host.state)}</STATE>"
             f"{el('IM_MAD', host.im_mad)}{el('VM_MAD', host.vm_mad)}{el('TM_MAD', host.tm_mad)}"
             f"<LAST_MON_TIME>{host.last_mon_time}</LAST_MON_TIME>{el('CLUSTER', host.cluster)}")
-    template, share = host.template.to_xml(), host_share(host)
+    template, share = shown_template(host).to_xml(), host_share(host)
     return head + (template + share if pool else share + template) + "</HOST>"
 
 
