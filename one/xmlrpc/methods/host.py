@@ -21,7 +21,7 @@ def register(api: Api, m: Managers) -> None:
             lambda s, name, im, vmm, tm, cid: hosts.allocate(s, name, im, vmm, cid, tm_mad=tm),
             "Classic form: name, IM, VMM, TM (or 3.x VNM) driver[, cluster id].")
 
-    def info(s: Session, hid: int, decrypt: bool = False) -> str:
+    def info(s: Session, hid: int, decrypt: bool = False) -> str | Escaped:
         return classic.host_xml(pool.get(hid)) if s.classic else Escaped([pool.text(hid)])
 
     api.add("one.host.info", [I("id"), B("decrypt", False)], info, "Returns a host.")
@@ -36,7 +36,7 @@ def register(api: Api, m: Managers) -> None:
             returns_id(hosts.update), "Replaces (0) or merges (1) the host template.")
     api.add("one.host.rename", [I("id"), S("name")], returns_id(hosts.rename), "Renames a host.")
 
-    def pool_info(s: Session) -> str:
+    def pool_info(s: Session) -> str | Escaped:
         if s.classic:
             return wrap("HOST_POOL", (classic.host_xml(h, pool=True) for h in pool.select()))
         return listing(pool, "HOST_POOL")
