@@ -12,6 +12,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from one.config import Config, driver_settings, load_config
 from one.core import capacity
@@ -40,7 +41,8 @@ class Oned:
 
     @property
     def endpoint(self) -> str:
-        host, port = self.server.server_address[:2]
+        # The bound socket's name (getsockname()): its host is text.
+        host, port = cast("tuple[str, int]", self.server.server_address[:2])
         return f"http://{host}:{port}/RPC2"
 
     def serve_in_thread(self) -> threading.Thread:

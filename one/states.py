@@ -158,14 +158,14 @@ class HistoryAction(IntEnum):
 
 
 # Short names the CLI shows, as OpenNebula's onevm does.
-VM_SHORT = {
+VM_SHORT: dict[int, str] = {
     VmState.INIT: "init", VmState.PENDING: "pend", VmState.HOLD: "hold",
     VmState.ACTIVE: "actv", VmState.STOPPED: "stop", VmState.SUSPENDED: "susp",
     VmState.DONE: "done", VmState.FAILED: "fail", VmState.POWEROFF: "poff",
     VmState.UNDEPLOYED: "unde", VmState.CLONING: "clon", VmState.CLONING_FAILURE: "fail",
 }
 
-LCM_SHORT = {
+LCM_SHORT: dict[int, str] = {
     LcmState.LCM_INIT: "init", LcmState.PROLOG: "prol", LcmState.BOOT: "boot",
     LcmState.RUNNING: "runn", LcmState.MIGRATE: "migr", LcmState.SAVE_STOP: "save",
     LcmState.SAVE_SUSPEND: "save", LcmState.SAVE_MIGRATE: "save",

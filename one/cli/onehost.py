@@ -16,7 +16,7 @@ from one.cli.xmldoc import Element
 from one.states import HOST_SHORT, HostState, HostStatus
 
 
-def allocated(kind: str, show: Callable[[int], str]) -> Callable[[Element], str]:
+def allocated(kind: str, show: Callable[[str | int], str]) -> Callable[[Element], str]:
     """`used / max (ratio%)` of HOST_SHARE; `-` while the host has reported no capacity."""
     def value(host: Element) -> str:
         used = int(host.findtext(f"HOST_SHARE/{kind}_USAGE", "0"))
@@ -25,7 +25,7 @@ def allocated(kind: str, show: Callable[[int], str]) -> Callable[[Element], str]
     return value
 
 
-def _shares(share: str, probe: str, show: Callable[[str], str]) -> tuple[Column, ...]:
+def _shares(share: str, probe: str, show: Callable[[str | int], str]) -> tuple[Column, ...]:
     """TOTAL, USED (REAL: what monitoring measured) and ALLOCATED (what VMs booked)."""
     return (
         Column(f"TOTAL {share}", lambda host: show(host.findtext(f"HOST_SHARE/TOTAL_{share}", ""))),

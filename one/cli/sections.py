@@ -14,7 +14,7 @@ from rich.text import Text
 
 from one.cli.format import quote, rights
 from one.cli.table import Column, joined, render_table
-from one.cli.xmldoc import Element
+from one.cli.xmldoc import Element, tag
 
 LABEL_WIDTH = 20
 
@@ -80,10 +80,10 @@ def template_text(template: Element) -> str:
     lines = []
     for attr in template:
         if len(attr) == 0:
-            lines.append(f"{attr.tag}={quote(attr.text or '')}")
+            lines.append(f"{tag(attr)}={quote(attr.text or '')}")
             continue
-        inner = ",\n".join(f"  {key.tag}={quote(key.text or '')}" for key in attr)
-        lines.append(f"{attr.tag}=[\n{inner} ]")
+        inner = ",\n".join(f"  {tag(key)}={quote(key.text or '')}" for key in attr)
+        lines.append(f"{tag(attr)}=[\n{inner} ]")
     return "\n".join(lines)
 
 

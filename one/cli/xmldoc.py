@@ -1,7 +1,7 @@
 """oned's XML replies: parsing, and the JSON shape scripts get from --json."""
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Union, cast
 
 from lxml import etree
 
@@ -21,6 +21,12 @@ def parse(document: str) -> Element:
         return etree.fromstring(document.encode(), _PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
         raise CliError(f"The server sent a document that is not XML: {exc}") from None
+
+
+def tag(element: Element) -> str:
+    """An element's name. lxml types `tag` as whatever was last assigned (str, bytes,
+    QName); elements parsed from a document always carry it as text."""
+    return cast(str, element.tag)
 
 
 def element_data(element: Element) -> Data:
@@ -45,4 +51,4 @@ def document_data(root: Element, item: str | None = None) -> dict[str, Data]:
         body = body if isinstance(body, dict) else {}
         found = body.get(item, [])
         body = {**body, item: found if isinstance(found, list) else [found]}
-    return {root.tag: body}
+    return {tag(root): body}

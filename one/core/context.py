@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+from typing import BinaryIO
 
 import pycdlib
 
@@ -52,7 +53,7 @@ def build_iso(target: str, vm: VmView) -> None:
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=4, joliet=3, rock_ridge="1.09", vol_ident="CONTEXT")
     script = context_sh(context_variables(vm)).encode()
-    entries: list[tuple[str, io.BytesIO | object, int]] = [("context.sh", io.BytesIO(script), len(script))]
+    entries: list[tuple[str, BinaryIO, int]] = [("context.sh", io.BytesIO(script), len(script))]
     handles = []
     try:
         for path, name in context_files(vm):

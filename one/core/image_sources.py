@@ -23,7 +23,7 @@ import stat
 import struct
 import urllib.request
 from dataclasses import dataclass
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, cast
 from urllib.parse import urlsplit
 
 from one.errors import AuthorizationError
@@ -82,7 +82,9 @@ class SourcePolicy:
         if host.lower() in self.safe_hosts:
             return host
         try:
-            found = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+            # Only IPv4 and IPv6 answer for a host name: their first item is the address text.
+            found = [cast(str, info[4][0])
+                     for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
         except socket.gaierror as exc:
             raise AuthorizationError(f"Image URL host '{host}' cannot be resolved: {exc}") from None
         refused = [a for a in found if _refused_address(a)]
@@ -121,6 +123,7 @@ def _pinned(cls: type[http.client.HTTPConnection], policy: SourcePolicy) -> Call
         def connect(address: tuple[str, int], *args: Any) -> socket.socket:
             return socket.create_connection((policy.address(*address), address[1]), *args)
 
+        # A private hook of http.client, absent from its stubs: hence the ignore.
         connection._create_connection = connect  # type: ignore[attr-defined]
         return connection
     return make

@@ -158,21 +158,22 @@ class ImageManager:
     @staticmethod
     def _origin(template: Template, kind: ImageType) -> tuple[dict[str, Any], int]:
         """Where the image's content comes from, and its size in MB."""
-        path, source, size = template.get("PATH"), template.get("SOURCE"), template.get("SIZE")
+        path, source = template.get("PATH"), template.get("SOURCE")
+        size = template.get("SIZE") or ""
         if sum(bool(x) for x in (path, source)) > 1:
             raise AllocateError("Give PATH or SOURCE, not both.")
         fs = template.get("FS") or template.get("FSTYPE") or ""
         fmt = template.get("FORMAT") or "raw"
         if path:
             if _is_url(path):
-                return {"path": path, "format": fmt}, int(size) if (size or "").isdigit() else 0
+                return {"path": path, "format": fmt}, int(size) if size.isdigit() else 0
             if not os.path.isfile(path) or not os.access(path, os.R_OK):
                 raise AllocateError(f"Cannot read PATH '{path}': no such readable file.")
             found, mb = probe(path)
             return {"path": path, "format": template.get("FORMAT") or found}, mb
         if source:
-            return {"source": source, "format": fmt}, int(size) if (size or "").isdigit() else 0
-        if (size or "").isdigit() and int(size) > 0 and kind in (ImageType.DATABLOCK, ImageType.FILESYSTEM):
+            return {"source": source, "format": fmt}, int(size) if size.isdigit() else 0
+        if size.isdigit() and int(size) > 0 and kind in (ImageType.DATABLOCK, ImageType.FILESYSTEM):
             return {"fs": fs, "format": fmt}, int(size)
         raise AllocateError("An image needs PATH, SOURCE, or (for a DATABLOCK) SIZE in MB.")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from one.errors import ActionError, AllocateError
 from one.pool import address_range as ars
-from one.pool.models import Lease, Vnet
+from one.pool.models import Lease, Vnet, rows
 
 AR = dict[str, Any]
 
@@ -57,8 +57,9 @@ def take(vnet: Vnet, vm: int, ip: str | None = None, mac: str | None = None,
         for ar in vnet.ars:
             if ar_id is not None and ar["AR_ID"] != ar_id:
                 continue
-            index = _first_free(vnet, ar)
-            if index is not None:
+            free = _first_free(vnet, ar)
+            if free is not None:
+                index = free
                 break
         else:
             raise AllocateError(f"No free address lease in network {vnet.oid}.")
@@ -78,7 +79,7 @@ def release(vnet: Vnet, ip: str | None, mac: str | None) -> None:
 
 def release_vm(vm: int) -> set[int]:
     """Free every lease of a VM; the networks touched, to re-render."""
-    touched = {row[0] for row in Lease.select(Lease.vnet).where(Lease.vm == vm).tuples()}
+    touched = {row[0] for row in rows(Lease.select(Lease.vnet).where(Lease.vm == vm))}
     Lease.delete().where(Lease.vm == vm).execute()
     return touched
 
@@ -92,8 +93,8 @@ def reserve_block(parent: Vnet, size: int, ar_id: int | None) -> tuple[AR, int]:
     for ar in parent.ars:
         if ar_id is not None and ar["AR_ID"] != ar_id:
             continue
-        used = {row[0] for row in Lease.select(Lease.index)
-                .where((Lease.vnet == parent.oid) & (Lease.ar_id == ar["AR_ID"])).tuples()}
+        used = {row[0] for row in rows(Lease.select(Lease.index)
+                .where((Lease.vnet == parent.oid) & (Lease.ar_id == ar["AR_ID"])))}
         run = 0
         for index in range(ar["SIZE"]):
             run = 0 if index in used else run + 1

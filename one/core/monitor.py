@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Callable, NamedTuple
 
 from one.config import Config
@@ -119,7 +120,7 @@ class Monitor:
             host.template.set("ERROR", f"Error monitoring host: {outcome}")
             self._set_state(host, HostState.ERROR)
             self.pools.hosts.save(host)
-            self.lifecycle.post(lambda hid=host.oid: self.lifecycle.host_lost(hid))
+            self.lifecycle.post(partial(self.lifecycle.host_lost, host.oid))
             return
         values = outcome.values
         share = dict(host.share)
@@ -153,7 +154,7 @@ class Monitor:
         for vid, seen in result.watched.items():
             if still.get(vid) == seen:
                 poll = outcome.vms.get(seen[1], VmPoll(PollState.GONE))
-                self.lifecycle.post(lambda vid=vid, p=poll: self.lifecycle.poll(vid, p))
+                self.lifecycle.post(partial(self.lifecycle.poll, vid, poll))
 
     # -- the thread -----------------------------------------------------------
     def start(self) -> None:

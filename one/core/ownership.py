@@ -6,7 +6,7 @@ Each verb loads the object it changes inside the write that saves it.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require, require_admin
@@ -17,6 +17,7 @@ from one.pool.render.common import permission_bits
 from one.pool.template import Limits, Template, parse
 
 MAX_NAME = 128
+OwnedT = TypeVar("OwnedT", bound=Owned)
 
 
 def check_name(name: str, kind: str, strict: bool = False) -> str:
@@ -97,8 +98,8 @@ def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
             obj.gid, obj.gname = group.oid, group.name
 
 
-def referenced(session: Session, model: type[Owned], vector: dict[str, str], key: str,
-               label: str) -> Owned | None:
+def referenced(session: Session, model: type[OwnedT], vector: dict[str, str], key: str,
+               label: str) -> OwnedT | None:
     """The object a template vector names by `<KEY>_ID`, or `<KEY>` (+ `<KEY>_UNAME`,
     default the caller), which the caller must be allowed to USE; None if it names none."""
     if f"{key}_ID" in vector:

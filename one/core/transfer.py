@@ -5,16 +5,18 @@ DELETE); TM drivers only know how to carry out each kind of step.
 """
 from __future__ import annotations
 
+from typing import Mapping
+
 from one.plugins.drivers import Location, TransferStep
 from one.plugins.views import VmView
 
 
-def _size(disk: dict[str, str] | object) -> int:
-    value = disk.get("SIZE", "0")  # type: ignore[union-attr]
+def _size(disk: Mapping[str, str]) -> int:
+    value = disk.get("SIZE", "0")
     return int(value) if str(value).isdigit() else 0
 
 
-def _disk_step(vm: VmView, index: int, disk) -> TransferStep | None:
+def _disk_step(vm: VmView, index: int, disk: Mapping[str, str]) -> TransferStep | None:
     dst = Location(f"{vm.system_dir}/disk.{index}", vm.host)
     kind = disk.get("TYPE", "").lower()
     if kind == "swap":

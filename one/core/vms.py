@@ -134,7 +134,8 @@ class VmManager:
         return referenced(session, Vnet, nic, "NETWORK", "virtual network")
 
     def _resolve_nics(self, session: Session, system: Template, vid: int) -> None:
-        nics, touched = [], {}
+        nics: list[dict[str, str]] = []
+        touched: dict[int, Vnet] = {}
         for nic_id, nic in enumerate(system.vectors("NIC")):
             nic = dict(nic, NIC_ID=str(nic_id))
             vnet = self._network(session, nic)

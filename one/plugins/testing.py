@@ -35,7 +35,7 @@ from one.plugins.drivers import (
 )
 from one.plugins.manager import PluginManager
 from one.plugins.registry import DriverRegistry
-from one.plugins.views import HostView, TemplateView, VmView
+from one.plugins.views import HostView, TemplateView, ViewValue, VmView
 from one.states import HostState, LcmState, VmState
 
 __all__ = [
@@ -50,7 +50,7 @@ NUMERIC_PROBE_KEYS = tuple(k for k in REQUIRED_PROBE_KEYS if k != "HYPERVISOR")
 
 def make_vm_view(vm_id: int = 0, *, host: str | None = None, deploy_id: str = "",
                  memory_mb: int = 128, system_dir: str = "",
-                 user_template: Iterable[tuple[str, object]] = (),
+                 user_template: Iterable[tuple[str, ViewValue]] = (),
                  state: int = VmState.ACTIVE, lcm_state: int = LcmState.BOOT) -> VmView:
     """A small but complete guest, as the core hands it over: one disk, one NIC, context."""
     ip, mac = "192.0.2.10", "02:00:c0:00:02:0a"

@@ -20,9 +20,9 @@ class TemplateView:
     attrs: tuple[tuple[str, ViewValue], ...] = ()
 
     @classmethod
-    def of(cls, attrs: Iterable[tuple[str, object]]) -> "TemplateView":
+    def of(cls, attrs: Iterable[tuple[str, ViewValue]]) -> "TemplateView":
         return cls(tuple((name, value if isinstance(value, str)
-                          else MappingProxyType(dict(value)))  # type: ignore[call-overload]
+                          else MappingProxyType(dict(value)))
                          for name, value in attrs))
 
     def get(self, name: str, default: str | None = None) -> str | None:

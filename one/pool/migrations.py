@@ -3,7 +3,7 @@ transaction, so a database is either fully upgraded or left as it was."""
 from __future__ import annotations
 
 import json
-from typing import Callable
+from typing import Any, Callable
 
 import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
@@ -20,7 +20,9 @@ def _hashed_credentials(db: pw.Database) -> None:
     """
     migrator = SchemaMigrator.from_database(db)
     migrate(migrator.add_column("user", "password", pw.CharField(default="")))
-    users = pw.Table("user", ("oid", "sha1", "tokens", "password", "body", "pool_body")).bind(db)
+    # A bare table: its columns become attributes at run time, unknown to the types.
+    users: Any = pw.Table("user", ("oid", "sha1", "tokens", "password", "body",
+                                   "pool_body")).bind(db)
     for oid, sha1, tokens in list(users.select(users.oid, users.sha1, users.tokens).tuples()):
         hashed = [{"DIGEST": token_digest(t["TOKEN"]), "EXPIRATION_TIME": t["EXPIRATION_TIME"],
                    "EGID": t["EGID"]} for t in json.loads(tokens or "[]")]

@@ -9,11 +9,17 @@ JSON text; templates are stored as OpenNebula template XML.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterable, Iterator, cast
 
 import peewee as pw
 
 from one.pool.template import Template, parse_xml
+
+
+def rows(query: pw.SelectBase) -> Iterator[tuple[Any, ...]]:
+    """A query's rows as plain tuples (`query.tuples()`): peewee's stubs type
+    that as still yielding model instances."""
+    return iter(cast("Iterable[tuple[Any, ...]]", query.tuples()))
 
 
 class JSONField(pw.TextField):
@@ -132,7 +138,8 @@ class Lease(BaseModel):
 
     vnet = pw.IntegerField()
     ar_id = pw.IntegerField()
-    index = pw.IntegerField()                # offset in the address range
+    # offset in the address range; the column name shadows Model.index(), never called on Lease
+    index = pw.IntegerField()  # type: ignore[assignment]
     vm = pw.IntegerField(default=-1)         # -1 when on hold or reserved
     reserved_by = pw.IntegerField(default=-1)  # reservation network holding it
 

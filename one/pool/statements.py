@@ -9,7 +9,7 @@ and a save that changes nothing costs no write at all.
 """
 from __future__ import annotations
 
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Generic, Sequence, TypeVar, cast
 
 import peewee as pw
 
@@ -22,7 +22,7 @@ class Statements(Generic[M]):
         meta = model._meta
         self.model = model
         self.fields: list[pw.Field] = list(meta.sorted_fields)
-        self.pk: pw.Field = meta.primary_key
+        self.pk = cast(pw.Field, meta.primary_key)  # False only for models without one
         self.others = [f for f in self.fields if f is not self.pk]
         self.db = db
         quote, mark = (lambda name: f'{db.quote[0]}{name}{db.quote[1]}'), db.param
@@ -41,7 +41,7 @@ class Statements(Generic[M]):
 
     def build(self, row: Sequence[Any]) -> M:
         obj = self.model(**{f.name: f.python_value(value) for f, value in zip(self.fields, row)})
-        obj._dirty.clear()
+        obj._dirty.clear()  # type: ignore[attr-defined]  # peewee's private set, not in its stubs
         at = self._pk_at
         setattr(obj, _STORED, tuple(row[:at]) + tuple(row[at + 1:]))
         return obj

@@ -12,7 +12,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Union
+from typing import Union, cast
 
 from lxml import etree
 
@@ -299,6 +299,7 @@ class _TextParser:
         if not _is_word(token):
             raise self.unexpected(i, f", expected {what}{where}")
         bad = _BAD_NAME_CHAR.search(token)
+        assert bad is not None  # a word that is not a name holds some other character
         message = f"invalid character {bad.group()!r} in {what} {token!r}{where}"
         raise self.fail(i, message, bad.start())
 
@@ -320,6 +321,7 @@ class _TextParser:
         blanks, token = self.tokens[i]
         if not token or "\n" in blanks:
             return i, ""
+        value: Value
         if token == "[":
             i, value = self.vector(i + 1, name)
         elif _is_string(token):
@@ -421,7 +423,8 @@ def _element_error(text: str, element: etree._Element, message: str) -> Template
     """lxml keeps no column for elements: find the start tag on its line instead."""
     line = element.sourceline or 0
     source = text.split("\n")[line - 1] if line else ""
-    return TemplateSyntaxError(message, line, max(source.find(f"<{element.tag}") + 1, 1))
+    tag = cast(str, element.tag)  # parsed, never assigned: always text
+    return TemplateSyntaxError(message, line, max(source.find(f"<{tag}") + 1, 1))
 
 
 def _children(text: str, element: etree._Element) -> list[etree._Element]:
@@ -435,7 +438,7 @@ def _children(text: str, element: etree._Element) -> list[etree._Element]:
 
 
 def _xml_name(text: str, element: etree._Element) -> str:
-    tag = element.tag
+    tag = cast(str, element.tag)  # one of _children(): an element, so a text tag
     name = (tag[2:] if tag.startswith("_.") else tag).upper()
     if not _NAME.fullmatch(name):
         raise _element_error(text, element, f"invalid attribute name {tag!r}")

@@ -64,6 +64,13 @@ def _check_size(size: int, limit: int | None) -> None:
                                  f"(TEMPLATE_MAX_VALUE).")
 
 
+def _skip_blanks(text: str, pos: int) -> int:
+    """The index after the blanks at ``pos``."""
+    match = _BLANKS.match(text, pos)
+    assert match is not None  # ``\s*`` matches anywhere, if only the empty string
+    return match.end()
+
+
 def _bracket(text: str, pos: int, var: str) -> tuple[str, _Condition, int]:
     """Parse ``ATTR]`` or ``ATTR, KEY = value]`` after ``$VAR[`` at ``pos``.
 
@@ -78,23 +85,23 @@ def _bracket(text: str, pos: int, var: str) -> tuple[str, _Condition, int]:
 
     match = _NAME.match(text, pos)
     if not match:
-        raise fail(_BLANKS.match(text, pos).end(), "expected an attribute name")
+        raise fail(_skip_blanks(text, pos), "expected an attribute name")
     attr, pos = match.group(1).upper(), match.end()
     condition: _Condition = None
     if text.startswith(",", pos):
         match = _NAME.match(text, pos + 1)
         if not match:
-            raise fail(_BLANKS.match(text, pos + 1).end(), "expected an attribute name")
+            raise fail(_skip_blanks(text, pos + 1), "expected an attribute name")
         key, pos = match.group(1).upper(), match.end()
         if not text.startswith("=", pos):
             raise fail(pos, f"expected '=' after {key!r}")
-        pos = _BLANKS.match(text, pos + 1).end()
+        pos = _skip_blanks(text, pos + 1)
         match = _VALUE.match(text, pos)
         if not match:
             quoted = text.startswith('"', pos)
             raise fail(pos, "unterminated quoted string" if quoted else "expected a value")
         value = match.group(1) if match.group(1) is not None else match.group(2)
-        condition, pos = (key, value), _BLANKS.match(text, match.end()).end()
+        condition, pos = (key, value), _skip_blanks(text, match.end())
     if not text.startswith("]", pos):
         raise fail(pos, "expected ']'")
     return attr, condition, pos + 1

@@ -74,10 +74,11 @@ def _read_head(rfile) -> tuple[str, str, str, dict[str, str]] | None:
 class _Connection(socketserver.StreamRequestHandler):
     rbufsize = 65536
     disable_nagle_algorithm = True
+    server: XmlRpcHttpServer
 
     def setup(self) -> None:
-        self.timeout = self.server.idle_timeout  # applied to the socket by setup()
         super().setup()
+        self.connection.settimeout(self.server.idle_timeout)  # idle keep-alive limit
 
     def _send(self, status: str, chunks: list[bytes], close: bool, ctype: str = "text/xml") -> None:
         length = sum(len(chunk) for chunk in chunks)

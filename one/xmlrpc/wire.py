@@ -13,7 +13,7 @@ _HEAD = '<?xml version="1.0"?><methodResponse><params><param><value>'
 _TAIL = "</value></param></params></methodResponse>"
 
 
-class Escaped(list):
+class Escaped(list[bytes]):
     """A string value given as UTF-8 chunks already escaped for XML (stored
     documents): sent as they are, never joined or copied."""
 

@@ -69,3 +69,11 @@ def test_bad_input_is_refused() -> None:
         domain_xml(_vm(1, [("CPU", "1")]))
     with pytest.raises(ValueError, match="RAW DATA"):
         domain_xml(_vm(1, [("MEMORY", "8"), ("RAW", {"TYPE": "kvm", "DATA": "<open>"})]))
+
+
+def test_raw_data_may_hold_comments() -> None:
+    """A comment in RAW DATA has no tag name to merge on: it is appended, not a TypeError."""
+    data = "<!-- watchdog --><devices><watchdog model='i6300esb'/></devices>"
+    xml = domain_xml(_vm(3, [("MEMORY", "64"), ("RAW", {"TYPE": "kvm", "DATA": data})]))
+    assert "<!-- watchdog -->" in xml
+    assert xml.count("<devices>") == 1 and "i6300esb" in xml

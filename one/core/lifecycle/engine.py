@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Callable, Protocol
 
 from one.config import Config
@@ -367,7 +368,7 @@ class LifeCycle:
             vmm=registries["vmm"].get(host.vm_mad) if host else None,
             tm=registries["tm"].get(record["TM_MAD"]) if record else None,
             networks=[registries["vnm"].get(n) for n in sorted(networks)],
-            hard=bool(record) and record["ACTION"] in HARD_ACTIONS)
+            hard=bool(record and record["ACTION"] in HARD_ACTIONS))
 
     def _default_vn_mad(self, host: Host | None) -> str:
         return (host.template.get("VN_MAD") if host else None) or self.config.default_vn_mad
@@ -490,11 +491,13 @@ class LifeCycle:
         """A host stopped answering: its running VMs are UNKNOWN until it does."""
         with self.pools.store.write():
             host = self.pools.hosts.find(hid)
-            for vid in host.vms if host else []:
+            if host is None:
+                return
+            for vid in host.vms:
                 vm = self.pools.vms.get(vid)
                 if phase_of(vm) == RUNNING and vid not in self._pending:
                     why = f"Host {host.name} does not answer the monitor: UNKNOWN"
-                    self.pools.store.after_commit(lambda v=vid, w=why: self.logs.write(v, "LCM", "I", w))
+                    self.pools.store.after_commit(partial(self.logs.write, vid, "LCM", "I", why))
                     self._move(vm, UNKNOWN)
 
     def resume_in_flight(self) -> int:

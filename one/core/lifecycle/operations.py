@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable, Mapping, Sequence, TypeVar
 
 from one.core import context, transfer
@@ -106,7 +107,7 @@ def _around_boot(d: Drivers, host: HostView, start: Callable[[], str | None]) ->
     return deploy_id
 
 
-def _stop_then_clean(d: Drivers, host: HostView, stop: Callable[[], None]) -> None:
+def _stop_then_clean(d: Drivers, host: HostView, stop: Callable[[], object]) -> None:
     stop()
     for network in d.networks:
         network.clean(d.vm, host)
@@ -134,10 +135,11 @@ def _cleanup(d: Drivers) -> None:
     vmm, vm = d.vmm, replace(d.vm, deploy_id=_deploy_id(d.vm))
     if vmm is not None:
         hosts = {h.name: h for h in (d.host, d.previous) if h is not None}
-        steps += [lambda h=h: vmm.cancel(vm, h) for h in hosts.values()]
-    steps += [lambda n=n: n.clean(d.vm, d.host) for n in d.networks if d.host]
-    if d.tm:
-        steps.append(lambda: d.tm.execute(d.vm, transfer.cleanup(d.vm)))
+        steps += [partial(vmm.cancel, vm, h) for h in hosts.values()]
+    steps += [partial(n.clean, d.vm, d.host) for n in d.networks if d.host]
+    tm = d.tm
+    if tm:
+        steps.append(lambda: tm.execute(d.vm, transfer.cleanup(d.vm)))
     for step in steps:
         try:
             step()

@@ -166,12 +166,18 @@ class _Parser:
         self.variables: set[str] = set()
         self.matchers: dict[str, Callable[[str], Any]] = {}
 
+    def parse(self) -> str:
+        """The whole text as Python source: each grammar has its own."""
+        raise NotImplementedError
+
     def error(self, message: str, pos: int | None = None) -> TemplateSyntaxError:
         return TemplateSyntaxError(message, 1, (self.pos if pos is None else pos) + 1)
 
     def peek(self) -> str:
         """Next non-blank character ("" at the end), skipping whitespace."""
-        self.pos = _WHITESPACE.match(self.text, self.pos).end()
+        blanks = _WHITESPACE.match(self.text, self.pos)
+        assert blanks is not None  # ``\s*`` matches anywhere, if only the empty string
+        self.pos = blanks.end()
         return self.text[self.pos:self.pos + 1]
 
     def take(self, pattern: re.Pattern[str]) -> str | None:

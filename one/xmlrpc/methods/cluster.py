@@ -36,8 +36,11 @@ def register(api: Api, m: Managers) -> None:
             returns_id(lambda s, cid, vid: clusters.set_vnet(s, cid, vid, False)),
             "Removes a virtual network from the cluster.")
     # Classic 2.x: host id first.
-    api.add("one.cluster.add", [I("host_id"), I("id")],
-            lambda s, hid, cid: (clusters.set_host(s, cid, hid), cid)[1],
+    def classic_add(s: Session, hid: int, cid: int) -> int:
+        clusters.set_host(s, cid, hid)
+        return cid
+
+    api.add("one.cluster.add", [I("host_id"), I("id")], classic_add,
             "Classic form: moves a host (first) into a cluster.")
     api.add("one.cluster.remove", [I("host_id")],
             returns_id(lambda s, hid: clusters.set_host(s, DEFAULT, hid)),

@@ -22,7 +22,7 @@ def register(api: Api, m: Managers) -> None:
             lambda s, name, im, vmm, tm, cid: hosts.allocate(s, name, im, vmm, cid, tm_mad=tm),
             "Classic form: name, IM, VMM, TM (or 3.x VNM) driver[, cluster id].")
 
-    def info(s: Session, hid: int, decrypt: bool = False) -> str:
+    def info(s: Session, hid: int, decrypt: bool = False) -> str | Escaped:
         """`decrypt` shows oneadmin the secrets every other document masks."""
         if decrypt and s.is_admin:
             return host_xml(pool.get(hid), reveal=True)
@@ -40,7 +40,7 @@ def register(api: Api, m: Managers) -> None:
             returns_id(hosts.update), "Replaces (0) or merges (1) the host template.")
     api.add("one.host.rename", [I("id"), S("name")], returns_id(hosts.rename), "Renames a host.")
 
-    def pool_info(s: Session) -> str:
+    def pool_info(s: Session) -> str | Escaped:
         if s.classic:
             return wrap("HOST_POOL", (classic.host_xml(h, pool=True) for h in pool.select()))
         return listing(pool, "HOST_POOL")

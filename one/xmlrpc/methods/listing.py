@@ -6,12 +6,14 @@ import peewee as pw
 from one.core.auth import Session
 from one.core.authz import pool_filter
 from one.errors import ApiError
+from one.pool.models import PoolObject
 from one.pool.pool import FULL, SHORT, Pool
 from one.pool.render.common import esc
 from one.xmlrpc.wire import Escaped
 
 
-def id_range(model: type[pw.Model], start: int, end: int) -> tuple[pw.Expression | None, int, int]:
+def id_range(model: type[PoolObject], start: int,
+             end: int) -> tuple[pw.Expression | None, int, int]:
     """WHERE for `start..end` (-1: open), or a page when end < -1.
 
     A page is OpenNebula's pagination: start is the offset, -end the size.

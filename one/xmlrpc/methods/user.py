@@ -28,7 +28,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.user.allocate", [S("username"), S("password")], allocate,
             "Classic form: the password as its SHA1 hex.")
 
-    def info(s: Session, uid: int, decrypt: bool = False) -> str:
+    def info(s: Session, uid: int, decrypt: bool = False) -> str | Escaped:
         user = users.info(s, uid)
         return classic.user_xml(user) if s.classic else Escaped([m.pools.users.text(user.oid)])
 
@@ -52,7 +52,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.user.enable", [I("id"), B("enable")], returns_id(users.enable),
             "Enables or disables a user.")
 
-    def pool(s: Session) -> str:
+    def pool(s: Session) -> str | Escaped:
         where = None if s.is_admin else User.oid == s.uid
         if s.classic:
             return wrap("USER_POOL", (classic.user_xml(u) for u in m.pools.users.select(where)))

@@ -33,7 +33,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vm.allocate", [S("template"), B("hold", False)], vms.allocate,
             "Allocates a VM from a template (text or <TEMPLATE> XML), optionally on hold.")
 
-    def info(s: Session, vid: int, decrypt: bool = False) -> str:
+    def info(s: Session, vid: int, decrypt: bool = False) -> str | Escaped:
         if s.classic:
             return classic.vm_xml(vms.get(s, vid))
         if not s.is_admin:
@@ -41,8 +41,12 @@ def register(api: Api, m: Managers) -> None:
         return Escaped([pool.text(vid)])
 
     api.add("one.vm.info", [I("id"), B("decrypt", False)], info, "Returns a VM.")
-    api.add("one.vm.action", [S("action"), I("id")],
-            lambda s, action, vid: (vms.action(s, action, vid), vid)[1],
+
+    def action(s: Session, name: str, vid: int) -> int:
+        vms.action(s, name, vid)
+        return vid
+
+    api.add("one.vm.action", [S("action"), I("id")], action,
             "terminate[-hard], hold, release, ... and the classic names.")
     api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
             "Replaces (0) or merges (1) the USER_TEMPLATE.")
@@ -71,7 +75,8 @@ def _register_pool(api: Api, m: Managers) -> None:
     pool = m.pools.vms
 
     def pool_info(full: bool):
-        def handler(s: Session, flag: int, start: int, end: int, state: int, query: str = "") -> str:
+        def handler(s: Session, flag: int, start: int, end: int, state: int,
+                    query: str = "") -> Escaped:
             return owned_listing(pool, "VM_POOL", s, flag, start, end, state_filter(state), full=full)
         return handler
 
@@ -79,7 +84,8 @@ def _register_pool(api: Api, m: Managers) -> None:
     api.add("one.vmpool.info", modern, pool_info(False), "Lists VMs (short bodies).")
     api.add("one.vmpool.infoextended", modern, pool_info(True), "Lists VMs (full bodies).")
 
-    def classic_listing(s: Session, flag: int, extended: bool = True, state: int = -1) -> str:
+    def classic_listing(s: Session, flag: int, extended: bool = True,
+                        state: int = -1) -> str | Escaped:
         if not s.classic:
             return pool_info(False)(s, flag, -1, -1, state)
         vms = pool.select(combine(pool_filter(Vm, s, flag), state_filter(state)))
@@ -89,7 +95,7 @@ def _register_pool(api: Api, m: Managers) -> None:
     api.add("one.vmpool.info", [I("filter"), B("extended", True), I("state", -1)],
             classic_listing, "Classic form: filter[, extended, state].")
 
-    def infoset(s: Session, ids: str, extended: bool = False) -> str:
+    def infoset(s: Session, ids: str, extended: bool = False) -> Escaped:
         try:
             wanted = [int(x) for x in ids.replace(" ", "").split(",") if x]
         except ValueError:

@@ -6,7 +6,7 @@ from one.core.auth import Session
 from one.core.authz import MANAGE
 from one.core.leases import find_address
 from one.core.managers import Managers
-from one.pool.models import Lease, Vnet
+from one.pool.models import Lease, Vnet, rows
 from one.pool.render import classic
 from one.pool.render.common import wrap
 from one.pool.template import Template, parse
@@ -24,7 +24,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vn.allocate", [S("template"), I("cluster_id", -1)], vnets.allocate,
             "Allocates a network (RANGED/FIXED or AR = [...]); the 7.x form needs VN_MAD.")
 
-    def info(s: Session, nid: int, decrypt: bool = False) -> str:
+    def info(s: Session, nid: int, decrypt: bool = False) -> str | Escaped:
         vnet = vnets.get(s, nid)
         return classic.vnet_xml(vnet) if s.classic else Escaped([pool.text(nid)])
 
@@ -51,7 +51,7 @@ def register(api: Api, m: Managers) -> None:
             "Reserves SIZE addresses into a new network NAME.")
     _register_classic(api, m)
 
-    def pool_info(s: Session, flag: int, start: int = -1, end: int = -1) -> str:
+    def pool_info(s: Session, flag: int, start: int = -1, end: int = -1) -> str | Escaped:
         if s.classic:
             return _classic_listing(m, s, flag)
         return owned_listing(pool, "VNET_POOL", s, flag, start, end)
@@ -96,8 +96,8 @@ def _classic_listing(m: Managers, s: Session, flag: int) -> str:
         query = query.where((Vnet.uid == s.uid) | (Vnet.perms.bin_and(_PUBLIC) != 0))
     elif flag >= 0:
         query = query.where(Vnet.uid == flag)
-    used = {}
-    for (vnet_id,) in Lease.select(Lease.vnet).where(Lease.vm >= 0).tuples():
+    used: dict[int, int] = {}
+    for (vnet_id,) in rows(Lease.select(Lease.vnet).where(Lease.vm >= 0)):
         used[vnet_id] = used.get(vnet_id, 0) + 1
     return wrap("VNET_POOL", (classic.vnet_pool_xml(v, used.get(v.oid, 0))
                               for v in query.order_by(Vnet.oid)))

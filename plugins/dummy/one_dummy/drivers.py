@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from one.plugins import (
     Driver, HostProbe, HostView, IMDriver, PollState, TMDriver, TransferStep, VMMDriver, VmPoll,
@@ -34,7 +34,7 @@ def steered(method: F) -> F:
         hosts = [arg for arg in given if isinstance(arg, HostView)]
         knobs.inject(method.__name__, knobs.gather(self.config, vm, hosts))
         return method(self, *args, **kwargs)
-    return run  # type: ignore[return-value]
+    return cast(F, run)
 
 
 def poll_of(domain: Domain | None) -> VmPoll:

@@ -153,7 +153,8 @@ def _merge_raw(domain: etree._Element, vm: VmView) -> None:
         except etree.XMLSyntaxError as exc:
             raise ValueError(f"RAW DATA of VM {vm.id} is not XML: {exc}") from None
         for element in fragment:
-            existing = domain.find(element.tag)
+            # Comments and processing instructions have no name to look up: appended.
+            existing = domain.find(element.tag) if isinstance(element.tag, str) else None
             if existing is not None and len(element):
                 existing.extend(list(element))
             else:
