@@ -35,8 +35,15 @@ class Poster:
         self.path = path
 
     def post(self, body: bytes) -> bytes:
-        self.connection.request("POST", self.path, body, HEADERS)
-        reply = self.connection.getresponse()
+        try:
+            self.connection.request("POST", self.path, body, HEADERS)
+            reply = self.connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # oned closes keep-alive connections idle past KEEPALIVE_TIMEOUT, as
+            # xmlrpc.client's transport expects: reconnect once, as it does.
+            self.connection.close()
+            self.connection.request("POST", self.path, body, HEADERS)
+            reply = self.connection.getresponse()
         data = reply.read()
         if reply.status != 200:
             raise http.client.HTTPException(f"HTTP {reply.status}: {data[:200]!r}")
