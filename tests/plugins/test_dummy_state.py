@@ -146,3 +146,10 @@ def test_replay_places_guests_and_checks_the_host_they_run_on(tmp_path: Path) ->
     assert replayed.places == {1: "b", 2: "saved", 3: None}
     assert [line.split(" applied")[0] for line in replayed.violations] == [
         "VM 1: reboot on a", "VM 1: migrate on b"]
+
+
+def test_persist_no_keeps_guests_in_memory(tmp_path: Path) -> None:
+    """PERSIST = no: nothing written under VAR_LOCATION, guests in the process only."""
+    from one_dummy.worlds import state_dir
+    assert state_dir({"VAR_LOCATION": str(tmp_path), "PERSIST": "no"}) is None
+    assert state_dir({"VAR_LOCATION": str(tmp_path)}) == (tmp_path / "dummy").resolve()

@@ -24,7 +24,10 @@ _lock = threading.Lock()            # the VMM and IM may be built at once
 
 
 def state_dir(config: Mapping[str, str]) -> Path | None:
-    """STATE_DIR, else <VAR_LOCATION>/dummy, else None (in memory)."""
+    """STATE_DIR, else <VAR_LOCATION>/dummy, else None (in memory); PERSIST = "no"
+    keeps the guests in memory too, for benchmarks that measure oned, not file writes."""
+    if config.get("PERSIST", "yes").strip().lower() == "no":
+        return None
     if config.get("STATE_DIR"):
         return Path(os.path.expanduser(config["STATE_DIR"])).resolve()
     if config.get("VAR_LOCATION"):
