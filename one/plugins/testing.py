@@ -10,9 +10,28 @@ A driver package proves it keeps the contract of its kind with one fixture:
         def driver(self):
             return MyVMM({"URI": "qemu:///system"})
 
+Naming the driver's class in `driver_class` lets the suite read the
+driver's capabilities (`Driver.supports`) when pytest collects the tests, so
+that a check which does not apply to the driver is not collected at all
+(pytest reports it deselected), and every collected check runs:
+
+    class TestMyVMM(VMMConformance):
+        driver_class = MyVMM
+
+        @pytest.fixture
+        def driver(self):
+            return MyVMM({"URI": "qemu:///system"})
+
+The `driver` fixture must then return an instance of that class (checked).
+Without `driver_class` the suite learns the capabilities only when a test
+runs, and skips there the checks that do not apply, as it always did.
+
 The suites run the driver for real, so the fixtures `host`, `vm`, `workdir`
-and `plugin` may be overridden with ones the driver can use, and a VMM suite
-tests migration when the class also defines `target_host`. Registered as a
+and `plugin` may be overridden with ones the driver can use. A VMM suite
+tests migration on a `target_host` fixture, which a class naming a driver
+that migrates must define. An IM suite checks that the probe reports a guest
+running on the host when the class defines a `guest` fixture: set up such a
+guest (with the matching VMM) and return its deploy id. Registered as a
 `pytest11` entry point, pytest rewrites this module's assertions, so a failed
 check also shows the values it compared.
 """
@@ -20,10 +39,10 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 
@@ -89,6 +108,73 @@ def _perform(driver: Driver, action: str, *args: Any) -> Any:
                     f"the base class, which raises ActionNotSupported")
 
 
+# Why a check does not apply to a driver class ("" when it does).
+Applies = Callable[[type[Driver]], str]
+_Test = TypeVar("_Test", bound=Callable[..., None])
+
+
+def _applies_when(reason: Applies) -> Callable[[_Test], _Test]:
+    """Marks a check that applies only to drivers for which `reason` gives ""."""
+    def mark(test: _Test) -> _Test:
+        test._conformance_applies = reason  # type: ignore[attr-defined]
+        return test
+    return mark
+
+
+def _can(*actions: str) -> Applies:
+    def reason(driver_class: type[Driver]) -> str:
+        lacking = [action for action in actions if not driver_class.supports(action)]
+        return f"the driver does not implement {' and '.join(lacking)}" if lacking else ""
+    return reason
+
+
+def _can_any(*actions: str) -> Applies:
+    def reason(driver_class: type[Driver]) -> str:
+        if any(driver_class.supports(action) for action in actions):
+            return ""
+        return f"the driver implements none of {', '.join(actions)}"
+    return reason
+
+
+def _lacks_any(*actions: str) -> Applies:
+    def reason(driver_class: type[Driver]) -> str:
+        return "" if not all(driver_class.supports(a) for a in actions) \
+            else "the driver implements every action"
+    return reason
+
+
+def _both(*reasons: Applies) -> Applies:
+    def reason(driver_class: type[Driver]) -> str:
+        return next((why for why in (r(driver_class) for r in reasons) if why), "")
+    return reason
+
+
+def _why_not(function: object, driver_class: type[Driver]) -> str:
+    applies: Applies | None = getattr(function, "_conformance_applies", None)
+    return applies(driver_class) if applies is not None else ""
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselects the checks that do not apply to the driver a conformance class names."""
+    kept, deselected = [], []
+    for item in items:
+        cls = getattr(item, "cls", None)
+        driver_class = getattr(cls, "driver_class", None) \
+            if isinstance(cls, type) and issubclass(cls, _Conformance) else None
+        function = getattr(item, "function", None)
+        if driver_class is not None and _why_not(function, driver_class):
+            deselected.append(item)
+        elif function is IMConformance.test_monitor_reports_the_guest \
+                and "guest" not in getattr(item, "_fixtureinfo").name2fixturedefs:
+            deselected.append(item)   # the class sets up no guest for the probe to find
+        else:
+            kept.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
@@ -115,6 +201,26 @@ class _Conformance:
     kind: ClassVar[str] = ""
     base: ClassVar[type[Driver]] = Driver
     required: ClassVar[tuple[str, ...]] = ()    # without these the core cannot use the driver
+    # The class of the `driver` fixture's driver: its capabilities choose the checks collected.
+    driver_class: ClassVar[type[Driver] | None] = None
+
+    @pytest.fixture(autouse=True)
+    def _applies(self, request: pytest.FixtureRequest) -> None:
+        """The driver is the class named; without a name, an inapplicable check skips here."""
+        driver: Driver = request.getfixturevalue("driver")
+        if self.driver_class is not None:
+            assert isinstance(driver, self.driver_class), \
+                f"driver_class is {self.driver_class.__name__}, but the driver is {driver!r}"
+            differ = [action for action in vars(self.base) if not action.startswith("_")
+                      and callable(getattr(self.base, action))
+                      and type(driver).supports(action) != self.driver_class.supports(action)]
+            assert not differ, f"{type(driver).__name__} and driver_class " \
+                f"{self.driver_class.__name__} differ in what they implement: {differ}"
+            return
+        why = _why_not(request.function, type(driver))
+        if why:
+            pytest.skip(f"{why} (name the driver's class in `driver_class` so that checks "
+                        f"which do not apply are not collected)")
 
     @pytest.fixture
     def workdir(self, tmp_path: Path) -> Path:
@@ -181,30 +287,32 @@ class VMMConformance(_Conformance):
         driver.cancel(deployed, host)
 
     def _state(self, driver: VMMDriver, vm: VmView, host: HostView) -> PollState:
-        """The polled state; a driver that cannot poll skips the rest of the test."""
-        if not driver.supports("poll"):
-            pytest.skip("the driver does not poll, so the VM's state was not checked")
+        """The polled state (the checks calling it apply only to drivers that poll)."""
         return _check_vm_poll(_perform(driver, "poll", vm, host), f"poll of {vm.deploy_id}").state
 
     def test_deploy_returns_deploy_id(self, driver: VMMDriver, vm: VmView,
                                       host: HostView) -> None:
         driver.cancel(_deploy(driver, vm, host), host)
 
+    @_applies_when(_can("poll"))
     def test_poll_after_deploy_is_running(self, driver: VMMDriver, running: VmView,
                                           host: HostView) -> None:
         assert self._state(driver, running, host) is PollState.RUNNING
 
+    @_applies_when(_can("poll"))
     def test_shutdown_then_gone(self, driver: VMMDriver, running: VmView, host: HostView) -> None:
         _perform(driver, "shutdown", running, host)
         assert self._state(driver, running, host) is PollState.GONE
 
     @pytest.mark.parametrize("action", ["shutdown", "cancel"])
+    @_applies_when(_can("poll"))
     def test_stopping_twice_is_success(self, driver: VMMDriver, running: VmView,
                                        host: HostView, action: str) -> None:
         _perform(driver, action, running, host)
         _perform(driver, action, running, host)
         assert self._state(driver, running, host) is PollState.GONE
 
+    @_applies_when(_can("poll"))
     def test_deploy_twice_keeps_one_guest(self, driver: VMMDriver, running: VmView,
                                           host: HostView) -> None:
         again = _perform(driver, "deploy", running, host)
@@ -212,20 +320,20 @@ class VMMConformance(_Conformance):
             f"deploy of a running guest returned {again!r}, not its id {running.deploy_id!r}"
         assert self._state(driver, running, host) is PollState.RUNNING
 
+    @_applies_when(_both(_can("poll"), _can_any("reboot", "reset")))
     def test_reboot_and_reset_keep_running(self, driver: VMMDriver, running: VmView,
                                            host: HostView) -> None:
         actions = [action for action in ("reboot", "reset") if driver.supports(action)]
-        if not actions:
-            pytest.skip("the driver implements neither reboot nor reset")
+        assert actions, "the check applies only to a driver that reboots or resets"
         for action in actions:
             _perform(driver, action, running, host)
             assert self._state(driver, running, host) is PollState.RUNNING, f"after {action}"
 
+    @_applies_when(_lacks_any(*VMM_ACTIONS))
     def test_unsupported_actions_raise_action_not_supported(
             self, driver: VMMDriver, vm: VmView, host: HostView) -> None:
         unsupported = [action for action in VMM_ACTIONS if not driver.supports(action)]
-        if not unsupported:
-            pytest.skip("the driver implements every action")
+        assert unsupported, "the check applies only to a driver that lacks an action"
         wrong = {}
         for action in unsupported:
             try:
@@ -241,9 +349,8 @@ class VMMConformance(_Conformance):
         assert driver.supports("save") == driver.supports("restore"), \
             "a VM the driver saves must be restorable, and only a saved VM can be restored"
 
+    @_applies_when(_can("poll", "save", "restore"))
     def test_save_restore_cycle(self, driver: VMMDriver, running: VmView, host: HostView) -> None:
-        if not (driver.supports("save") and driver.supports("restore")):
-            pytest.skip("the driver does not save and restore")
         for _ in range(2):         # each twice: the second finds its work done
             _perform(driver, "save", running, host, running.checkpoint)
         assert self._state(driver, running, host) is PollState.GONE
@@ -258,14 +365,16 @@ class VMMConformance(_Conformance):
         finally:
             driver.cancel(restored, host)
 
+    @_applies_when(_can("poll", "migrate"))
     def test_migrate(self, driver: VMMDriver, running: VmView, host: HostView,
                      request: pytest.FixtureRequest) -> None:
-        if not driver.supports("migrate"):
-            pytest.skip("the driver does not migrate")
         try:
             target: HostView = request.getfixturevalue("target_host")
         except pytest.FixtureLookupError:
-            pytest.skip("define a `target_host` fixture to test migration")
+            message = "the driver migrates: define a `target_host` fixture to test migration"
+            if self.driver_class is None:
+                pytest.skip(message)
+            pytest.fail(message)
         for _ in range(2):         # the second finds the guest already on the target
             _perform(driver, "migrate", running, host, target)
         moved = replace(running, host=target.name, previous_host=host.name)
@@ -302,13 +411,26 @@ class IMConformance(_Conformance):
         assert numbers["FREECPU"] <= numbers["TOTALCPU"], "more CPU free than there is"
         assert numbers["FREEMEMORY"] <= numbers["TOTALMEMORY"], "more memory free than there is"
 
-    def test_monitor_reports_vms_well_typed(self, driver: IMDriver, host: HostView) -> None:
+    def _vms(self, driver: IMDriver, host: HostView) -> Mapping[str, VmPoll] | None:
         vms = self._probe(driver, host).vms
-        if not vms:
-            pytest.skip("the probe reports no VM (None or none running on the host)")
+        if vms is None:
+            return None
+        assert isinstance(vms, Mapping), f"probe VMs {vms!r}: neither None nor a mapping"
         for deploy_id, found in vms.items():
             assert isinstance(deploy_id, str) and deploy_id, f"VM key {deploy_id!r}"
             _check_vm_poll(found, f"VM {deploy_id} in the probe")
+        return vms
+
+    def test_monitor_reports_vms_well_typed(self, driver: IMDriver, host: HostView) -> None:
+        self._vms(driver, host)
+
+    def test_monitor_reports_the_guest(self, driver: IMDriver, host: HostView,
+                                       guest: str) -> None:
+        """Collected when the class defines `guest`: a VM it runs on `host`, by deploy id."""
+        vms = self._vms(driver, host)
+        assert vms is not None, f"the probe does not report VMs, yet {guest} runs on the host"
+        assert guest in vms, f"the probe reports {sorted(vms)}, not the guest {guest}"
+        assert vms[guest].state is PollState.RUNNING, f"the guest {guest}: {vms[guest]!r}"
 
 
 class TMConformance(_Conformance):

@@ -98,7 +98,7 @@ def test_console_script_through_a_pipe(env, auth_file, tool):
     """The installed entry point, its real stdout a pipe: wide tables, no colour codes."""
     script = Path(sys.executable).parent / tool
     if not script.exists():
-        pytest.skip(f"{script} is not installed (pip install -e .)")
+        pytest.fail(f"{script} is not installed (make install)")
     environ = {**os.environ, "ONE_XMLRPC": env.endpoint, "ONE_AUTH": str(auth_file)}
     environ.pop("COLUMNS", None)
     done = subprocess.run([str(script), "list"], env=environ, capture_output=True, text=True,

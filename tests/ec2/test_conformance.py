@@ -1,6 +1,9 @@
 """The shipped conformance suites, run against moto's EC2."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import replace
+
 import pytest
 
 from .motoserver import Account
@@ -19,7 +22,14 @@ def ec2_host(account: Account) -> HostView:
                     vm_mad="ec2", template=template)
 
 
+def ec2_vm(host: HostView, account: Account) -> VmView:
+    return make_vm_view(0, host=host.name, user_template=[
+        ("PUBLIC_CLOUD", {"TYPE": "ec2", "AMI": account.ami(), "INSTANCETYPE": "m1.small"})])
+
+
 class TestEc2VMM(VMMConformance):
+    driver_class = Ec2VMM
+
     @pytest.fixture
     def driver(self) -> Ec2VMM:
         return Ec2VMM({"POLL_INTERVAL": "0.05"})
@@ -30,11 +40,12 @@ class TestEc2VMM(VMMConformance):
 
     @pytest.fixture
     def vm(self, host: HostView, account: Account) -> VmView:
-        return make_vm_view(0, host=host.name, user_template=[
-            ("PUBLIC_CLOUD", {"TYPE": "ec2", "AMI": account.ami(), "INSTANCETYPE": "m1.small"})])
+        return ec2_vm(host, account)
 
 
 class TestEc2IM(IMConformance):
+    driver_class = Ec2IM
+
     @pytest.fixture
     def driver(self) -> Ec2IM:
         return Ec2IM({})
@@ -42,3 +53,12 @@ class TestEc2IM(IMConformance):
     @pytest.fixture
     def host(self, account: Account) -> HostView:
         return ec2_host(account)
+
+    @pytest.fixture
+    def guest(self, host: HostView, account: Account) -> Iterator[str]:
+        """An instance the EC2 VMM runs for the host, so the probe has a VM to report."""
+        vmm = Ec2VMM({"POLL_INTERVAL": "0.05"})
+        vm = ec2_vm(host, account)
+        deploy_id = vmm.deploy(vm, host)
+        yield deploy_id
+        vmm.cancel(replace(vm, deploy_id=deploy_id), host)

@@ -20,6 +20,8 @@ def datacenter() -> Datacenter:
 
 
 class TestDummyVMM(VMMConformance):
+    driver_class = DummyVMM
+
     @pytest.fixture
     def driver(self, datacenter: Datacenter) -> DummyVMM:
         return DummyVMM(datacenter=datacenter)
@@ -30,20 +32,30 @@ class TestDummyVMM(VMMConformance):
 
 
 class TestDummyIM(IMConformance):
+    driver_class = DummyIM
+
     @pytest.fixture
     def driver(self, datacenter: Datacenter) -> DummyIM:
-        # A guest on the suite's host, so the probe has a VM to report.
-        datacenter.hypervisor("localhost").create(Domain("one-7", memory_kib=131072))
         return DummyIM(datacenter=datacenter)
+
+    @pytest.fixture
+    def guest(self, datacenter: Datacenter, host: HostView) -> str:
+        """A guest on the suite's host, so the probe has a VM to report."""
+        datacenter.hypervisor(host.name).create(Domain("one-7", memory_kib=131072))
+        return "one-7"
 
 
 class TestDummyTM(TMConformance):
+    driver_class = DummyTM
+
     @pytest.fixture
     def driver(self) -> DummyTM:
         return DummyTM()
 
 
 class TestDummyVNM(VNMConformance):
+    driver_class = DummyVNM
+
     @pytest.fixture
     def driver(self) -> DummyVNM:
         return DummyVNM()

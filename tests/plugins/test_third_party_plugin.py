@@ -90,6 +90,9 @@ def test_sample_passes_the_conformance_suite(installed: Installed) -> None:
     done = installed.conformance("conformance_sample.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"\d+ passed", done.stdout), done.stdout
+    # driver_class names the drivers: what does not apply is deselected, nothing skips
+    assert re.search(r"\d+ deselected", done.stdout), done.stdout
+    assert "skipped" not in done.stdout, done.stdout
 
 
 def test_conformance_suite_rejects_a_broken_driver(installed: Installed) -> None:
@@ -99,3 +102,4 @@ def test_conformance_suite_rejects_a_broken_driver(installed: Installed) -> None
     assert failed == {"test_reboot_and_reset_keep_running", "test_registered_by_plugin"}, \
         done.stdout
     assert "NotImplementedError" in done.stdout
+    assert re.search(r"\d+ skipped", done.stdout), done.stdout   # no driver_class: as before

@@ -27,12 +27,16 @@ class OnFirstHost(TMConformance):
 
 
 class TestSshConformance(OnFirstHost):
+    driver_class = SshTM
+
     @pytest.fixture
     def driver(self, ssh_tm: SshTM) -> SshTM:
         return ssh_tm
 
 
 class TestSharedConformance(OnFirstHost):
+    driver_class = SharedTM
+
     @pytest.fixture
     def driver(self, shared_tm: SharedTM) -> SharedTM:
         return shared_tm

@@ -8,6 +8,7 @@ test_vnm_commands.py).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 import netns
 import pytest
@@ -55,7 +56,7 @@ class OnNamespaceHost(VNMConformance):
         yield
         assert (host.devices(), host.rules()) == before
 
-    driver_class: type[BridgedVNM] = BridgedVNM
+    driver_class: ClassVar[type[BridgedVNM]] = BridgedVNM   # also names it to the suite
 
 
 class TestBridge(OnNamespaceHost):
@@ -72,6 +73,8 @@ class TestVxlan(OnNamespaceHost):
 
 
 class TestDot1q(VNMConformance):
+    driver_class = Dot1qVNM
+
     @pytest.fixture
     def driver(self) -> Dot1qVNM:
         return Dot1qVNM(executor=ScriptedHost(links=[link("eth0")]))
