@@ -23,11 +23,6 @@ class TestKvmVMM(VMMConformance):
     def driver(self) -> KvmVMM:
         return KvmVMM(SETTINGS)
 
-    @pytest.fixture
-    def target_host(self) -> HostView:
-        pytest.skip("libvirt's test driver cannot migrate: live migration between two real "
-                    "libvirtds is tested in test_live_migration.py")
-
 
 class TestKvmIM(IMConformance):
     driver_class = KvmIM
