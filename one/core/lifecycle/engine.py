@@ -15,7 +15,6 @@ import queue
 import threading
 import time
 from dataclasses import replace
-from functools import partial
 from typing import Callable, Protocol
 
 from one.config import Config
@@ -282,8 +281,10 @@ class LifeCycle:
         return cleanup if on_host else (DONE if op == 3 else PENDING)
 
     # -- moving -----------------------------------------------------------------
-    def _move(self, vm: Vm, to: Phase, error: str = "") -> None:
-        """Change phase (inside a store write); the driver operation starts after commit."""
+    def _move(self, vm: Vm, to: Phase, error: str = "", reason: str = "") -> None:
+        """Change phase (inside a store write); the driver operation starts after commit.
+
+        `reason` says in the VM's log why oned moved it on its own (the monitor)."""
         frm = phase_of(vm)
         if frm != to and vm.history:
             vm.history[-1].pop(DONE_STEP, None)   # the step recorded was this phase's
@@ -304,7 +305,7 @@ class LifeCycle:
         if to == PENDING and vm.resched:
             vm.resched = 0
         self.pools.vms.save(vm)
-        self.pools.store.after_commit(lambda: self._entered(vm, frm, to, error))
+        self.pools.store.after_commit(lambda: self._entered(vm, frm, to, error, reason))
 
     @staticmethod
     def _stamp(vm: Vm, frm: Phase, to: Phase) -> None:
@@ -339,8 +340,10 @@ class LifeCycle:
             records.release(host, vm)
             self.pools.hosts.save(host)
 
-    def _entered(self, vm: Vm, frm: Phase, to: Phase, error: str) -> None:
+    def _entered(self, vm: Vm, frm: Phase, to: Phase, error: str, reason: str = "") -> None:
         """After commit: log, start the phase's operation, tell the scheduler and hooks."""
+        if reason:
+            self.logs.write(vm.oid, "LCM", "I", reason)
         if frm != to:
             self.logs.write(vm.oid, "LCM", "I", f"New state is {phase_name(to)}")
         if error:
@@ -483,9 +486,8 @@ class LifeCycle:
                 self.pools.vms.save(vm)
             else:
                 host = (records.current(vm) or {}).get("HOSTNAME", "")
-                why = f"{POLL_REASONS[result.state].format(host=host)}: {phase_name(to)}"
-                self.pools.store.after_commit(lambda: self.logs.write(vid, "LCM", "I", why))
-                self._move(vm, to)
+                self._move(vm, to, reason=f"{POLL_REASONS[result.state].format(host=host)}: "
+                                          f"{phase_name(to)}")
 
     def host_lost(self, hid: int) -> None:
         """A host stopped answering: its running VMs are UNKNOWN until it does."""
@@ -496,9 +498,8 @@ class LifeCycle:
             for vid in host.vms:
                 vm = self.pools.vms.get(vid)
                 if phase_of(vm) == RUNNING and vid not in self._pending:
-                    why = f"Host {host.name} does not answer the monitor: UNKNOWN"
-                    self.pools.store.after_commit(partial(self.logs.write, vid, "LCM", "I", why))
-                    self._move(vm, UNKNOWN)
+                    self._move(vm, UNKNOWN,
+                               reason=f"Host {host.name} does not answer the monitor: UNKNOWN")
 
     def resume_in_flight(self) -> int:
         """After a restart: resume the operation of every VM caught mid-way.
