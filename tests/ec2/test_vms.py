@@ -79,6 +79,23 @@ def test_poweroff_resume_reboot_terminate(cloud: Cloud) -> None:
     assert cloud.phase(vid) == (S.DONE, 0) and _state(cloud, vid) == "terminated"
 
 
+def test_a_failed_resume_keeps_the_stopped_instance(cloud: Cloud) -> None:
+    """Only an instance the failed deploy made is terminated: a resumed one holds the guest."""
+    hid = cloud.ec2_host()
+    cloud.monitor()
+    vid = cloud.ec2_vm(host=hid)
+    first = _instance(cloud, vid)["InstanceId"]
+    cloud.rpc.ok("one.vm.action", "poweroff", vid)
+    cloud.settle()
+    section = (f'PUBLIC_CLOUD = [ TYPE = "ec2", AMI = "{cloud.account.ami()}", '
+               'INSTANCETYPE = "m1.small", ELASTICIP = "eipalloc-00000000" ]')
+    cloud.rpc.ok("one.vm.update", vid, section, 1)
+    cloud.rpc.ok("one.vm.action", "resume", vid)
+    cloud.settle()
+    assert "eipalloc-00000000" in cloud.user_template(vid, "ERROR")
+    assert _instance(cloud, vid)["InstanceId"] == first and _state(cloud, vid) != "terminated"
+
+
 def test_bad_ami_is_a_boot_failure_with_ec2s_message(cloud: Cloud) -> None:
     hid = cloud.ec2_host()
     cloud.monitor()

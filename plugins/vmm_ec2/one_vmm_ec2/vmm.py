@@ -46,6 +46,7 @@ class Ec2VMM(VMMDriver):
         ports = request.authorized_ports(wanted)
         client = self.clients.get(host)
         instance = instances.of_vm(client, vm, host)
+        created = instance is None
         if instance is None:
             arguments = request.run_arguments(vm, host, wanted)
             instance = client.run_instances(**arguments)["Instances"][0]
@@ -61,12 +62,13 @@ class Ec2VMM(VMMDriver):
             self._wait(client, instance_id, "running")
             self._open(client, wanted, ports, instance_id)
         except Exception:
-            self._discard(client, instance_id)
+            if created:  # an instance found (stopped, or from an earlier try) holds the guest
+                self._discard(client, instance_id)
             raise
         return instance_id
 
     def _discard(self, client: Any, instance_id: str) -> None:
-        """Terminate an instance whose deploy failed, so a retry leaves no orphan; best
+        """Terminate an instance this deploy made and failed, so a retry leaves no orphan; best
         effort: the VM shows the deploy's own error, not this one's."""
         try:
             self._remove(client, instance_id, stop=False, force=True)
