@@ -30,7 +30,8 @@ import paramiko
 
 from one.errors import InternalError
 from one.plugins.drivers import Location
-from one.plugins.shells import End, LocalShell, RemoteError, Shell, SshShell, parent, pump, quote
+from one.plugins.shells import (SSH_ERRORS, End, LocalShell, RemoteError, Shell, SshShell, parent,
+                                pump, quote)
 
 __all__ = ["Remote", "RemoteError", "SshSettings", "parent", "quote"]
 
@@ -230,7 +231,7 @@ class Remote:
         except RemoteError:
             client.close()
             raise
-        except (OSError, paramiko.SSHException) as exc:
+        except SSH_ERRORS as exc:
             client.close()
             raise self._refusal(host, exc) from exc
         transport = client.get_transport()

@@ -24,6 +24,9 @@ import paramiko
 
 from one.errors import InternalError
 
+# What a lost connection raises: paramiko reports a socket closed mid-read as a bare EOFError.
+SSH_ERRORS = (OSError, EOFError, paramiko.SSHException)
+
 CHUNK = 1 << 20                 # bytes per read: per-chunk Python costs vanish beside the data
 WINDOW = 1 << 24                # the SSH window we grant: a fast sender never waits for us
 PACKET = 1 << 18                # the largest packet a host may send us: fewer, less Python per byte
@@ -175,7 +178,7 @@ class ChannelCommand(End):
             # A view: paramiko slices what is left after each packet, and a view's slices copy
             # nothing (paramiko takes any buffer, whatever its stubs say).
             self._channel.sendall(memoryview(data))  # type: ignore[arg-type]
-        except (OSError, paramiko.SSHException) as exc:
+        except SSH_ERRORS as exc:
             raise self._failure() or self.error(f"connection lost: {exc}") from exc
 
     def _failure(self) -> RemoteError | None:
@@ -324,7 +327,7 @@ class SshShell(Shell):
             channel = transport.open_session(window_size=WINDOW, max_packet_size=PACKET)
             channel.exec_command(command)
             return client, channel
-        except (OSError, paramiko.SSHException) as exc:
+        except SSH_ERRORS as exc:
             if channel is not None:
                 channel.close()
             self._release(client)
