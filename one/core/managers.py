@@ -12,6 +12,7 @@ from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
 from one.core.scheduling import SchedulerLoop
+from one.core.templates import TemplateManager
 from one.core.throttle import Throttle
 from one.core.users import UserManager
 from one.core.vms import VmManager
@@ -39,6 +40,7 @@ class Managers:
     monitor: Monitor
     scheduler: SchedulerLoop | None
     images: ImageManager
+    templates: TemplateManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -78,9 +80,11 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
 
     hosts.changed = host_changed
     hosts.probe_soon = monitor.wake
+    vms = VmManager(pools, config, vnets, lifecycle, images)
     return Managers(
         pools=pools, config=config, auth=auth, users=UserManager(pools, auth),
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
-        vms=VmManager(pools, config, vnets, lifecycle, images), plugins=plugins, lifecycle=lifecycle,
+        vms=vms, plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
+        templates=TemplateManager(pools, vms, images),
     )

@@ -84,8 +84,14 @@ class VmManager:
 
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
-        template = parse(text, self.pools.limits)
-        self.restricted.check(session, "VM", template)
+        return self.create(session, parse(text, self.pools.limits), hold)
+
+    def create(self, session: Session, template: Template, hold: bool = False,
+               checked: Template | None = None) -> int:
+        """The one path of every new VM (allocate, template instantiate). Restricted
+        attributes with the values `checked` holds pass: an instantiated template's own
+        were checked when it was written."""
+        self.restricted.check(session, "VM", template, checked)
         _check_capacity(template)
         name = template.get("NAME")
         if name is not None:

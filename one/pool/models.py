@@ -195,4 +195,13 @@ class Image(Owned):
     template = TemplateField(default=Template)
 
 
-ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image]
+class VmTemplate(Owned):
+    """A VM template (one.template.*): a stored template users instantiate."""
+
+    regtime = pw.IntegerField(default=0)
+    lock = JSONField(default=dict)        # JSON: LOCKED (level), OWNER, TIME, REQ_ID; {} unlocked
+    template = TemplateField(default=Template)
+
+
+ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
+              VmTemplate]

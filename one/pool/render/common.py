@@ -34,6 +34,12 @@ def fields(names: Sequence[str], values: Mapping[str, Any], optional: bool = Fal
     return "".join(out)
 
 
+def owner_fields(obj: Any) -> str:
+    """ID, UID, GID, UNAME, GNAME, NAME: how every owned object's document starts."""
+    return (f"<ID>{obj.oid}</ID><UID>{obj.uid}</UID><GID>{obj.gid}</GID>{el('UNAME', obj.uname)}"
+            f"{el('GNAME', obj.gname)}{el('NAME', obj.name)}")
+
+
 def permission_bits(perms: int) -> list[int]:
     """chmod-style octal (0o640) to OpenNebula's nine 0/1 flags."""
     return [(perms >> shift) & 1 for shift in (8, 7, 6, 5, 4, 3, 2, 1, 0)]

@@ -8,12 +8,7 @@ from __future__ import annotations
 import os
 
 from one.pool.models import Datastore, Image
-from one.pool.render.common import el, ids, permissions
-
-
-def _owner(obj: Datastore | Image) -> str:
-    return (f"<ID>{obj.oid}</ID><UID>{obj.uid}</UID><GID>{obj.gid}</GID>{el('UNAME', obj.uname)}"
-            f"{el('GNAME', obj.gname)}{el('NAME', obj.name)}")
+from one.pool.render.common import el, ids, owner_fields as _owner, permissions
 
 
 def image_xml(image: Image) -> str:

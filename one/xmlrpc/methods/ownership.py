@@ -14,8 +14,9 @@ PERMISSION_PARAMS = [I(n) for n in ("ou", "om", "oa", "gu", "gm", "ga", "tu", "t
 Getter = Callable[..., Owned]
 
 
-def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True) -> None:
-    """`<prefix>.rename` (unless the kind has its own), `.chown`, `.chmod`;
+def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True,
+                       chmod: bool = True) -> None:
+    """`<prefix>.rename` and `.chmod` (unless the kind has its own), `.chown`;
     `get(session, id[, right])` checks access (the verbs load the object again
     inside their write)."""
     def renamed(s: Session, oid: int, name: str) -> None:
@@ -26,7 +27,7 @@ def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: b
         get(s, oid)
         ownership.chown(s, pool, oid, uid, gid)
 
-    def chmod(s: Session, oid: int, *bits: int) -> None:
+    def chmodded(s: Session, oid: int, *bits: int) -> None:
         get(s, oid)
         ownership.chmod(s, pool, oid, bits)
 
@@ -34,5 +35,6 @@ def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: b
         api.add(f"{prefix}.rename", [I("id"), S("name")], returns_id(renamed), "Renames.")
     api.add(f"{prefix}.chown", [I("id"), I("uid"), I("gid")], returns_id(chown),
             "Changes owner and group (-1 keeps).")
-    api.add(f"{prefix}.chmod", [I("id")] + PERMISSION_PARAMS, returns_id(chmod),
-            "Changes permissions (-1 keeps a bit).")
+    if chmod:
+        api.add(f"{prefix}.chmod", [I("id")] + PERMISSION_PARAMS, returns_id(chmodded),
+                "Changes permissions (-1 keeps a bit).")
