@@ -123,10 +123,11 @@ def create_command(spec: PoolSpec, help: str, args: tuple[Arg, ...] = (),
                    extra: Callable[[Context, argparse.Namespace], tuple[Any, ...]] = (
                        lambda ctx, ns: ()),
                    build: Build | None = None,
-                   then: Invoke = lambda ctx, ns, oid: None) -> Command:
+                   then: Invoke = lambda ctx, ns, oid: None,
+                   count: Callable[[argparse.Namespace], int] = lambda ns: 1) -> Command:
     """Allocation from a template file, its text given inline, or the template `build`
-    writes from the tool's own options (None: none given); `then` may follow the new
-    object up, as `oneimage create --wait` does."""
+    writes from the tool's own options (None: none given), `count` times (`onevm create
+    -m 3`); `then` may follow each new object up, as `oneimage create --wait` does."""
     sources = "a template file, --template-text or the template options" if build else (
         "a template file or --template-text")
 
@@ -136,9 +137,12 @@ def create_command(spec: PoolSpec, help: str, args: tuple[Arg, ...] = (),
         if len(given) != 1:
             raise CliError(f"Give either {sources}", USAGE)
         text = read_file(ns.file) if ns.file is not None else given[0]
-        oid = ctx.call(f"{spec.prefix}.allocate", text, *extra(ctx, ns))
-        ctx.say(f"ID: {oid}")
-        return then(ctx, ns, oid)
+        status = None
+        for _ in range(count(ns)):
+            oid = ctx.call(f"{spec.prefix}.allocate", text, *extra(ctx, ns))
+            ctx.say(f"ID: {oid}")
+            status = then(ctx, ns, oid) or status
+        return status
 
     own = (arg("file", nargs="?", help="template file"),
            arg("--template-text", help="the template itself, instead of a file"))

@@ -5,6 +5,7 @@ permissions follow `OpenNebulaHelper.unit_to_str` and `period_to_str`.
 """
 from __future__ import annotations
 
+import argparse
 import re
 import time
 from enum import IntEnum
@@ -15,6 +16,8 @@ from one.cli.errors import USAGE, CliError
 E = TypeVar("E", bound=IntEnum)
 _UNITS = ("K", "M", "G", "T")
 _OCTAL = re.compile(r"[0-7]{3}")
+_MEGABYTES = re.compile(r"(\d+(?:\.\d+)?)\s*(m|mb|g|gb|t|tb)?", re.IGNORECASE)
+_SCALE = {"": 1, "m": 1, "g": 1024, "t": 1024 ** 2}
 
 
 def size(value: str | int | float | None, unit: str = "K") -> str:
@@ -88,6 +91,14 @@ def octal_bits(text: str) -> list[int]:
     if not _OCTAL.fullmatch(text):
         raise CliError(f"Permissions must be three octal digits like 640, not '{text}'", USAGE)
     return [(int(digit) >> shift) & 1 for digit in text for shift in (2, 1, 0)]
+
+
+def megabytes(text: str) -> int:
+    """--size, --memory: MB, or with a unit as OpenNebula takes it (`512`, `10G`, `1.5gb`)."""
+    found = _MEGABYTES.fullmatch(text.strip())
+    if not found:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512, 512M or 10G, not '{text}'")
+    return int(float(found[1]) * _SCALE[(found[2] or "")[:1].lower()])
 
 
 def quote(value: str) -> str:

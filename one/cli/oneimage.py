@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 
@@ -10,7 +9,7 @@ from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (create_command, delete_command, id_action, list_command,
                               ownership_commands, show_command, switch_commands)
 from one.cli.errors import CliError
-from one.cli.format import enum_name, pairs, timestamp
+from one.cli.format import enum_name, megabytes, pairs, timestamp
 from one.cli.pools import DATASTORE, IMAGE
 from one.cli.sections import PERMISSIONS, VIRTUAL_MACHINES, Fields, TemplateText
 from one.cli.table import Column, label, named, right, short, sized, yes_no
@@ -19,8 +18,6 @@ from one.states import ImageState, ImageType
 
 WAIT_DELAY = 0.2  # seconds between polls of --wait
 COPYING = (ImageState.INIT, ImageState.LOCKED)
-_MEGABYTES = re.compile(r"(\d+(?:\.\d+)?)\s*(m|mb|g|gb|t|tb)?", re.IGNORECASE)
-_SCALE = {"": 1, "m": 1, "g": 1024, "t": 1024 ** 2}
 
 SHORT_STATE = {
     ImageState.INIT: "init", ImageState.READY: "rdy", ImageState.USED: "used",
@@ -59,14 +56,6 @@ SECTIONS = (
     TemplateText("IMAGE TEMPLATE", "TEMPLATE"),
     VIRTUAL_MACHINES,
 )
-
-
-def megabytes(text: str) -> int:
-    """--size: MB, or with a unit as OpenNebula takes it (`512`, `10G`, `1.5gb`)."""
-    found = _MEGABYTES.fullmatch(text.strip())
-    if not found:
-        raise argparse.ArgumentTypeError(f"expected a size such as 512, 512M or 10G, not '{text}'")
-    return int(float(found[1]) * _SCALE[(found[2] or "")[:1].lower()])
 
 
 def _template(ns: argparse.Namespace) -> str | None:

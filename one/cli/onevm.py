@@ -15,6 +15,7 @@ from one.cli.format import elapsed, enum_name, short_period, size, span, timesta
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
 from one.cli.table import Column, label, named, right, sized, yes_no
+from one.cli.vm_options import HOLD_ARG, MULTIPLE_ARG, TEMPLATE_ARGS, template_text
 from one.cli.xmldoc import Element
 from one.states import HistoryAction, LcmState, VmState, vm_short_state
 
@@ -172,9 +173,9 @@ COMMANDS = (
     top_command(VM, COLUMNS),
     Command("log", _log, "Prints a VM's log (read on the front-end, from $ONE_VAR)",
             (arg("id"),)),
-    create_command(VM, "Creates a VM from a template",
-                   (arg("--hold", action="store_true", help="create it on hold"),),
-                   lambda ctx, ns: (ns.hold,)),
+    create_command(VM, "Creates VMs from a template file or the template options",
+                   (HOLD_ARG, MULTIPLE_ARG, *TEMPLATE_ARGS), lambda ctx, ns: (ns.hold,),
+                   build=template_text, count=lambda ns: ns.multiple),
     DEPLOY,
     MIGRATE,
     DISK_SAVEAS,

@@ -44,6 +44,8 @@ GROUP = PoolSpec("GROUP", "one.group", "one.grouppool.info", "GROUP")
 CLUSTER = PoolSpec("CLUSTER", "one.cluster", "one.clusterpool.info", "CLUSTER")
 IMAGE = PoolSpec("IMAGE", "one.image", "one.imagepool.info", "IMAGE", True, (-1, -1))
 DATASTORE = PoolSpec("DATASTORE", "one.datastore", "one.datastorepool.info", "DATASTORE")
+TEMPLATE = PoolSpec("TEMPLATE", "one.template", "one.templatepool.info", "VMTEMPLATE", True,
+                    (-1, -1))
 
 
 class Resolver:

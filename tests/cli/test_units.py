@@ -12,7 +12,7 @@ from rich.console import Console
 from one.cli import onedatastore, oneimage, onevm
 from one.cli.base import Context
 from one.cli.errors import USAGE, CliError
-from one.cli.format import elapsed, octal_bits, pairs, period, short_period, size, vector
+from one.cli.format import elapsed, megabytes, octal_bits, pairs, period, short_period, size, vector
 from one.cli.onehost import allocated
 from one.cli.sections import render_show, template_text
 from one.cli.table import render_table
@@ -56,17 +56,17 @@ def test_vector_and_pairs_quote_values():
     assert pairs({"NAME": "disk", "SIZE": "8"}) == 'NAME="disk"\nSIZE="8"'
 
 
-@pytest.mark.parametrize(("text", "megabytes"), [
+@pytest.mark.parametrize(("text", "mb"), [
     ("512", 512), ("512M", 512), ("10G", 10240), ("1.5gb", 1536), (" 2 mb", 2), ("1T", 2**20),
 ])
-def test_image_size_takes_opennebula_units(text, megabytes):
-    assert oneimage.megabytes(text) == megabytes
+def test_sizes_take_opennebula_units(text, mb):
+    assert megabytes(text) == mb
 
 
 @pytest.mark.parametrize("text", ["", "lots", "-1", "10K", "1.5.2G"])
-def test_bad_image_size_is_refused(text):
+def test_bad_size_is_refused(text):
     with pytest.raises(argparse.ArgumentTypeError, match="expected a size"):
-        oneimage.megabytes(text)
+        megabytes(text)
 
 
 def test_repeated_elements_become_lists_and_pool_items_always_are():
