@@ -124,9 +124,11 @@ class TemplateManager:
         stored = obj.template
         template = stored.copy()
         template.merge(given)
+        template.remove("NAME")  # only the `name` parameter names the VM, as in oned
         if name:
             template.set("NAME", name)
         template.set("TEMPLATE_ID", str(tid))
+        template.set("TEMPLATE_NAME", obj.name)
         return self.vms.create(session, template, hold, checked=stored)
 
     # -- locks ---------------------------------------------------------------------

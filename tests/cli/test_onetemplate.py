@@ -1,7 +1,10 @@
 """onetemplate, and the template options onevm create shares, against a real oned."""
 from __future__ import annotations
 
+import argparse
 import json
+
+from one.cli.vm_options import template_text
 
 TEMPLATE_COLUMNS = ["ID", "USER", "GROUP", "NAME", "REGTIME"]
 
@@ -96,3 +99,15 @@ def test_onevm_create_from_options(ok, unique):
     nics = vm["TEMPLATE"]["NIC"]
     assert (nics[0]["NETWORK"], nics[0]["MODEL"]) == (net, "virtio")
     assert nics[1]["NETWORK_MODE"] == "auto"
+
+
+def test_options_become_opennebula_template_text():
+    ns = argparse.Namespace(name="web", cpu="0.5", vcpu=2, memory=2048,
+                            disk="3,alice[base]:size=4096:cache=none", nic="lan,auto,7")
+    assert template_text(ns).splitlines() == [
+        'NAME="web"', 'CPU="0.5"', 'VCPU="2"', 'MEMORY="2048"',
+        'DISK=[IMAGE_ID="3"]', 'DISK=[IMAGE="base", IMAGE_UNAME="alice", SIZE="4096", CACHE="none"]',
+        'NIC=[NETWORK="lan"]', 'NIC=[NETWORK_MODE="auto"]', 'NIC=[NETWORK_ID="7"]']
+    assert template_text(ns, name=False).splitlines()[0] == 'CPU="0.5"'
+    empty = argparse.Namespace(name=None, cpu=None, vcpu=None, memory=None, disk=None, nic=None)
+    assert template_text(empty) is None

@@ -92,7 +92,10 @@ def test_others_need_rights(rpc: Caller) -> None:
     rpc.ok("one.template.chmod", tid, -1, -1, -1, -1, -1, -1, 1, -1, -1)  # OTHER USE
     vid = bob.ok("one.template.instantiate", tid, "bobs", False, "", False)
     assert _vm(rpc, vid).findtext("UNAME") == "bob"
-    assert bob.ok("one.template.clone", tid, "mine", False) > tid
+    mine = bob.ok("one.template.clone", tid, "mine", False)
+    listed = {flag: [t.findtext("ID") for t in etree.fromstring(
+        bob.ok("one.templatepool.info", flag, -1, -1).encode())] for flag in (-2, -3)}
+    assert listed == {-2: [str(tid), str(mine)], -3: [str(mine)]}
     bob.fails("one.template.update", tid, "A = 1", 1, code=AUTHORIZATION)
 
 
@@ -103,7 +106,7 @@ def test_instantiate_merges_the_extra_template(rpc: Caller) -> None:
                  "CONTEXT = [ A = 1, B = 2 ] LABEL = x")
     extra = 'MEMORY = 512 NIC = [ NETWORK = wan ] CONTEXT = [ C = "$NIC[IP]" ]'
     vid = rpc.ok("one.template.instantiate", tid, "vm1", True, extra, False)
-    vm = _vm(rpc, vid)
+    vm = validate(rpc.ok("one.vm.info", vid), "vm.xsd")
     assert (vm.findtext("NAME"), vm.findtext("STATE")) == ("vm1", "2")  # HOLD
     assert vm.findtext("TEMPLATE/TEMPLATE_ID") == str(tid)
     assert (vm.findtext("TEMPLATE/MEMORY"), vm.findtext("TEMPLATE/CPU")) == ("512", "1")
@@ -111,7 +114,10 @@ def test_instantiate_merges_the_extra_template(rpc: Caller) -> None:
     assert [e.tag for e in vm.find("TEMPLATE/CONTEXT")] == ["C"]
     assert vm.findtext("TEMPLATE/CONTEXT/C") == "10.9.0.1"
     assert vm.findtext("USER_TEMPLATE/LABEL") == "x"
+    assert vm.findtext("USER_TEMPLATE/TEMPLATE_NAME") == "web"
     assert _doc(rpc, tid).findtext("TEMPLATE/MEMORY") == "128"  # the stored one is untouched
+    plain = rpc.ok("one.template.instantiate", tid, "", False, "NAME = ignored")
+    assert _vm(rpc, plain).findtext("NAME") == f"one-{plain}"  # only `name` names a VM
     plain = rpc.ok("one.template.instantiate", tid)  # defaults: pending, no extra
     assert _vm(rpc, plain).findtext("STATE") == "1"
     assert len(_vm(rpc, plain).findall("TEMPLATE/NIC")) == 2
