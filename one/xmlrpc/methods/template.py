@@ -34,8 +34,12 @@ def register(api: Api, m: Managers) -> None:
             templates.instantiate, "Creates a VM from the template, extra_template merged over it.")
     register_ownership(api, "one.template", pool,
                        lambda s, tid, right=MANAGE: templates.get(s, tid, right), chmod=False)
+    def chmod(s: Session, tid: int, *args: int) -> None:
+        """Nine bits, then `recursive`."""
+        templates.chmod(s, tid, list(args[:9]), bool(args[9]))
+
     api.add("one.template.chmod", [I("id")] + PERMISSION_PARAMS + [B("recursive", False)],
-            returns_id(lambda s, tid, *args: templates.chmod(s, tid, list(args[:9]), *args[9:])),
+            returns_id(chmod),
             "Changes permissions (-1 keeps a bit); recursive: of its owner's images too.")
     api.add("one.template.lock", [I("id"), I("level", 4), B("test", False)],
             returns_id(templates.lock), "Locks: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL.")
