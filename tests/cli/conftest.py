@@ -228,7 +228,7 @@ NewHost = Callable[[], "tuple[int, str]"]
 def new_host(live: LiveServer, ok: Run, unique: Callable[[str], str]) -> NewHost:
     """Adds a dummy host to the live server and waits until it is monitored: (id, name)."""
     def create() -> tuple[int, str]:
-        name = unique("cli-node")
+        name = unique("node")  # short: the HOST column shows 10 characters
         hid = ok("onehost", "create", name, "--im", "dummy", "--vm", "dummy").new_id
         poll_until(lambda: ok("onehost", "list").row(str(hid))[-1] == "on", f"{name} monitored")
         return hid, name
