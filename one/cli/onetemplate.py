@@ -46,14 +46,17 @@ def _instantiate(ctx: Context, ns: argparse.Namespace) -> None:
     extra = "\n".join(part for part in parts if part)
     for index in range(ns.multiple):
         name = (ns.name or "").replace("%i", str(index))
-        ctx.say(f"VM ID: {ctx.call('one.template.instantiate', tid, name, ns.hold, extra, False)}")
+        vid = ctx.call("one.template.instantiate", tid, name, ns.hold, extra, ns.persistent)
+        ctx.say(f"VM ID: {vid}")
 
 
 INSTANTIATE = Command(
     "instantiate", _instantiate, "Creates VMs from a template; the options and FILE add to it",
     (arg("id", help="template id or name"),
      arg("file", nargs="?", help="a template file merged over the stored one"),
-     HOLD_ARG, MULTIPLE_ARG, *TEMPLATE_ARGS))
+     HOLD_ARG, MULTIPLE_ARG, *TEMPLATE_ARGS,
+     arg("--persistent", action="store_true",
+         help="each VM from a private copy of the template with persistent copies of its images")))
 
 
 def _clone(ctx: Context, ns: argparse.Namespace) -> None:

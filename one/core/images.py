@@ -114,8 +114,10 @@ class ImageManager:
         return SourcePolicy.of(ds.template, tuple(p for p in own if p and "://" not in p))
 
     def _register(self, session: Session, template: Template, ds: Datastore,
-                  skip_capacity: bool = False, policy: SourcePolicy | None = None) -> int:
-        """Record the image; its copy (checked by `policy`) starts after the commit."""
+                  skip_capacity: bool = False, policy: SourcePolicy | None = None,
+                  deferred: bool = False) -> int:
+        """Record the image; its copy (checked by `policy`) starts after the commit,
+        unless `deferred`: then the caller runs `populate` once its own write is over."""
         name = check_name(template.get("NAME") or "", "image")
         kind = self._checked_kind(template, ds)
         origin, size = self._origin(template, kind)
@@ -141,7 +143,7 @@ class ImageManager:
                 image.source = os.path.join(ds.base_path, f"{oid}-{secrets.token_hex(8)}")
             image.state = ImageState.LOCKED if needs_copy else ImageState.READY
             self.pools.images.allocate(image, oid=oid)
-            if needs_copy:
+            if needs_copy and not deferred:
                 self.pools.store.after_commit(lambda: self.submit(lambda: self._populate(oid, policy)))
         return oid
 
@@ -176,6 +178,11 @@ class ImageManager:
         if size.isdigit() and int(size) > 0 and kind in (ImageType.DATABLOCK, ImageType.FILESYSTEM):
             return {"fs": fs, "format": fmt}, int(size)
         raise AllocateError("An image needs PATH, SOURCE, or (for a DATABLOCK) SIZE in MB.")
+
+    def populate(self, oid: int) -> None:
+        """The copy of an image registered `deferred`, in the caller's thread, outside any
+        write (a copy must not hold the writer lock): READY or ERROR when it returns."""
+        self._populate(oid)
 
     def _populate(self, oid: int, policy: SourcePolicy | None = None) -> None:
         """Copy, download or make the image's file; READY, or ERROR and nothing left."""
@@ -311,15 +318,17 @@ class ImageManager:
                 raise ApiError(f"Type {new.name} does not belong in datastore {image.datastore}.")
             image.kind = new
 
-    def clone(self, session: Session, iid: int, name: str, ds_id: int = -1) -> int:
-        """A new image with a copy of this one's content."""
+    def clone(self, session: Session, iid: int, name: str, ds_id: int = -1,
+              persistent: bool = False, deferred: bool = False) -> int:
+        """A new image with a copy of this one's content (`deferred`: see `_register`)."""
         image = self.get(session, iid, USE)
         if image.state not in (ImageState.READY, ImageState.USED):
             raise ActionError(f"Cannot clone image {iid} in state {ImageState(image.state).name}.")
         template = Template([("NAME", name), ("PATH", image.source), ("TYPE", ImageType(image.kind).name),
-                             ("FORMAT", image.format)])
+                             ("FORMAT", image.format), ("PERSISTENT", "YES" if persistent else "NO")])
         new = self._register(session, template,
-                             self._datastore(session, image.datastore_id if ds_id < 0 else ds_id))
+                             self._datastore(session, image.datastore_id if ds_id < 0 else ds_id),
+                             deferred=deferred)
         with self.pools.images.modify(iid) as image:
             image.clones = sorted(set(image.clones) | {new})
         return new

@@ -17,7 +17,7 @@ from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require
 from one.core.images import ImageManager
 from one.core.vms import VmManager
-from one.errors import ActionError, AllocateError
+from one.errors import AllocateError
 from one.pool.models import Image, VmTemplate
 from one.pool.pools import Pools
 from one.pool.template import Template, parse
@@ -78,23 +78,34 @@ class TemplateManager:
                 self.images.delete(session, image.oid)
             self.pool.drop(obj)
 
-    def clone(self, session: Session, tid: int, name: str, recursive: bool = False) -> int:
-        """A copy owned by the caller; `recursive` copies its owner's images too, and
-        the copy names the new images."""
+    def clone(self, session: Session, tid: int, name: str, recursive: bool = False,
+              extra: Template | None = None, persistent: bool = False) -> int:
+        """A copy owned by the caller, `extra` merged over it; `recursive` copies its
+        owner's images too, and the copy names the new images. With `persistent` they
+        are persistent and copied before this returns (instantiate as persistent)."""
         obj = self.get(session, tid, USE)
         ownership.check_name(name, "template")
         template = obj.template.copy()
+        if extra is not None:
+            template.merge(extra)
+            self.vms.restricted.check(session, "VM", template, obj.template)
+        copies: list[int] = []
         with self.pools.store.write():
             if recursive:
                 disks = template.vectors("DISK")
                 for index, image in self._owned_images(obj):
-                    new = self.images.clone(session, image.oid, f"{name}-disk-{index}")
+                    new = self.images.clone(session, image.oid, f"{name}-disk-{index}",
+                                            persistent=persistent, deferred=persistent)
+                    copies.append(new)
                     kept = {k: v for k, v in disks[index].items() if not k.startswith("IMAGE")}
                     disks[index] = {**kept, "IMAGE_ID": str(new)}
                 template.remove("DISK")
                 for disk in disks:
                     template.add("DISK", disk)
-            return self._insert(session, name, template)
+            cloned = self._insert(session, name, template)
+        for iid in copies if persistent else ():
+            self.images.populate(iid)
+        return cloned
 
     def chmod(self, session: Session, tid: int, bits: list[int], recursive: bool = False) -> None:
         """The template's bits; with `recursive`, those of its owner's images too."""
@@ -114,12 +125,16 @@ class TemplateManager:
     # -- instantiating -----------------------------------------------------------
     def instantiate(self, session: Session, tid: int, name: str = "", hold: bool = False,
                     extra: str = "", persistent: bool = False) -> int:
-        """A new VM from the template with `extra` merged over it; its id."""
-        if persistent:
-            raise ActionError("Instantiating as persistent (copies of the template's images "
-                              "for the VM) is not supported: clone the template recursively "
-                              "and instantiate the clone.")
+        """A new VM from the template with `extra` merged over it; its id.
+
+        As persistent, as OpenNebula 6+: a private copy of the template (named `name`,
+        or `<template>-copy`) with `extra` merged in and persistent copies of its owner's
+        images, made before the VM is; the VM is instantiated from that copy."""
         given = parse(extra, self.pools.limits) if extra.strip() else Template()
+        if persistent:
+            copy_name = name or f"{self.get(session, tid, USE).name}-copy"
+            cloned = self.clone(session, tid, copy_name, True, given, persistent=True)
+            tid, given = cloned, Template([("CLONING_TEMPLATE_ID", str(tid))])
         obj = self.get(session, tid, USE)
         stored = obj.template
         template = stored.copy()

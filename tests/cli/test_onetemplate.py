@@ -59,6 +59,11 @@ def test_instantiate_with_options(ok, unique):
 def test_clone_delete_lock(ok, run, unique):
     tid = ok("onetemplate", "create", "--template-text", f"NAME={unique('t')} CPU=1 MEMORY=8").new_id
     copy = ok("onetemplate", "clone", str(tid), unique("copy"), "--recursive").new_id
+    private = unique("private")
+    vid = int(ok("onetemplate", "instantiate", str(tid), "--persistent", "--name", private
+                 ).out.split()[-1])
+    assert _vm(ok, vid)["TEMPLATE"]["CLONING_TEMPLATE_ID"] == str(tid)
+    assert ok("onetemplate", "list").row(_vm(ok, vid)["TEMPLATE"]["TEMPLATE_ID"])[3] == private
     assert copy > tid
     ok("onetemplate", "lock", str(copy), "--manage")
     assert _template(ok, copy)["LOCK"]["LOCKED"] == "2"

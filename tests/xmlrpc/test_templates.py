@@ -2,12 +2,16 @@
 the documents against vmtemplate.xsd, instantiate's merge and its checks."""
 from __future__ import annotations
 
+import os
+
 from lxml import etree
 
 from conftest import Caller, validate
 
 AUTHORIZATION, NO_EXISTS, ACTION, API, INTERNAL, ALLOCATE, LOCKED = (
     0x200, 0x400, 0x800, 0x1000, 0x2000, 0x4000, 0x8000)
+LISTINGS = (("one.vmpool.info", "<VM>", (-1,)), ("one.imagepool.info", "<IMAGE>", ()),
+            ("one.templatepool.info", "<VMTEMPLATE>", ()))
 WEB = 'NAME = web CPU = 1 MEMORY = 128 DESCRIPTION = "a web server"'
 
 
@@ -131,9 +135,40 @@ def test_instantiate_errors(rpc: Caller) -> None:
                                  code=ALLOCATE)
     assert "does not exist" in rpc.fails("one.template.instantiate", tid, "", False,
                                          "DISK = [ IMAGE = nothing ]", False, code=ALLOCATE)
-    assert "not supported" in rpc.fails("one.template.instantiate", tid, "", False, "", True,
-                                        code=ACTION)
     assert rpc.ok("one.vmpool.info", -2, -1, -1, -1).count("<VM>") == 0
+
+
+def test_instantiate_persistent_copies_the_images(rpc: Caller) -> None:
+    _, bob = _user(rpc, "bob")
+    image = bob.ok("one.image.allocate", "NAME = os TYPE = DATABLOCK SIZE = 1", 1)
+    tid = bob.ok("one.template.allocate", f"{WEB} DISK = [ IMAGE = os, TARGET = vda ]")
+    vid = bob.ok("one.template.instantiate", tid, "mine", False, "MEMORY = 256", True)
+    vm = _vm(rpc, vid)
+    copy = int(vm.findtext("TEMPLATE/TEMPLATE_ID"))
+    assert copy != tid and vm.findtext("TEMPLATE/CLONING_TEMPLATE_ID") == str(tid)
+    assert (vm.findtext("NAME"), vm.findtext("TEMPLATE/MEMORY")) == ("mine", "256")
+    copied = _doc(rpc, copy)
+    assert (copied.findtext("NAME"), copied.findtext("UNAME")) == ("mine", "bob")
+    assert copied.findtext("TEMPLATE/MEMORY") == "256"  # the extra template is in the copy
+    disk = vm.find("TEMPLATE/DISK")
+    new = int(disk.findtext("IMAGE_ID"))
+    assert new != image and (disk.findtext("PERSISTENT"), disk.findtext("TARGET")) == ("YES", "vda")
+    new_doc = validate(rpc.ok("one.image.info", new), "image.xsd")
+    assert (new_doc.findtext("NAME"), new_doc.findtext("PERSISTENT")) == ("mine-disk-0", "1")
+    assert new_doc.findtext("STATE") == "8"  # USED_PERS: this VM's own disk
+    assert etree.fromstring(rpc.ok("one.image.info", image).encode()).findtext("RUNNING_VMS") == "0"
+    unnamed = bob.ok("one.template.instantiate", tid, "", False, "", True)
+    assert _doc(rpc, int(_vm(rpc, unnamed).findtext("TEMPLATE/TEMPLATE_ID"))).findtext(
+        "NAME") == "web-copy"
+    assert "already taken" in bob.fails("one.template.instantiate", tid, "", False, "", True,
+                                        code=ALLOCATE)
+    source = etree.fromstring(rpc.ok("one.image.info", image).encode()).findtext("SOURCE")
+    os.unlink(source)  # no copy can be made: nothing is (no template, image or VM)
+    counts = [rpc.ok(method, -2, -1, -1, *extra).count(tag) for method, tag, extra in LISTINGS]
+    assert "Cannot read PATH" in bob.fails("one.template.instantiate", tid, "broken", False, "",
+                                           True, code=ALLOCATE)
+    assert [rpc.ok(method, -2, -1, -1, *extra).count(tag)
+            for method, tag, extra in LISTINGS] == counts
 
 
 def test_instantiate_checks_use_of_images_networks_and_restricted(rpc: Caller) -> None:

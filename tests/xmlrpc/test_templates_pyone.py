@@ -38,5 +38,6 @@ def test_template_life_through_pyone(one: pyone.OneServer) -> None:
     one.template.delete(copy, False)
     with pytest.raises(pyone.OneNoExistsException):
         one.template.info(copy)
-    with pytest.raises(pyone.OneActionException, match="not supported"):
-        one.template.instantiate(tid, "p", False, "", True)
+    persistent = one.vm.info(one.template.instantiate(tid, "p", False, "", True))
+    assert persistent.TEMPLATE["CLONING_TEMPLATE_ID"] == str(tid)
+    assert one.template.info(int(persistent.TEMPLATE["TEMPLATE_ID"])).NAME == "p"
