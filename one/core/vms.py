@@ -12,7 +12,7 @@ from typing import Any
 from one.config import Config
 from one.core import leases
 from one.core.auth import Session
-from one.core.authz import ADMIN, MANAGE, USE, require
+from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import check_name, referenced, updated_template
@@ -84,6 +84,7 @@ class VmManager:
 
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
+        require_create(session, "VM")
         template = parse(text, self.pools.limits)
         self.restricted.check(session, "VM", template)
         _check_capacity(template)

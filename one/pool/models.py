@@ -195,4 +195,25 @@ class Image(Owned):
     template = TemplateField(default=Template)
 
 
-ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image]
+class Acl(BaseModel):
+    """An ACL rule: OpenNebula's four 64-bit numbers (see one.core.acl_rules)."""
+
+    oid = pw.IntegerField(primary_key=True)
+    user = pw.BigIntegerField(index=True)
+    resource = pw.BigIntegerField()
+    rights = pw.BigIntegerField()
+    zone = pw.BigIntegerField()
+
+
+class GroupAdmin(BaseModel):
+    """A user who administers a group (the group document's ADMINS)."""
+
+    gid = pw.IntegerField()
+    uid = pw.IntegerField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("gid", "uid")
+
+
+ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
+              Acl, GroupAdmin]
