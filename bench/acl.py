@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import xmlrpc.client
 from contextlib import closing
+from typing import Any
 
 from bench.report import progress
 from bench.rpc import call
@@ -24,7 +25,7 @@ RUNS = 500
 USER = "reader:pw"
 
 
-def _body(session: str, method: str, *params: object) -> bytes:
+def _body(session: str, method: str, *params: Any) -> bytes:
     return xmlrpc.client.dumps((session, *params), methodname=method).encode()
 
 

@@ -211,8 +211,10 @@ class VmManager:
         self.lifecycle.recover(vid, op)
 
     def deploy(self, session: Session, vid: int, hid: int, enforce: bool = False) -> None:
-        """Deployment is an administrator's (or the scheduler's) decision, as in oned."""
+        """Deployment is an administrator's (or the scheduler's) decision, as in oned:
+        ADMIN of the VM and MANAGE of the host (`@1 HOST/* MANAGE` lets users place)."""
         self.get(session, vid, ADMIN)
+        require(session, self.pools.hosts.get(hid), MANAGE, "HOST")
         self.lifecycle.deploy(vid, hid, enforce)
 
     def migrate(self, session: Session, vid: int, hid: int, live: bool, enforce: bool = False,
@@ -220,6 +222,7 @@ class VmManager:
         if kind != 0:
             raise ApiError(f"Migration type {kind} is not supported: 0 (save) only.")
         self.get(session, vid, ADMIN)
+        require(session, self.pools.hosts.get(hid), MANAGE, "HOST")
         self.lifecycle.migrate(vid, hid, live, enforce)
 
     # -- saving disks -----------------------------------------------------------

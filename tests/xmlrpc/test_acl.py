@@ -272,3 +272,14 @@ def test_group_admin_errors(rpc: Caller) -> None:
     assert validate(rpc.ok("one.group.info", gid), "group.xsd").find("ADMINS/ID") is None
     assert "not an administrator" in rpc.fails("one.group.deladmin", gid, uid, code=0x2000)
     assert list(_rules(rpc).values()) == DEFAULTS
+
+
+def test_deploying_on_a_host_needs_manage_of_the_host(rpc: Caller) -> None:
+    hid = rpc.ok("one.host.allocate", "node", "dummy", "dummy", -1)
+    uid, ann = _user(rpc, "ann")
+    vid = ann.ok("one.vm.allocate", "CPU = 1 MEMORY = 1", False)
+    assert "ADMIN VM" in ann.fails("one.vm.deploy", vid, hid, False, -1, code=0x200)
+    _add(rpc, f"#{uid} VM/* ADMIN")
+    assert "MANAGE HOST [0]" in ann.fails("one.vm.deploy", vid, hid, False, -1, code=0x200)
+    _add(rpc, "@1 HOST/* MANAGE")   # the rule OpenNebula's guide gives for this
+    ann.ok("one.vm.deploy", vid, hid, False, -1)
