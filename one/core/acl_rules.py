@@ -132,75 +132,101 @@ def _zone_applies(zone: int) -> bool:
     return bool(zone & ALL) or zone & (INDIVIDUAL | ID_MASK) == INDIVIDUAL | ZONE_ID
 
 
-def _resource_applies(resource: int, req: Request) -> bool:
-    kind = req.kind
-    if resource & (kind | ALL) == kind | ALL:
-        return True
-    wanted = [(GROUP, req.gid), (INDIVIDUAL, req.oid)] + [(CLUSTER, c) for c in req.clusters]
-    return any(ident >= 0 and resource & (kind | selector | ID_MASK) == kind | selector | ident
-               for selector, ident in wanted)
+Target = tuple[int, int]  # (selector bit, id): what a rule's resource part selects
+_SELECTOR_OF = {GROUP: "gids", CLUSTER: "cids", INDIVIDUAL: "oids"}
+
+
+def _by_target(rules: Iterable[Rule]) -> dict[Target, tuple[Rule, ...]]:
+    """One user part's rules that apply in this zone, by what they select. A stored
+    rule is never malformed, so it has exactly one selector bit."""
+    index: dict[Target, list[Rule]] = {}
+    for rule in rules:
+        if _zone_applies(rule.zone):
+            selector = rule.resource & SELECTORS
+            index.setdefault((selector, 0 if selector == ALL else rule.resource & ID_MASK),
+                             []).append(rule)
+    return {target: tuple(found) for target, found in index.items()}
+
+
+def _grant(rules: Iterable[Rule], kind: int, rights: int) -> bool:
+    return any(rule.resource & kind and rule.rights & rights == rights for rule in rules)
 
 
 class RuleSet:
-    """Every rule, in memory. Writers (under the store's writer lock) replace the
-    index as a whole, so readers never lock and never see half a change."""
+    """Every rule, in memory, by user part and then by what it selects, so a check
+    looks only at the rules that could match (oned scans them all). Writers (under
+    the store's writer lock) swap in a new index, so readers never lock and never
+    see half a change."""
 
     def __init__(self, rules: Iterable[Rule] = ()) -> None:
         self._lock = threading.Lock()
-        self._index: dict[int, tuple[Rule, ...]] = {}
+        self._rules: dict[int, tuple[Rule, ...]] = {}
+        self._targets: dict[int, dict[Target, tuple[Rule, ...]]] = {}
         self.replace(rules)
+
+    def _swap(self, rules: dict[int, tuple[Rule, ...]], changed: Iterable[int]) -> None:
+        """Install `rules`, re-indexing the user parts that `changed`; hold the lock."""
+        targets = dict(self._targets)
+        for user in changed:
+            targets.pop(user, None)
+            if rules.get(user):
+                targets[user] = _by_target(rules[user])
+        self._rules = {user: found for user, found in rules.items() if found}
+        self._targets = targets
 
     def replace(self, rules: Iterable[Rule]) -> None:
         index: dict[int, list[Rule]] = {}
         for rule in sorted(rules, key=lambda r: r.oid):
             index.setdefault(rule.user, []).append(rule)
         with self._lock:
-            self._index = {user: tuple(found) for user, found in index.items()}
+            self._targets = {}
+            self._swap({user: tuple(found) for user, found in index.items()}, index)
 
     def add(self, rule: Rule) -> None:
         with self._lock:
-            index = dict(self._index)
-            index[rule.user] = index.get(rule.user, ()) + (rule,)
-            self._index = index
+            self._swap({**self._rules, rule.user: self._rules.get(rule.user, ()) + (rule,)},
+                       (rule.user,))
 
     def remove(self, oid: int) -> None:
         with self._lock:
-            index = {user: tuple(r for r in rules if r.oid != oid)
-                     for user, rules in self._index.items()}
-            self._index = {user: rules for user, rules in index.items() if rules}
+            users = [user for user, rules in self._rules.items() if any(r.oid == oid for r in rules)]
+            self._swap({**self._rules, **{user: tuple(r for r in self._rules[user] if r.oid != oid)
+                                          for user in users}}, users)
 
     def __iter__(self) -> Iterator[Rule]:
         """oned's order: by user part, then by id."""
-        index = self._index
+        index = self._rules
         return (rule for user in sorted(index) for rule in index[user])
 
     def get(self, oid: int) -> Rule | None:
         return next((rule for rule in self if rule.oid == oid), None)
 
     def find(self, key: tuple[int, int, int, int]) -> Rule | None:
-        return next((rule for rule in self._index.get(key[0], ()) if rule.key == key), None)
+        return next((rule for rule in self._rules.get(key[0], ()) if rule.key == key), None)
 
-    def _applying(self, uid: int, groups: Iterable[int], rights: int) -> Iterator[Rule]:
-        index = self._index
+    def _held(self, uid: int, groups: Iterable[int]) -> Iterator[dict[Target, tuple[Rule, ...]]]:
+        """The indexed rules for everyone, for the user, and for each of their groups."""
+        targets = self._targets
         for user in (ALL, INDIVIDUAL | uid, *(GROUP | g for g in sorted(groups))):
-            for rule in index.get(user, ()):
-                if rule.rights & rights == rights and _zone_applies(rule.zone):
-                    yield rule
+            if user in targets:
+                yield targets[user]
 
     def grants(self, uid: int, groups: Iterable[int], req: Request) -> bool:
         """AclManager::authorize over the stored rules."""
-        return any(_resource_applies(rule.resource, req)
-                   for rule in self._applying(uid, groups, req.rights))
+        wanted = [(ALL, 0)] + [(selector, ident) for selector, ident in
+                               ((GROUP, req.gid), (INDIVIDUAL, req.oid)) if ident >= 0]
+        wanted += [(CLUSTER, cid) for cid in req.clusters]
+        return any(_grant(held.get(target, ()), req.kind, req.rights)
+                   for held in self._held(uid, groups) for target in wanted)
 
     def reach(self, uid: int, groups: Iterable[int], kind: int, rights: int) -> Reach:
         """Which objects of `kind` the rules open to this user for `rights`."""
         reach = Reach()
-        for rule in self._applying(uid, groups, rights):
-            resource, ident = rule.resource, rule.resource & ID_MASK
-            if resource & (kind | ALL) == kind | ALL:
-                return Reach(all=True)
-            for selector, found in ((GROUP, reach.gids), (CLUSTER, reach.cids),
-                                    (INDIVIDUAL, reach.oids)):
-                if resource & (kind | selector) == kind | selector:
-                    found.add(ident)
+        for held in self._held(uid, groups):
+            for (selector, ident), rules in held.items():
+                if not _grant(rules, kind, rights):
+                    continue
+                if selector == ALL:
+                    return Reach(all=True)
+                getattr(reach, _SELECTOR_OF[selector]).add(ident)
         return reach

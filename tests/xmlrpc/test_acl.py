@@ -9,7 +9,8 @@ from lxml import etree
 
 from conftest import Caller, start_oned, validate
 from one.acl_syntax import parse, rule_text
-from one.core.acl_rules import malformed
+from one.acl_syntax import TYPES
+from one.core.acl_rules import Request, Rule, RuleSet, malformed
 
 DEFAULTS = ["@1 VM+IMAGE+TEMPLATE+DOCUMENT+SECGROUP+VMGROUP+BACKUPJOB/* CREATE *",
             "* ZONE/* USE *", "* MARKETPLACE+MARKETPLACEAPP/* USE *"]
@@ -67,6 +68,25 @@ def test_bad_rule_strings(text: str, error: str) -> None:
 ])
 def test_malformed_rules_in_oneds_words(text: str, error: str) -> None:
     assert error in malformed(*parse(text))
+
+
+def test_rule_set_matching() -> None:
+    rules = RuleSet(Rule(n, *parse(text)) for n, text in enumerate([
+        "#5 NET/#7 USE+MANAGE", "@1 HOST/%2 ADMIN", "* IMAGE/@3 USE *", "@1 VM/* USE #1"]))
+    net, host, image, vm = (TYPES[k] for k in ("NET", "HOST", "IMAGE", "VM"))
+    assert rules.grants(5, set(), Request(net, 0x2, oid=7))          # a subset of the rights
+    assert not rules.grants(5, set(), Request(net, 0x4, oid=7))      # not ADMIN
+    assert not rules.grants(6, set(), Request(net, 0x1, oid=7))      # another user
+    assert rules.grants(6, {1}, Request(host, 0x4, oid=9, clusters=(0, 2)))
+    assert not rules.grants(6, {1}, Request(host, 0x4, oid=9, clusters=(0,)))
+    assert rules.grants(8, set(), Request(image, 0x1, oid=4, gid=3))  # everyone, group 3's
+    assert not rules.grants(8, {1}, Request(vm, 0x1, oid=1))          # zone #1 is not this one
+    reach = rules.reach(5, {1}, net, 0x1)
+    assert (reach.all, reach.oids) == (False, {7})
+    assert rules.reach(6, {1}, host, 0x4).cids == {2}
+    rules.remove(0)
+    assert not rules.grants(5, set(), Request(net, 0x2, oid=7))
+    assert [r.oid for r in rules] == [1, 3, 2]                       # by user part, then id
 
 
 # -- the methods ----------------------------------------------------------------------
