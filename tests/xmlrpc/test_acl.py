@@ -1,6 +1,8 @@
 """ACL rules: the model both ways, the methods and their errors, and what rules grant."""
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pyone
@@ -303,3 +305,25 @@ def test_deploying_on_a_host_needs_manage_of_the_host(rpc: Caller) -> None:
     assert "MANAGE HOST [0]" in ann.fails("one.vm.deploy", vid, hid, False, -1, code=0x200)
     _add(rpc, "@1 HOST/* MANAGE")   # the rule OpenNebula's guide gives for this
     ann.ok("one.vm.deploy", vid, hid, False, -1)
+
+
+def test_group_admins_through_pyone(oned) -> None:
+    one = pyone.OneServer(oned.endpoint, session="oneadmin:secret")
+    gid = one.group.allocate("team")
+    uid = one.user.allocate("boss", "pw", "core", [gid])
+    assert one.group.addadmin(gid, uid) == gid
+    assert one.group.info(gid).ADMINS.ID == [uid]
+    assert one.group.deladmin(gid, uid) == gid
+    assert one.group.info(gid).ADMINS.ID == []
+
+
+def test_a_database_from_before_acls_gets_the_default_rules(tmp_path: Path) -> None:
+    start_oned(tmp_path).stop()
+    with closing(sqlite3.connect(tmp_path / "one.db")) as db, db:
+        db.execute("DROP TABLE acl")
+        db.execute("DELETE FROM pool_control WHERE pool = 'acl'")
+    server = start_oned(tmp_path)
+    try:
+        assert list(_rules(Caller(server.endpoint)).values()) == DEFAULTS
+    finally:
+        server.stop()
