@@ -17,6 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from one.core.acl_rules import RuleSet
 from one.core.throttle import Throttle
 from one.errors import AuthenticationError
 from one.pool.credentials import sha1_hex, token_digest, verify_password
@@ -42,6 +43,7 @@ class Session:
     gname: str
     groups: frozenset[int] = field(default_factory=frozenset)
     classic: bool = False
+    rules: RuleSet = field(default_factory=RuleSet, compare=False, repr=False)  # the ACL rules
 
     @property
     def is_admin(self) -> bool:
@@ -78,7 +80,9 @@ class Authenticator:
     committed cannot put its stale result back into the cache.
     """
 
-    def __init__(self, throttle: Throttle, cache_seconds: float = 60.0) -> None:
+    def __init__(self, throttle: Throttle, cache_seconds: float = 60.0,
+                 rules: RuleSet | None = None) -> None:
+        self.rules = RuleSet() if rules is None else rules  # shared with the ACL manager
         self._cache: dict[bytes, tuple[Session, float]] = {}
         self._lock = threading.Lock()
         self._generation = 0
@@ -122,4 +126,5 @@ class Authenticator:
             self.throttle.failed(name, source)
             raise AuthenticationError(_REFUSED)
         return Session(uid=user.oid, gid=user.gid, uname=user.name, gname=user.gname,
-                       groups=frozenset(user.groups), classic=match.classic), match.expires
+                       groups=frozenset(user.groups), classic=match.classic,
+                       rules=self.rules), match.expires

@@ -9,7 +9,7 @@ from typing import Callable
 
 from one.core import capacity
 from one.core.auth import Session
-from one.core.authz import require_admin
+from one.core.authz import ADMIN, require, require_create, require_type
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError
 from one.plugins.manager import PluginManager
@@ -44,7 +44,7 @@ class HostManager:
 
     def allocate(self, session: Session, name: str, im_mad: str, vm_mad: str,
                  cluster_id: int = -1, tm_mad: str = "") -> int:
-        require_admin(session, "CREATE host")
+        require_create(session, "HOST")
         check_name(name, "host", strict=True)
         for label, value in (("IM_MAD", im_mad), ("VM_MAD", vm_mad)):
             if not value:
@@ -54,6 +54,7 @@ class HostManager:
         if tm_mad:
             self.plugins.registries["tm"].check(tm_mad)
         cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
+        require(session, cluster, ADMIN, "CLUSTER")
         with self.pools.store.write():
             taken = self.pools.hosts.get_by_name(name)
             if taken is not None:
@@ -66,28 +67,28 @@ class HostManager:
         return host.oid
 
     def delete(self, session: Session, hid: int) -> None:
-        require_admin(session, f"DELETE host [{hid}]")
         with self.pools.store.write():
             host = self.pools.hosts.get(hid)
+            require(session, host, ADMIN, "HOST")
             if host.vms:
                 raise ActionError(f"Cannot delete host {hid}: it has {len(host.vms)} VMs.")
             self.pools.hosts.drop(host)
 
     def status(self, session: Session, hid: int, status: int) -> None:
         """one.host.status: enabled hosts start again from INIT and are re-monitored."""
-        require_admin(session, f"MANAGE host [{hid}]")
         if status not in _STATUS_STATE:
             raise ApiError(f"Wrong status {status}: 0 enable, 1 disable, 2 offline.")
         new = _STATUS_STATE[HostStatus(status)]
         with self.pools.hosts.modify(hid) as host:
+            require(session, host, ADMIN, "HOST")
             if host.state != new:
                 host.prev_state, host.state = host.state, new
                 self._announce(host, host.prev_state)
 
     def update(self, session: Session, hid: int, text: str, append: int) -> None:
-        require_admin(session, f"MANAGE host [{hid}]")
         new = parse(text, self.pools.limits)
         with self.pools.hosts.modify(hid) as host:
+            require(session, host, ADMIN, "HOST")
             stored = host.template
             host.template = updated_template(stored, new, append, self.pools.limits)
             for name in SECRET_ATTRS:   # a template read back from a document keeps its secrets
@@ -97,12 +98,12 @@ class HostManager:
 
     def sync(self, session: Session) -> str:
         """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""
-        require_admin(session, "MANAGE host pool")
+        require_type(session, ADMIN, "HOST")
         return "\n".join(capacity.sync(self.pools))
 
     def rename(self, session: Session, hid: int, name: str) -> None:
-        require_admin(session, f"MANAGE host [{hid}]")
         with self.pools.hosts.modify(hid) as host:
+            require(session, host, ADMIN, "HOST")
             check_name(name, "host", strict=True)
             taken = self.pools.hosts.get_by_name(name)
             if taken is not None and taken.oid != hid:

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 
 from one.config import Config
 from one.core.auth import Session
-from one.core.authz import MANAGE, USE, require
+from one.core.authz import MANAGE, USE, require, require_create
 from one.core.image_sources import SourcePolicy, copy_file, download, probe
 from one.core.ownership import check_name, referenced, updated_template, with_attribute
 from one.core.restricted import RestrictedAttributes, restricted
@@ -118,6 +118,7 @@ class ImageManager:
                   deferred: bool = False) -> int:
         """Record the image; its copy (checked by `policy`) starts after the commit,
         unless `deferred`: then the caller runs `populate` once its own write is over."""
+        require_create(session, "IMAGE")
         name = check_name(template.get("NAME") or "", "image")
         kind = self._checked_kind(template, ds)
         origin, size = self._origin(template, kind)

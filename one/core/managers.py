@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from one.config import Config
+from one.core.acl import AclManager
+from one.core.acl_rules import RuleSet
 from one.core.auth import Authenticator
 from one.core.groups import ClusterManager, GroupManager
 from one.core.hooks import Hooks
@@ -41,6 +43,7 @@ class Managers:
     scheduler: SchedulerLoop | None
     images: ImageManager
     templates: TemplateManager
+    acl: AclManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -61,8 +64,11 @@ class Managers:
 
 def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Managers:
     """Every manager over one set of pools; `Managers.start` starts the threads."""
+    rules = RuleSet()
     auth = Authenticator(Throttle(config.auth_user_failures, config.auth_source_failures,
-                                  config.auth_failure_window, config.auth_throttle_exempt.split()))
+                                  config.auth_failure_window, config.auth_throttle_exempt.split()),
+                         rules=rules)
+    acl = AclManager(pools.store, rules)
     vnets = VnetManager(pools, config, plugins)
     logs = VmLogs(config.var_location)
     hooks = Hooks(config, plugins)
@@ -82,9 +88,9 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
     hosts.probe_soon = monitor.wake
     vms = VmManager(pools, config, vnets, lifecycle, images)
     return Managers(
-        pools=pools, config=config, auth=auth, users=UserManager(pools, auth),
-        groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
-        vms=vms, plugins=plugins, lifecycle=lifecycle,
-        logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
+        pools=pools, config=config, auth=auth, users=UserManager(pools, auth, acl),
+        groups=GroupManager(pools, acl), clusters=ClusterManager(pools, acl), hosts=hosts,
+        vnets=vnets, vms=vms, plugins=plugins, lifecycle=lifecycle,
+        logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images, acl=acl,
         templates=TemplateManager(pools, vms, images),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Sequence, TypeVar
 
 from one.core.auth import Session
-from one.core.authz import ADMIN, MANAGE, USE, require, require_admin
+from one.core.authz import ADMIN, MANAGE, USE, require
 from one.errors import AllocateError, ApiError, NoExistsError
 from one.pool.models import Group, Owned, User
 from one.pool.pool import Pool
@@ -80,21 +80,23 @@ def chmod(session: Session, pool: Pool, oid: int, bits: Sequence[int]) -> None:
 
 
 def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
-    """New owner (admin only) and/or group (one the owner belongs to, or admin)."""
+    """As oned: MANAGE on the object, MANAGE on a new owner (oneadmin's group, or a
+    group admin over its users), USE on a new group (its members have it)."""
     with pool.modify(oid) as obj:
         require(session, obj, MANAGE, pool.kind)
         if uid >= 0:
-            require_admin(session, f"CHOWN of {pool.kind} [{obj.oid}]")
             user = User.get_or_none(User.oid == uid)
             if user is None:
                 raise NoExistsError(f"Error getting user [{uid}].")
+            if user.oid != obj.uid:
+                require(session, user, MANAGE, "USER")
             obj.uid, obj.uname = user.oid, user.name
         if gid >= 0:
             group = Group.get_or_none(Group.oid == gid)
             if group is None:
                 raise NoExistsError(f"Error getting group [{gid}].")
-            if not session.is_admin and gid not in session.groups:
-                require_admin(session, f"CHGRP of {pool.kind} [{obj.oid}] to group [{gid}]")
+            if group.oid != obj.gid:
+                require(session, group, USE, "GROUP")
             obj.gid, obj.gname = group.oid, group.name
 
 

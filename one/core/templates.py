@@ -14,7 +14,7 @@ from typing import Iterator
 
 from one.core import locking, ownership
 from one.core.auth import Session
-from one.core.authz import MANAGE, USE, require
+from one.core.authz import MANAGE, USE, require, require_create
 from one.core.images import ImageManager
 from one.core.vms import VmManager
 from one.errors import AllocateError
@@ -52,6 +52,7 @@ class TemplateManager:
         return self._insert(session, name, template)
 
     def _insert(self, session: Session, name: str, template: Template) -> int:
+        require_create(session, KIND)
         with self.pools.store.write():
             taken = VmTemplate.get_or_none((VmTemplate.name == name) & (VmTemplate.uid == session.uid))
             if taken is not None:

@@ -7,8 +7,9 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
+from one.core.acl import AclManager
 from one.core.auth import Authenticator, Session, is_sha1
-from one.core.authz import require_admin
+from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
 from one.pool.credentials import hash_password, sha1_hex, token_digest, token_fingerprint
@@ -20,9 +21,10 @@ USERS_GROUP = 1
 
 
 class UserManager:
-    def __init__(self, pools: Pools, auth: Authenticator) -> None:
+    def __init__(self, pools: Pools, auth: Authenticator, acl: AclManager) -> None:
         self.pools = pools
         self.auth = auth
+        self.acl = acl
 
     @contextmanager
     def _changing(self, uid: int) -> Iterator[User]:
@@ -33,12 +35,23 @@ class UserManager:
             self.pools.store.after_commit(self.auth.forget)
             yield user
 
-    @staticmethod
-    def _self_or_admin(session: Session, uid: int) -> int:
+    def _self_or(self, session: Session, uid: int, right: int) -> int:
+        """Anyone acts on their own account; on another's, with `right` over it."""
         uid = session.uid if uid == -1 else uid
         if uid != session.uid:
-            require_admin(session, f"MANAGE user [{uid}]")
+            require(session, self.pools.users.get(uid), right, "USER")
         return uid
+
+    def _checked(self, session: Session, uid: int, right: int) -> User:
+        user = self.pools.users.get(uid)
+        require(session, user, right, "USER")
+        return user
+
+    def _joining(self, session: Session, gid: int) -> Group:
+        """A group a user is put in: the caller must MANAGE it."""
+        group = self.pools.groups.get(gid)
+        require(session, group, MANAGE, "GROUP")
+        return group
 
     @staticmethod
     def set_password(user: User, password: str, classic: bool) -> None:
@@ -50,13 +63,15 @@ class UserManager:
 
     def allocate(self, session: Session, name: str, password: str, driver: str = "core",
                  group_ids: list[int] | None = None) -> int:
-        require_admin(session, "CREATE user")
+        require_create(session, "USER")
         check_name(name, "user", strict=True)
-        groups = list(group_ids or [USERS_GROUP])
+        groups = list(group_ids or [USERS_GROUP if session.gid == 0 else session.gid])
         found = {g.oid: g for g in Group.select().where(Group.oid.in_(groups))}
         missing = [g for g in groups if g not in found]
         if missing:
             raise NoExistsError(f"Error getting group [{missing[0]}].")
+        for gid in set(groups) - {session.gid}:
+            require(session, found[gid], MANAGE, "GROUP")
         with self.pools.store.write():
             taken = self.pools.users.get_by_name(name)
             if taken is not None:
@@ -74,46 +89,50 @@ class UserManager:
         self.pools.users.allocate(user, oid=0)
 
     def info(self, session: Session, uid: int) -> User:
-        return self.pools.users.get(self._self_or_admin(session, uid))
+        return self.pools.users.get(self._self_or(session, uid, USE))
 
     def delete(self, session: Session, uid: int) -> None:
-        require_admin(session, f"DELETE user [{uid}]")
-        user = self.pools.users.get(uid)
+        user = self._checked(session, uid, ADMIN)
         if user.oid == 0:
             raise ActionError("oneadmin cannot be deleted.")
         with self.pools.store.write():
             self.pools.users.drop(user)
+            self.acl.drop_user(uid)
             self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:
-        with self._changing(self._self_or_admin(session, uid)) as user:
+        with self._changing(self._self_or(session, uid, MANAGE)) as user:
             self.set_password(user, password, session.classic)
 
     def enable(self, session: Session, uid: int, enabled: bool) -> None:
-        require_admin(session, f"MANAGE user [{uid}]")
         with self._changing(uid) as user:
+            require(session, user, ADMIN, "USER")
             if user.oid == 0 and not enabled:
                 raise ActionError("oneadmin cannot be disabled.")
             user.enabled = enabled
 
     def update(self, session: Session, uid: int, text: str, append: int) -> None:
         new = parse(text, self.pools.limits)
-        with self._changing(self._self_or_admin(session, uid)) as user:
+        with self._changing(self._self_or(session, uid, MANAGE)) as user:
             user.template = updated_template(user.template, new, append, self.pools.limits)
 
     def chgrp(self, session: Session, uid: int, gid: int) -> None:
-        require_admin(session, f"MANAGE user [{uid}]")
         with self._changing(uid) as user:
-            group = self.pools.groups.get(gid)
+            require(session, user, MANAGE, "USER")
+            group = self._joining(session, gid)
+            if user.gid != group.oid:
+                self.acl.demote(user.gid, uid)
             user.groups = sorted((set(user.groups) - {user.gid}) | {group.oid})
             user.gid, user.gname = group.oid, group.name
 
     def addgroup(self, session: Session, uid: int, gid: int, add: bool) -> None:
-        require_admin(session, f"MANAGE user [{uid}]")
         with self._changing(uid) as user:
-            group = self.pools.groups.get(gid)
+            require(session, user, MANAGE, "USER")
+            group = self._joining(session, gid)
             if not add and group.oid == user.gid:
                 raise ActionError("Cannot remove the user from its primary group.")
+            if not add:
+                self.acl.demote(group.oid, uid)
             groups = set(user.groups)
             groups = groups | {group.oid} if add else groups - {group.oid}
             user.groups = sorted(groups)

@@ -12,7 +12,7 @@ from typing import Any
 from one.config import Config
 from one.core import leases
 from one.core.auth import Session
-from one.core.authz import ADMIN, MANAGE, USE, require
+from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import check_name, referenced, updated_template
@@ -91,6 +91,7 @@ class VmManager:
         """The one path of every new VM (allocate, template instantiate). Restricted
         attributes with the values `checked` holds pass: an instantiated template's own
         were checked when it was written."""
+        require_create(session, "VM")
         self.restricted.check(session, "VM", template, checked)
         _check_capacity(template)
         name = template.get("NAME")
@@ -216,8 +217,10 @@ class VmManager:
         self.lifecycle.recover(vid, op)
 
     def deploy(self, session: Session, vid: int, hid: int, enforce: bool = False) -> None:
-        """Deployment is an administrator's (or the scheduler's) decision, as in oned."""
+        """Deployment is an administrator's (or the scheduler's) decision, as in oned:
+        ADMIN of the VM and MANAGE of the host (`@1 HOST/* MANAGE` lets users place)."""
         self.get(session, vid, ADMIN)
+        require(session, self.pools.hosts.get(hid), MANAGE, "HOST")
         self.lifecycle.deploy(vid, hid, enforce)
 
     def migrate(self, session: Session, vid: int, hid: int, live: bool, enforce: bool = False,
@@ -225,6 +228,7 @@ class VmManager:
         if kind != 0:
             raise ApiError(f"Migration type {kind} is not supported: 0 (save) only.")
         self.get(session, vid, ADMIN)
+        require(session, self.pools.hosts.get(hid), MANAGE, "HOST")
         self.lifecycle.migrate(vid, hid, live, enforce)
 
     # -- saving disks -----------------------------------------------------------

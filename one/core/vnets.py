@@ -7,7 +7,7 @@ from typing import Any
 from one.config import Config
 from one.core import leases
 from one.core.auth import Session
-from one.core.authz import MANAGE, USE, require
+from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.ownership import check_name, updated_template
 from one.core.restricted import RestrictedAttributes
 from one.errors import ActionError, AllocateError, ApiError
@@ -60,6 +60,9 @@ class VnetManager:
         return ars.make_ar(next_id, spec, self.config.mac_prefix)
 
     def allocate(self, session: Session, text: str, cluster_id: int = -1) -> int:
+        require_create(session, "NET")
+        cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
+        require(session, cluster, ADMIN, "CLUSTER")
         template = parse(text, self.pools.limits)
         name = template.get("NAME") or ""
         check_name(name, "virtual network")
@@ -70,7 +73,6 @@ class VnetManager:
         elif not (template.get("VN_MAD") or session.classic):
             raise AllocateError("No VN_MAD in template: the network driver is mandatory.")
         self._check_driver(template.get("VN_MAD"))
-        cluster = self.pools.clusters.get(0 if cluster_id == -1 else cluster_id)
         template.remove("NAME")
         template.remove("AR")
         vnet = Vnet(name=name, uid=session.uid, gid=session.gid, uname=session.uname,

@@ -203,5 +203,25 @@ class VmTemplate(Owned):
     template = TemplateField(default=Template)
 
 
+class Acl(BaseModel):
+    """An ACL rule: OpenNebula's four 64-bit numbers (see one.core.acl_rules)."""
+
+    oid = pw.IntegerField(primary_key=True)
+    user = pw.BigIntegerField(index=True)
+    resource = pw.BigIntegerField()
+    rights = pw.BigIntegerField()
+    zone = pw.BigIntegerField()
+
+
+class GroupAdmin(BaseModel):
+    """A user who administers a group (the group document's ADMINS)."""
+
+    gid = pw.IntegerField()
+    uid = pw.IntegerField()
+
+    class Meta:
+        primary_key = pw.CompositeKey("gid", "uid")
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate]
+              VmTemplate, Acl, GroupAdmin]

@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 
 from conftest import Caller, Engine, start_oned
+from one.acl_syntax import parse
 from one.core.image_sources import SourcePolicy, copy_file, download
 from one.errors import AuthorizationError
 from one.pool.template import Template
@@ -23,7 +24,10 @@ AUTHZ, ALLOCATE = 0x200, 0x4000
 
 @pytest.fixture
 def eve(engine: Engine) -> Caller:
-    engine.rpc.ok("one.user.allocate", "eve", "pw", "core", [])
+    """A user of the users group who may also create networks (OpenNebula's rules for it)."""
+    uid = engine.rpc.ok("one.user.allocate", "eve", "pw", "core", [])
+    for rule in (f"#{uid} NET/* CREATE", f"#{uid} CLUSTER/#0 ADMIN"):
+        engine.rpc.ok("one.acl.addrule", *(f"{n:x}" for n in parse(rule)))
     return engine.rpc.as_user("eve:pw")
 
 

@@ -6,6 +6,7 @@ import time
 from lxml import etree
 
 from conftest import Caller
+from one.acl_syntax import parse
 
 
 def _ids(xml: str) -> list[int]:
@@ -14,6 +15,8 @@ def _ids(xml: str) -> list[int]:
 
 def _setup_users(rpc: Caller) -> tuple[Caller, Caller]:
     gid = rpc.ok("one.group.allocate", "team")
+    # what `onegroup create` adds: the group's users may create VMs
+    rpc.ok("one.acl.addrule", *(f"{n:x}" for n in parse(f"@{gid} VM/* CREATE")))
     rpc.ok("one.user.allocate", "ann", "pw", "core", [gid])
     rpc.ok("one.user.allocate", "ben", "pw", "core", [gid])
     return rpc.as_user("ann:pw"), rpc.as_user("ben:pw")

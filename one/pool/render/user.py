@@ -41,11 +41,12 @@ def user_pool_tail() -> str:
     return f"<DEFAULT_USER_QUOTAS>{QUOTAS}</DEFAULT_USER_QUOTAS>"
 
 
-def group_xml(group: Group, users: Iterable[int], full: bool) -> str:
+def group_xml(group: Group, users: Iterable[int], admins: Iterable[int], full: bool) -> str:
     head = (f"<ID>{group.oid}</ID>{el('NAME', group.name)}{group.template.to_xml()}"
-            f"{ids('USERS', users)}{ids('ADMINS', ())}")
+            f"{ids('USERS', users)}{ids('ADMINS', admins)}")
     if full:
-        head += f"{QUOTAS}<DEFAULT_GROUP_QUOTAS>{QUOTAS}</DEFAULT_GROUP_QUOTAS>"
+        head += (f"{QUOTAS}<VLAN_RULES><ID>{group.oid}</ID></VLAN_RULES>"
+                 f"<DEFAULT_GROUP_QUOTAS>{QUOTAS}</DEFAULT_GROUP_QUOTAS>")
     return f"<GROUP>{head}</GROUP>"
 
 

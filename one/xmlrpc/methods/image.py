@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from one.core import ownership
 from one.core.auth import Session
-from one.core.authz import MANAGE, USE, allowed, require, require_admin
+from one.core.authz import MANAGE, USE, allowed, require
 from one.errors import ApiError
 from one.core.managers import Managers
 from one.pool.models import Image
@@ -77,8 +77,8 @@ def _register_datastores(api: Api, m: Managers) -> None:
             "Returns a datastore and its capacity.")
 
     def update(s: Session, dsid: int, text: str, append: int = 0) -> None:
-        require_admin(s, f"MANAGE datastore [{dsid}]")
         with pool.modify(dsid) as ds:
+            require(s, ds, MANAGE, "DATASTORE")
             ds.template = ownership.updated_template(ds.template, text, append, m.pools.limits)
             ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
             ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
@@ -88,5 +88,5 @@ def _register_datastores(api: Api, m: Managers) -> None:
     api.add("one.datastore.update", [I("id"), S("template"), I("append", 0)], returns_id(update),
             "Replaces (0) or merges (1) the template; TM_MAD and DS_MAD change the drivers.")
     api.add("one.datastorepool.info", [],
-            lambda s: wrap("DATASTORE_POOL", (xml(ds) for ds in pool.select() if allowed(s, ds, USE))),
+            lambda s: wrap("DATASTORE_POOL", (xml(ds) for ds in pool.select() if allowed(s, ds, USE, "DATASTORE"))),
             "Lists the datastores the caller may use.")

@@ -52,5 +52,5 @@ def listing(pool: Pool, root: str, where: pw.Expression | None = None, *, full: 
 def owned_listing(pool: Pool, root: str, session: Session, flag: int, start: int, end: int,
                   extra: pw.Expression | None = None, full: bool = False) -> Escaped:
     where, limit, offset = id_range(pool.model, start, end)
-    return listing(pool, root, combine(pool_filter(pool.model, session, flag), where, extra),
+    return listing(pool, root, combine(pool_filter(pool.model, session, flag, pool.kind), where, extra),
                    full=full, limit=limit, offset=offset)

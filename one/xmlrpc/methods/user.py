@@ -1,8 +1,12 @@
 """one.user.*, one.userpool.info, one.group.*, one.grouppool.info."""
 from __future__ import annotations
 
+from functools import partial
+
+import peewee as pw
+
 from one.core.auth import Session
-from one.core.authz import require_admin
+from one.core.authz import USE, acl_visible, require
 from one.core.managers import Managers
 from one.errors import ApiError
 from one.pool.models import Group, User
@@ -12,6 +16,11 @@ from one.pool.render.user import group_pool_tail, user_pool_tail
 from one.xmlrpc.api import A, Api, B, I, S, returns_id
 from one.xmlrpc.methods.listing import listing
 from one.xmlrpc.wire import Escaped
+
+
+def _or(mine: pw.Expression, granted: pw.Expression | None) -> pw.Expression | None:
+    """What the caller sees anyway, or what rules open too (None: everything)."""
+    return None if granted is None else mine | granted
 
 
 def register(api: Api, m: Managers) -> None:
@@ -53,7 +62,7 @@ def register(api: Api, m: Managers) -> None:
             "Enables or disables a user.")
 
     def pool(s: Session) -> str | Escaped:
-        where = None if s.is_admin else User.oid == s.uid
+        where = None if s.is_admin else _or(User.oid == s.uid, acl_visible(User, s, "USER"))
         if s.classic:
             return wrap("USER_POOL", (classic.user_xml(u) for u in m.pools.users.select(where)))
         return listing(m.pools.users, "USER_POOL", where, tail=user_pool_tail())
@@ -68,18 +77,23 @@ def _register_groups(api: Api, m: Managers, groups) -> None:
     api.add("one.group.delete", [I("id")], returns_id(groups.delete), "Deletes an empty group.")
 
     def info(s: Session, gid: int, decrypt: bool = False) -> str:
-        gid = s.gid if gid == -1 else gid
-        if gid not in s.groups:
-            require_admin(s, f"INFO group [{gid}]")
-        return groups.xml(m.pools.groups.get(gid))
+        group = m.pools.groups.get(s.gid if gid == -1 else gid)
+        require(s, group, USE, "GROUP")
+        return groups.xml(group)
 
     api.add("one.group.info", [I("id"), B("decrypt", False)], info, "Returns a group.")
+
+    for verb, add, doc in (("addadmin", True, "Makes a member an administrator of the group."),
+                           ("deladmin", False, "Removes an administrator of the group.")):
+        api.add(f"one.group.{verb}", [I("id"), I("user_id")],
+                returns_id(partial(groups.set_admin, add=add)), doc)
 
     api.add("one.group.update", [I("id"), S("template"), I("append", 0)],
             returns_id(groups.update), "Replaces (0) or merges (1) the group template.")
 
     def pool(s: Session) -> str:
-        where = None if s.is_admin else Group.oid.in_(list(s.groups))
+        where = None if s.is_admin else _or(Group.oid.in_(list(s.groups)),
+                                            acl_visible(Group, s, "GROUP"))
         bodies = (groups.xml(g, full=False) for g in m.pools.groups.select(where))
         return wrap("GROUP_POOL", bodies, group_pool_tail())
 

@@ -88,7 +88,7 @@ def _register_pool(api: Api, m: Managers) -> None:
                         state: int = -1) -> str | Escaped:
         if not s.classic:
             return pool_info(False)(s, flag, -1, -1, state)
-        vms = pool.select(combine(pool_filter(Vm, s, flag), state_filter(state)))
+        vms = pool.select(combine(pool_filter(Vm, s, flag, "VM"), state_filter(state)))
         return wrap("VM_POOL", (classic.vm_xml(v, v.uname if extended else None, history=extended)
                                 for v in vms))
 
@@ -100,7 +100,7 @@ def _register_pool(api: Api, m: Managers) -> None:
             wanted = [int(x) for x in ids.replace(" ", "").split(",") if x]
         except ValueError:
             raise ApiError(f"Wrong id list '{ids}'.") from None
-        return listing(pool, "VM_POOL", combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2)),
+        return listing(pool, "VM_POOL", combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2, "VM")),
                        full=extended)
 
     api.add("one.vmpool.infoset", [S("ids"), B("extended", False)], infoset,
