@@ -5,6 +5,7 @@ specifications, driver base classes, views, the conformance suites) that the
 core and every driver agree on; this package holds working parts that only
 drivers use - the executor that runs commands and moves bytes on hosts over
 SSH (`remote`, `shells`) and the transfer steps of the `ssh` and `shared`
-TM drivers (`transfer_steps`). The core never imports it (tests/test_layering.py),
+TM drivers (`transfer_steps`), and how hypervisor drivers read a VM's template
+alike (`guests`). The core never imports it (tests/test_layering.py),
 so oned's own dependencies stop at the contract and paramiko is a driver's.
 """

@@ -15,7 +15,8 @@ import libvirt
 
 from one.plugins import HostView, PollState, VMMDriver, VmPoll, VmView
 from one_vmm_kvm.connections import Connections
-from one_vmm_kvm.deployment import KvmDefaults, _yes, domain_xml
+from one.drivers.guests import yes
+from one_vmm_kvm.deployment import KvmDefaults, domain_xml
 
 # libvirt domain states as OpenNebula's poll letters.
 STATES = {
@@ -58,7 +59,7 @@ class KvmVMM(VMMDriver):
                                     machine=self.config.get("MACHINE", ""))
         self.shutdown_timeout = float(self.config.get("SHUTDOWN_TIMEOUT", "300"))
         self.migrate_flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
-        if _yes(self.config.get("MIGRATE_UNSAFE")):
+        if yes(self.config.get("MIGRATE_UNSAFE")):
             # libvirt refuses disks on a file system it cannot tell is shared
             # (OpenNebula's MIGRATE_OPTIONS=--unsafe): the admin vouches for it.
             self.migrate_flags |= libvirt.VIR_MIGRATE_UNSAFE
