@@ -8,7 +8,8 @@ and the GRAPHICS port are - or a VM would change shape with its hypervisor.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from one.plugins.views import VmView
 
@@ -50,3 +51,17 @@ def vnc_port(graphics: Mapping[str, str], vm: VmView, base: int) -> int:
     if not port.isdigit():
         raise ValueError(f"GRAPHICS PORT {port!r} of VM {vm.id} is not a port number")
     return int(port)
+
+
+def wait_until(done: Callable[[], bool], timeout: float, failure: str,
+               interval: float = 0.5) -> None:
+    """Ask `done` until it says yes; TimeoutError(failure) after `timeout` seconds.
+
+    Why: hypervisors acknowledge a graceful shutdown at once and the guest
+    takes its time, while the driver contract says shutdown returns once the
+    guest is gone."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(failure)
+        time.sleep(interval)

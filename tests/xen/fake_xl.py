@@ -101,6 +101,7 @@ def read_config(path: str) -> dict[str, Any]:
                     if item.startswith("rate="):
                         libxlutil.vif_rate(item[5:])
             return {"name": cfg.string("name"), "memory": cfg.long("memory"),
+                    "acpi": _optional(cfg.long, "acpi", 1),
                     "vcpus": _optional(cfg.long, "vcpus", 1), "type": cfg.string("type"),
                     "uuid": _optional(cfg.string, "uuid", str(uuids.uuid4())), "disks": disks}
     except libxlutil.XluError as exc:
@@ -131,6 +132,22 @@ def create(doms: dict[str, dict[str, Any]], domain: dict[str, Any], where: Path)
     doms[domain["name"]] = {**domain, "domid": domid, "state": "-b----", "time": 0.0}
 
 
+def graceful(doms: dict[str, dict[str, Any]], domain: dict[str, Any], what: str,
+             fallback: bool) -> None:
+    """No guest here has PV drivers: HVM ones hear only ACPI (`-F`), if they have it on."""
+    if domain["type"] == "hvm":
+        button = "power" if what == "shutdown" else "reset"
+        if not fallback:
+            raise XlFailure(f"PV control interface not available: external graceful {what} not "
+                            f'possible.\nUse "-F" to fallback to ACPI {button} event.')
+        print(f"PV control interface not available: sending ACPI {button} button event.",
+              file=sys.stderr)
+        if not domain.get("acpi", 1):
+            return      # the guest never hears the button
+    if what == "shutdown":
+        del doms[domain["name"]]
+
+
 def act(args: list[str], where: Path, state: Path) -> str:
     """One xl command on this host; returns what it prints on stdout."""
     command, rest = (args[0], args[1:]) if args else ("help", [])
@@ -145,9 +162,11 @@ def act(args: list[str], where: Path, state: Path) -> str:
             return long_list(doms, names) if "-l" in rest else table(doms, names)
         if command == "create":
             create(doms, read_config(rest[0]), where)
-        elif command in ("shutdown", "destroy"):
+        elif command == "destroy":
             del doms[known(doms, rest[-1])["name"]]
-        elif command in ("reboot", "trigger", "pause", "unpause"):
+        elif command in ("shutdown", "reboot"):
+            graceful(doms, known(doms, rest[-1]), command, "-F" in rest)
+        elif command in ("trigger", "pause", "unpause"):
             domain = known(doms, rest[0])
             domain["state"] = {"pause": "--p---", "unpause": "-b----"}.get(command, domain["state"])
         elif command == "save":

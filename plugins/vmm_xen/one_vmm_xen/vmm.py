@@ -62,7 +62,8 @@ class XenVMM(VMMDriver):
         self._gone_or(host, vm, "destroy")
 
     def reboot(self, vm: VmView, host: HostView) -> None:
-        self.xl.run(host.name, "reboot", vm.deploy_id or domain_name(vm))
+        """`-F`: an HVM guest without PV drivers gets an ACPI reset button press instead."""
+        self.xl.run(host.name, "reboot", "-F", vm.deploy_id or domain_name(vm))
 
     def reset(self, vm: VmView, host: HostView) -> None:
         self.xl.run(host.name, "trigger", vm.deploy_id or domain_name(vm), "reset")
