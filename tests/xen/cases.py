@@ -21,6 +21,9 @@ CASES: dict[str, list[tuple[str, ViewValue]]] = {
     "hvm-vnc": [
         ("CPU", "0.5"), ("MEMORY", "1024"), ("DISK", DISK0), ("NIC", {**NIC0, "MODEL": "e1000"}),
         ("GRAPHICS", {"TYPE": "VNC", "LISTEN": "0.0.0.0", "PASSWD": "s3cret", "KEYMAP": "es"})],
+    "pv-vnc-any-port": [
+        ("CPU", "1"), ("MEMORY", "256"), ("OS", {"BOOTLOADER": "pygrub"}), ("DISK", DISK0),
+        ("GRAPHICS", {"TYPE": "vnc", "LISTEN": "127.0.0.1", "PORT": "-1"})],
     "pvh-kernel": [("CPU", "1"), ("MEMORY", "512"), ("OS", KERNEL), ("DISK", DISK0), ("NIC", NIC0)],
     "pvh-context": [
         ("CPU", "0.25"), ("MEMORY", "256"), ("OS", KERNEL), ("DISK", DISK0),

@@ -102,7 +102,7 @@ def test_libxlutil_rejects_what_xl_would() -> None:
     ([("CPU", "1")], "no valid MEMORY"),
     ([("MEMORY", "64"), ("OS", {"BOOT": "floppy"})], "boot device 'floppy'"),
     ([("MEMORY", "64"), ("DISK", {"DRIVER": "vmdk"})], "disk format 'vmdk'"),
-    ([("MEMORY", "64"), ("GRAPHICS", {"TYPE": "vnc", "PORT": "5800"})], "below 5900"),
+    ([("MEMORY", "64"), ("GRAPHICS", {"TYPE": "vnc", "PORT": "5800"})], "from 5900"),
     ([("MEMORY", "64"), ("OS", {"KERNEL": '/boot/"x"'})], "cannot be written"),
 ], ids=["no-memory", "boot-device", "disk-format", "vnc-port", "quote"])
 def test_templates_xl_cannot_run_are_refused(attrs, message: str) -> None:  # type: ignore[no-untyped-def]

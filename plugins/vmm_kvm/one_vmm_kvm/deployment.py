@@ -116,7 +116,7 @@ def _graphics(devices: etree._Element, vm: VmView, d: KvmDefaults) -> None:
     graphics = vm.template.vector("GRAPHICS")
     if graphics is not None and graphics.get("TYPE", "").lower() in ("vnc", "spice", "sdl"):
         kind = graphics["TYPE"].lower()
-        port = str(vnc_port(graphics, vm, d.vnc_base_port))
+        port = vnc_port(graphics, vm, d.vnc_base_port)
         _sub(devices, "graphics", type=kind, listen=graphics.get("LISTEN", ""),
              port=port if kind != "sdl" else "", passwd=graphics.get("PASSWD", ""),
              keymap=graphics.get("KEYMAP", ""))

@@ -147,16 +147,22 @@ def vif_specs(vm: VmView, d: XenDefaults | None = None) -> list[str]:
     return specs
 
 
+def _display(port: str, vm: VmView) -> list[tuple[str, str]]:
+    """xl's VNC display for a port: 5900 + display, or any free one for PORT = -1."""
+    if port == "-1":
+        return [("vncunused", "1")]
+    if not port.isdigit() or int(port) < 5900:
+        raise ValueError(f"VNC port {port!r} of VM {vm.id} is not a port from 5900 (display 0) on")
+    return [("vncunused", "0"), ("vncdisplay", str(int(port) - 5900))]
+
+
 def _vnc(vm: VmView, kind: str, d: XenDefaults) -> list[tuple[str, str]]:
     graphics = vm.template.vector("GRAPHICS")
     if graphics is None or graphics.get("TYPE", "").lower() != "vnc":
         return []
-    port = vnc_port(graphics, vm, d.vnc_base_port)
-    if port < 5900:
-        raise ValueError(f"VNC port {port} of VM {vm.id} is below 5900, xl's display 0")
-    items = [("vnc", "1"), ("vnclisten", graphics.get("LISTEN", "")), ("vncunused", "0"),
-             ("vncdisplay", str(port - 5900)), ("vncpasswd", graphics.get("PASSWD", "")),
-             ("keymap", graphics.get("KEYMAP", ""))]
+    items = [("vnc", "1"), ("vnclisten", graphics.get("LISTEN", "")),
+             *_display(vnc_port(graphics, vm, d.vnc_base_port), vm),
+             ("vncpasswd", graphics.get("PASSWD", "")), ("keymap", graphics.get("KEYMAP", ""))]
     present = [(key, value) for key, value in items if value]
     if kind == "hvm":
         return [(key, value if value.isdigit() else string(value)) for key, value in present]
