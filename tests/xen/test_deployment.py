@@ -13,6 +13,7 @@ import pytest
 from one_vmm_xen.config import XenDefaults, disk_specs, vif_specs, xl_config
 
 from golden import matches_golden
+from one.plugins.views import ViewValue
 from xen import libxlutil
 from xen.cases import CASES, vm
 
@@ -66,7 +67,8 @@ def test_the_guest_types_follow_os() -> None:
             kinds[name] = config.string("type")
     assert kinds["hvm-minimal"] == kinds["hvm-vnc"] == "hvm"
     assert kinds["pvh-kernel"] == "pvh" and kinds["pv-pygrub"] == "pv"
-    with libxlutil.parsed(xl_config(vm(1, CASES["pvh-kernel"]), XenDefaults(kernel_type="pv"))) as c:
+    as_pv = XenDefaults(kernel_type="pv")
+    with libxlutil.parsed(xl_config(vm(1, CASES["pvh-kernel"]), as_pv)) as c:
         assert c.string("type") == "pv" and c.string("root") == "/dev/xvda1"
 
 
@@ -105,6 +107,7 @@ def test_libxlutil_rejects_what_xl_would() -> None:
     ([("MEMORY", "64"), ("GRAPHICS", {"TYPE": "vnc", "PORT": "5800"})], "from 5900"),
     ([("MEMORY", "64"), ("OS", {"KERNEL": '/boot/"x"'})], "cannot be written"),
 ], ids=["no-memory", "boot-device", "disk-format", "vnc-port", "quote"])
-def test_templates_xl_cannot_run_are_refused(attrs, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_templates_xl_cannot_run_are_refused(attrs: list[tuple[str, ViewValue]],
+                                             message: str) -> None:
     with pytest.raises(ValueError, match=message):
         xl_config(vm(9, attrs))

@@ -31,7 +31,8 @@ def test_info_of_xen_4_17() -> None:
     assert facts["xen_commandline"] == "placeholder dom0_mem=1024M,max:1024M"
     assert facts["xen_changeset"] == ""
     values = outputs.capacity(facts)
-    assert (values["TOTALCPU"], values["CPUSPEED"], values["HV_VERSION"]) == ("800", "2992", "4.17.5")
+    assert (values["TOTALCPU"], values["CPUSPEED"]) == ("800", "2992")
+    assert values["HV_VERSION"] == "4.17.5"
     assert (values["TOTALMEMORY"], values["FREEMEMORY"]) == (str(16384 * 1024), str(11200 * 1024))
 
 

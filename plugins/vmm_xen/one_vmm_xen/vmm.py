@@ -20,6 +20,11 @@ from one_vmm_xen.xl import Xl
 DEPLOYMENT = "deployment.cfg"
 
 
+def _name(vm: VmView) -> str:
+    """The domain: its DEPLOY_ID once deployed, the name oned gives it before."""
+    return vm.deploy_id or domain_name(vm)
+
+
 class XenVMM(VMMDriver):
     name = "xen"
 
@@ -29,7 +34,8 @@ class XenVMM(VMMDriver):
         self.xl = Xl(self.config)
 
     def deploy(self, vm: VmView, host: HostView) -> str:
-        """The deployment file to the VM's directory on the host (and the front-end's), then create."""
+        """The deployment file to the VM's directory on the host (kept on the front-end too),
+        then `xl create` of it."""
         name, text = domain_name(vm), xl_config(vm, self.defaults)
         if vm.local_dir:
             os.makedirs(vm.local_dir, exist_ok=True)
@@ -45,31 +51,27 @@ class XenVMM(VMMDriver):
         self.log.info("deploy: %s created on %s from %s", name, host.name, path)
         return name
 
-    def _gone_or(self, host: HostView, vm: VmView, *args: str) -> None:
-        name = vm.deploy_id or domain_name(vm)
-        if not self.xl.alive(host.name, name):
-            self.log.info("%s: %s is not on %s, nothing to do", args[0], name, host.name)
-            return
-        self.xl.run(host.name, *args, name)
-
     def shutdown(self, vm: VmView, host: HostView) -> None:
-        name = vm.deploy_id or domain_name(vm)
+        name = _name(vm)
         if self.xl.alive(host.name, name):
             self.xl.shutdown(host.name, name)
         self.log.info("shutdown: %s is gone", name)
 
     def cancel(self, vm: VmView, host: HostView) -> None:
-        self._gone_or(host, vm, "destroy")
+        name = _name(vm)
+        if self.xl.alive(host.name, name):
+            self.xl.run(host.name, "destroy", name)
+        self.log.info("cancel: %s is gone", name)
 
     def reboot(self, vm: VmView, host: HostView) -> None:
         """`-F`: an HVM guest without PV drivers gets an ACPI reset button press instead."""
-        self.xl.run(host.name, "reboot", "-F", vm.deploy_id or domain_name(vm))
+        self.xl.run(host.name, "reboot", "-F", _name(vm))
 
     def reset(self, vm: VmView, host: HostView) -> None:
-        self.xl.run(host.name, "trigger", vm.deploy_id or domain_name(vm), "reset")
+        self.xl.run(host.name, "trigger", _name(vm), "reset")
 
     def save(self, vm: VmView, host: HostView, checkpoint: str) -> None:
-        name = vm.deploy_id or domain_name(vm)
+        name = _name(vm)
         if not self.xl.alive(host.name, name) and self._exists(host, checkpoint):
             self.log.info("save: %s already saved to %s", name, checkpoint)
             return
@@ -86,8 +88,9 @@ class XenVMM(VMMDriver):
         return name
 
     def migrate(self, vm: VmView, source: HostView, target: HostView) -> None:
-        """Live: xl on the source sends the domain to `xl migrate-receive` on the target over ssh."""
-        name = vm.deploy_id or domain_name(vm)
+        """Live: xl on the source sends the domain to `xl migrate-receive` on the target
+        over ssh."""
+        name = _name(vm)
         if not self.xl.alive(source.name, name) and self.xl.alive(target.name, name):
             self.log.info("migrate: %s already on %s", name, target.name)
             return
@@ -95,7 +98,7 @@ class XenVMM(VMMDriver):
         self.log.info("migrate: %s now on %s", name, target.name)
 
     def poll(self, vm: VmView, host: HostView) -> VmPoll:
-        found = self.xl.domain(host.name, vm.deploy_id or domain_name(vm))
+        found = self.xl.domain(host.name, _name(vm))
         if found is None:
             return VmPoll(PollState.GONE)
         return VmPoll(found.state, memory=found.memory_mb * 1024)
