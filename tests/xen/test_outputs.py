@@ -20,7 +20,7 @@ def test_info_of_the_man_page() -> None:
     values = outputs.capacity(outputs.info(read("xl-info-manpage.txt")))
     assert values == {
         "HYPERVISOR": "xen", "HOSTNAME": "scarlett", "ARCH": "x86_64",
-        "MODELNAME": "xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64",
+        "XEN_CAPS": "xen-3.0-x86_64 xen-3.0-x86_32p hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64",
         "CPUSPEED": "2266", "TOTALCPU": "400", "TOTALMEMORY": str(6141 * 1024),
         "FREEMEMORY": str(4274 * 1024), "USEDMEMORY": str((6141 - 4274) * 1024),
         "HV_VERSION": "4.2-unstable", "XEN_SCHEDULER": "credit"}

@@ -69,7 +69,7 @@ def capacity(facts: dict[str, str]) -> dict[str, str]:
     version = facts.get("xen_version") or (
         f"{facts.get('xen_major', '?')}.{facts.get('xen_minor', '?')}{facts.get('xen_extra', '')}")
     return {"HYPERVISOR": "xen", "HOSTNAME": facts.get("host", ""),
-            "ARCH": facts.get("machine", ""), "MODELNAME": facts.get("xen_caps", ""),
+            "ARCH": facts.get("machine", ""), "XEN_CAPS": facts.get("xen_caps", ""),
             "CPUSPEED": str(int(float(facts.get("cpu_mhz", 0)))),
             "TOTALCPU": str(cpus * 100), "TOTALMEMORY": str(total * 1024),
             "FREEMEMORY": str(free * 1024), "USEDMEMORY": str((total - free) * 1024),
