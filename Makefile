@@ -7,10 +7,11 @@ STAMP  := $(VENV)/.installed
 DRIVERS := $(wildcard plugins/*/pyproject.toml)
 
 # What the drivers and their tests need from the system (libvirt-python builds
-# against libvirt-dev; the KVM tests run a real libvirtd and QEMU).
+# against libvirt-dev; the KVM tests run a real libvirtd and QEMU; the Xen tests parse
+# every deployment file with Xen's own libxlutil, which libxen-dev brings).
 SYSTEM_PACKAGES := libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86 \
                    openssh-server openssh-client iproute2 bridge-utils ebtables nftables e2fsprogs \
-                   qemu-utils postgresql
+                   qemu-utils postgresql libxen-dev
 
 .PHONY: install system-deps run test bench clean
 
@@ -20,7 +21,7 @@ system-deps:
 	@if ! (command -v libvirtd && command -v virt-xml-validate && command -v qemu-system-x86_64 \
 	       && command -v sshd && command -v ebtables && command -v bridge && command -v mkfs.ext4 \
 	       && command -v qemu-img && ls /usr/lib/postgresql/*/bin/initdb \
-	       && pkg-config --exists libvirt) >/dev/null 2>&1; then \
+	       && pkg-config --exists libvirt xlutil) >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi
 

@@ -29,7 +29,7 @@ import netns  # noqa: E402 - the tests' lab, found through the path set above
 from one_vnm import BridgedVNM, BridgeVNM, EbtablesVNM, Executor, VxlanVNM  # noqa: E402
 
 from one.plugins import HostView  # noqa: E402
-from one.plugins.remote import Remote, SshSettings  # noqa: E402
+from one.drivers.remote import Remote, SshSettings  # noqa: E402
 
 NICS = 100
 BRIDGE = "onebr-bench"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from golden import matches_golden
 from one.plugins import TemplateView, VmView
 from one_vmm_kvm.deployment import KvmDefaults, domain_xml
 
@@ -40,12 +41,8 @@ def _vm(vid: int, attrs) -> VmView:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_golden(name: str) -> None:
-    xml = domain_xml(_vm(42, CASES[name]), KvmDefaults(domain_type="kvm"))
-    golden = GOLDEN / f"{name}.xml"
-    if not golden.exists():
-        golden.write_text(xml)
-        pytest.fail(f"{golden} was missing and has been written: review it, then commit it")
-    assert xml == golden.read_text()
+    matches_golden(domain_xml(_vm(42, CASES[name]), KvmDefaults(domain_type="kvm")),
+                   GOLDEN / f"{name}.xml")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -12,7 +12,7 @@ import pytest
 from one_tm_ssh import SshTM
 
 from one.plugins import Location, TransferStep, VmView
-from one.plugins.transfer_steps import TransferError
+from one.drivers.transfer_steps import TransferError
 from sshd import SshHost
 from tm.hosts import Host, end_sessions
 

@@ -13,7 +13,7 @@ import pytest
 from one_tm_ssh import SshTM
 
 from one.plugins import Location, TransferStep, VmView
-from one.plugins.transfer_steps import TransferError
+from one.drivers.transfer_steps import TransferError
 from tm.hosts import Host, sha256
 
 MiB = 2 ** 20

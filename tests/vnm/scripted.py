@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from one.plugins.shells import RemoteError
+from one.drivers.shells import RemoteError
 
 LINKS = "ip -j -d link show"
 RULES = "ebtables -L FORWARD"

@@ -17,7 +17,7 @@ from one_vnm import BridgedVNM, BridgeVNM, Dot1qVNM, EbtablesVNM, VxlanVNM
 from scripted import ScriptedHost, link
 
 from one.plugins import HostView, VmView
-from one.plugins.remote import Remote
+from one.drivers.remote import Remote
 from one.plugins.testing import VNMConformance
 
 LEASE = {"MAC": "02:00:0a:09:00:05", "IP": "10.9.0.5", "NETWORK_MASK": "255.255.255.0"}

@@ -16,7 +16,7 @@ import pytest
 from netns import TRUNK, UNDERLAY, Lab, vm_view
 from one_vnm import BridgedVNM, BridgeVNM, EbtablesVNM, NetworkError, VxlanVNM
 
-from one.plugins.remote import Remote
+from one.drivers.remote import Remote
 
 Make = Callable[[type[BridgedVNM]], BridgedVNM]
 

@@ -4,15 +4,15 @@ An image the hosts already see is never copied: a persistent one is linked, a
 non-persistent one gets a qcow2 overlay in the VM's directory (the core sets
 DRIVER = qcow2 on such disks), and a VM directory does not move between hosts
 sharing the system datastore. The other steps are the `ssh` driver's, run on
-the host (`one.plugins.transfer_steps`).
+the host (`one.drivers.transfer_steps`).
 """
 from __future__ import annotations
 
 import json
 
 from one.plugins.drivers import TransferStep
-from one.plugins.remote import quote
-from one.plugins.transfer_steps import HostTM, TransferError, fresh, is_url, source_of
+from one.drivers.remote import quote
+from one.drivers.transfer_steps import HostTM, TransferError, fresh, is_url, source_of
 
 
 class SharedTM(HostTM):

@@ -2,12 +2,12 @@
 
 Every image is streamed to the VM's directory on its host, and VM directories
 travel whole (tar, sparse files kept sparse) between the front-end and hosts;
-the steps themselves live in `one.plugins.transfer_steps`, which the `shared`
+the steps themselves live in `one.drivers.transfer_steps`, which the `shared`
 driver builds on as well.
 """
 from __future__ import annotations
 
-from one.plugins.transfer_steps import HostTM
+from one.drivers.transfer_steps import HostTM
 
 
 class SshTM(HostTM):

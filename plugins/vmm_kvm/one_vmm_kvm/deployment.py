@@ -7,12 +7,12 @@ TYPE kvm is merged in last, element by element.
 """
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass, field
 from typing import Mapping
 
 from lxml import etree
 
+from one.drivers.guests import disk_path, domain_name, memory_mb, next_target, vnc_port, yes
 from one.plugins.views import VmView
 
 _BUSES = {"hd": "ide", "sd": "scsi", "vd": "virtio", "xvd": "xen"}
@@ -40,17 +40,6 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
     return element
 
 
-def _yes(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("yes", "true", "1")
-
-
-def _memory_kib(vm: VmView) -> str:
-    memory = vm.template.get("MEMORY")
-    if not memory or not memory.isdigit() or int(memory) <= 0:
-        raise ValueError(f"VM {vm.id} has no valid MEMORY (MB) to deploy")
-    return str(int(memory) * 1024)
-
-
 def _os(domain: etree._Element, vm: VmView, d: KvmDefaults) -> None:
     spec = vm.template.vector("OS") or {}
     os_el = _sub(domain, "os")
@@ -68,18 +57,11 @@ def _os(domain: etree._Element, vm: VmView, d: KvmDefaults) -> None:
 
 def _features(domain: etree._Element, vm: VmView, d: KvmDefaults) -> None:
     wanted = {**d.features, **(vm.template.vector("FEATURES") or {})}
-    enabled = [name.lower() for name in ("ACPI", "PAE", "APIC") if _yes(wanted.get(name))]
+    enabled = [name.lower() for name in ("ACPI", "PAE", "APIC") if yes(wanted.get(name))]
     if enabled:
         features = _sub(domain, "features")
         for name in enabled:
             _sub(features, name)
-
-
-def _next_target(used: set[str], prefix: str) -> str:
-    for letter in string.ascii_lowercase:
-        if prefix + letter not in used:
-            return prefix + letter
-    raise ValueError("no free disk target")
 
 
 def _disks(devices: etree._Element, vm: VmView, d: KvmDefaults) -> set[str]:
@@ -88,16 +70,16 @@ def _disks(devices: etree._Element, vm: VmView, d: KvmDefaults) -> set[str]:
         kind = disk.get("TYPE", "file").lower()
         device = "cdrom" if kind == "cdrom" else "disk"
         source_kind = "block" if kind == "block" else "file"
-        target = disk.get("TARGET") or _next_target(used, disk.get("DEV_PREFIX", "hd"))
+        target = disk.get("TARGET") or next_target(used, disk.get("DEV_PREFIX", "hd"))
         used.add(target)
         el = _sub(devices, "disk", type=source_kind, device=device)
         _sub(el, "driver", name="qemu", type=disk.get("DRIVER") or disk.get("FORMAT") or d.disk_driver,
              cache=disk.get("CACHE", d.disk_cache))
-        path = f"{vm.system_dir}/disk.{index}"
+        path = disk_path(vm, index)
         _sub(el, "source", **({"dev": path} if source_kind == "block" else {"file": path}))
         bus = disk.get("BUS") or next((b for p, b in _BUSES.items() if target.startswith(p)), "")
         _sub(el, "target", dev=target, bus=bus)
-        if device == "cdrom" or _yes(disk.get("READONLY")):
+        if device == "cdrom" or yes(disk.get("READONLY")):
             _sub(el, "readonly")
     return used
 
@@ -106,10 +88,10 @@ def _context(devices: etree._Element, vm: VmView, used: set[str]) -> None:
     context = vm.template.vector("CONTEXT")
     if context is None:
         return
-    target = context.get("TARGET") or _next_target(used, "hd")
+    target = context.get("TARGET") or next_target(used, "hd")
     el = _sub(devices, "disk", type="file", device="cdrom")
     _sub(el, "driver", name="qemu", type="raw")
-    _sub(el, "source", file=f"{vm.system_dir}/disk.{len(vm.template.vectors('DISK'))}")
+    _sub(el, "source", file=disk_path(vm, len(vm.template.vectors("DISK"))))
     _sub(el, "target", dev=target, bus=next((b for p, b in _BUSES.items() if target.startswith(p)), "ide"))
     _sub(el, "readonly")
 
@@ -134,7 +116,7 @@ def _graphics(devices: etree._Element, vm: VmView, d: KvmDefaults) -> None:
     graphics = vm.template.vector("GRAPHICS")
     if graphics is not None and graphics.get("TYPE", "").lower() in ("vnc", "spice", "sdl"):
         kind = graphics["TYPE"].lower()
-        port = graphics.get("PORT") or str(d.vnc_base_port + vm.id)
+        port = vnc_port(graphics, vm, d.vnc_base_port)
         _sub(devices, "graphics", type=kind, listen=graphics.get("LISTEN", ""),
              port=port if kind != "sdl" else "", passwd=graphics.get("PASSWD", ""),
              keymap=graphics.get("KEYMAP", ""))
@@ -165,10 +147,10 @@ def domain_xml(vm: VmView, defaults: KvmDefaults | None = None) -> str:
     """The libvirt domain document for this VM on this host."""
     d = defaults or KvmDefaults()
     domain = etree.Element("domain", type=d.domain_type)
-    _sub(domain, "name", f"one-{vm.id}")
+    _sub(domain, "name", domain_name(vm))
     _sub(domain, "vcpu", vm.template.get("VCPU") or "1")
     _sub(_sub(domain, "cputune"), "shares", str(int(float(vm.template.get("CPU") or 1) * 1024)))
-    _sub(domain, "memory", _memory_kib(vm), unit="KiB")
+    _sub(domain, "memory", str(memory_mb(vm) * 1024), unit="KiB")
     _os(domain, vm, d)
     _features(domain, vm, d)
     devices = _sub(domain, "devices")

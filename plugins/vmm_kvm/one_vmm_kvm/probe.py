@@ -6,12 +6,12 @@ change of CPU time since the previous probe, so the first probe reports none.
 """
 from __future__ import annotations
 
-import threading
 import time
 from typing import Mapping
 
 import libvirt
 
+from one.drivers.rates import CpuRates
 from one.plugins import HostProbe, HostView, IMDriver, PollState, VmPoll
 from one_vmm_kvm.connections import Connections
 from one_vmm_kvm.vmm import STATES
@@ -26,17 +26,10 @@ class KvmIM(IMDriver):
     def __init__(self, config: Mapping[str, str] | None = None) -> None:
         super().__init__(config)
         self.connections = Connections(self.config)
-        self._samples: dict[str, tuple[float, float]] = {}   # key -> (when, cumulative time)
-        self._lock = threading.Lock()
+        self.rates = CpuRates()
 
-    def _rate(self, key: str, cumulative: float, now: float) -> float:
-        """Percent of one CPU used since the previous sample of `key`."""
-        with self._lock:
-            before = self._samples.get(key)
-            self._samples[key] = (now, cumulative)
-        if before is None or now <= before[0]:
-            return 0.0
-        return max(0.0, (cumulative - before[1]) / ((now - before[0]) * 1e9) * 100)
+    def _rate(self, key: str, nanoseconds: float, now: float) -> float:
+        return self.rates.percent(key, nanoseconds / 1e9, now)
 
     def monitor(self, host: HostView) -> HostProbe:
         uri = self.connections.uri(host)

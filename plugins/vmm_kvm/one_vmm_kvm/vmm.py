@@ -7,7 +7,6 @@ is not shut down again, a save whose image libvirt can read is done.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import replace
 from typing import Callable, Mapping
 
@@ -15,7 +14,8 @@ import libvirt
 
 from one.plugins import HostView, PollState, VMMDriver, VmPoll, VmView
 from one_vmm_kvm.connections import Connections
-from one_vmm_kvm.deployment import KvmDefaults, _yes, domain_xml
+from one.drivers.guests import wait_until, yes
+from one_vmm_kvm.deployment import KvmDefaults, domain_xml
 
 # libvirt domain states as OpenNebula's poll letters.
 STATES = {
@@ -58,7 +58,7 @@ class KvmVMM(VMMDriver):
                                     machine=self.config.get("MACHINE", ""))
         self.shutdown_timeout = float(self.config.get("SHUTDOWN_TIMEOUT", "300"))
         self.migrate_flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
-        if _yes(self.config.get("MIGRATE_UNSAFE")):
+        if yes(self.config.get("MIGRATE_UNSAFE")):
             # libvirt refuses disks on a file system it cannot tell is shared
             # (OpenNebula's MIGRATE_OPTIONS=--unsafe): the admin vouches for it.
             self.migrate_flags |= libvirt.VIR_MIGRATE_UNSAFE
@@ -106,13 +106,9 @@ class KvmVMM(VMMDriver):
                 if not _missing(exc):
                     raise
         self.connections.run(host, ask)
-        deadline = time.monotonic() + self.shutdown_timeout
-        while time.monotonic() < deadline:
-            if self._state(vm, host) == PollState.GONE:
-                self.log.info("shutdown: %s is gone", vm.deploy_id)
-                return
-            time.sleep(0.5)
-        raise TimeoutError(f"{vm.deploy_id} did not shut down in {self.shutdown_timeout:g} s")
+        wait_until(lambda: self._state(vm, host) == PollState.GONE, self.shutdown_timeout,
+                   f"{vm.deploy_id} did not shut down in {self.shutdown_timeout:g} s")
+        self.log.info("shutdown: %s is gone", vm.deploy_id)
 
     def cancel(self, vm: VmView, host: HostView) -> None:
         def destroy(conn: libvirt.virConnect) -> None:

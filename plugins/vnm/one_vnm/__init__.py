@@ -1,7 +1,7 @@
 """OpenNebula's Linux-bridge network drivers for one (entry point `vnm`).
 
 `bridge`, `ebtables`, `vxlan` and `802.1Q` run `ip` and `ebtables` on each
-host through `one.plugins.remote`, the executor the transfer drivers use: over
+host through `one.drivers.remote`, the executor the transfer drivers use: over
 SSH, or locally for the front-end's own host. See README.md.
 """
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from one.plugins import HostView, VmView, VNMDriver
-from one.plugins.remote import Remote, SshSettings
+from one.drivers.remote import Remote, SshSettings
 from one_vnm.host import MARK, Change, Command, Executor, HostNet, Links
 from one_vnm.nics import Nic, NetworkError, device_name, nics_for
 

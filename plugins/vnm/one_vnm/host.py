@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from one.errors import OneError
-from one.plugins.shells import RemoteError
+from one.drivers.shells import RemoteError
 from one_vnm.nics import NetworkError, int_to_mac, mac_to_int
 
 # The ifalias of every device a driver creates: what it may delete, even after a restart.
@@ -25,7 +25,7 @@ Command = tuple[str, ...]
 
 
 class Executor(Protocol):
-    """What runs a command on a host: `one.plugins.remote.Remote`, or a test's stand-in."""
+    """What runs a command on a host: `one.drivers.remote.Remote`, or a test's stand-in."""
 
     def run(self, host: str | None, command: str) -> str: ...
 

@@ -28,10 +28,10 @@ from typing import Any
 
 import paramiko
 
+from one.drivers.shells import (SSH_ERRORS, End, LocalShell, RemoteError, Shell, SshShell, parent,
+                                pump, quote)
 from one.errors import InternalError
 from one.plugins.drivers import Location
-from one.plugins.shells import (SSH_ERRORS, End, LocalShell, RemoteError, Shell, SshShell, parent,
-                                pump, quote)
 
 __all__ = ["Remote", "RemoteError", "SshSettings", "parent", "quote"]
 

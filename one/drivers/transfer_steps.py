@@ -1,7 +1,7 @@
 """Transfer steps carried out on hosts: the base of the `ssh` and `shared` TM drivers.
 
 Why here: both drivers run each step on the host it names through the same
-executor (`one.plugins.remote`) and differ only in how an image reaches a
+executor (`one.drivers.remote`) and differ only in how an image reaches a
 host - copied there, or linked from an image datastore the host mounts. So
 one base class holds the dispatch, the logging and every step done the same
 way, and each driver overrides only what differs.
@@ -13,9 +13,9 @@ import time
 import urllib.request
 from collections.abc import Mapping, Sequence
 
+from one.drivers.remote import Remote, SshSettings, parent, quote
 from one.errors import InternalError, OneError
 from one.plugins.drivers import Location, TMDriver, TransferStep
-from one.plugins.remote import Remote, SshSettings, parent, quote
 from one.plugins.views import VmView
 
 OPS = ("CLONE", "LN", "MKSWAP", "MKIMAGE", "CONTEXT", "MV", "DELETE")
