@@ -37,8 +37,6 @@ from one.states import DatastoreType, ImageState, ImageType, VmState
 MB = 2**20
 _FILE_TYPES = {ImageType.KERNEL, ImageType.RAMDISK, ImageType.CONTEXT}
 _DISK_PREFIX_LETTER = {ImageType.OS: "a", ImageType.CDROM: "c", ImageType.DATABLOCK: "e"}
-DEFAULT_DATASTORES = ((0, "system", DatastoreType.SYSTEM), (1, "default", DatastoreType.IMAGE),
-                      (2, "files", DatastoreType.FILE))
 
 
 def _is_url(path: str) -> bool:
@@ -68,14 +66,6 @@ class ImageManager:
     def stop(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
-
-    def bootstrap(self) -> None:
-        for oid, name, kind in DEFAULT_DATASTORES:
-            tm = self.config.tm_mad_system if kind == DatastoreType.SYSTEM else self.config.default_tm_mad
-            ds = Datastore(name=name, uid=0, gid=0, uname="oneadmin", gname="oneadmin", perms=0o644,
-                           kind=kind, tm_mad=tm, template=Template(),
-                           base_path=os.path.join(self.config.var_location, "datastores", str(oid)))
-            self.pools.datastores.allocate(ds, oid=oid)
 
     def get(self, session: Session, iid: int, right: int = USE) -> Image:
         image = self.pools.images.get(iid)

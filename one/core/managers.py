@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from one.config import Config
 from one.core.auth import Authenticator
-from one.core.groups import ClusterManager, GroupManager
+from one.core.clusters import ClusterManager
+from one.core.datastores import DatastoreManager
+from one.core.groups import GroupManager
 from one.core.hooks import Hooks
 from one.core.hosts import HostManager
 from one.core.images import ImageManager
@@ -39,6 +41,7 @@ class Managers:
     monitor: Monitor
     scheduler: SchedulerLoop | None
     images: ImageManager
+    datastores: DatastoreManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -83,4 +86,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
         vms=VmManager(pools, config, vnets, lifecycle, images), plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
+        datastores=DatastoreManager(pools, config, plugins),
     )

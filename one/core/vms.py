@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from one.config import Config
-from one.core import leases
+from one.core import leases, placement
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
 from one.core.images import ImageManager, attach_disks, files_ds
@@ -114,6 +114,7 @@ class VmManager:
             system.add("DISK", disk)
         self._number("DISK", "DISK_ID", system)
         self._resolve_nics(session, system, vid)
+        placement.set_requirements(self.pools, system)
         context = system.vector("CONTEXT")
         if context and context.get("FILES_DS"):
             system.set("CONTEXT", {**context, "FILES_DS": files_ds(session, context["FILES_DS"])})

@@ -17,7 +17,8 @@ def register(api: Api, m: Managers) -> None:
         return classic.cluster_xml(cluster) if s.classic else clusters.xml(cluster)
 
     api.add("one.cluster.allocate", [S("name")], clusters.allocate, "Allocates a cluster.")
-    api.add("one.cluster.delete", [I("id")], returns_id(clusters.delete), "Deletes an empty cluster.")
+    api.add("one.cluster.delete", [I("id")], returns_id(clusters.delete),
+            "Deletes an empty cluster (classic: its hosts go back to default).")
     api.add("one.cluster.info", [I("id"), B("decrypt", False)],
             lambda s, cid, decrypt=False: xml(s, m.pools.clusters.get(cid)), "Returns a cluster.")
     api.add("one.cluster.update", [I("id"), S("template"), I("append", 0)],
@@ -35,6 +36,12 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.cluster.delvnet", [I("id"), I("vnet_id")],
             returns_id(lambda s, cid, vid: clusters.set_vnet(s, cid, vid, False)),
             "Removes a virtual network from the cluster.")
+    api.add("one.cluster.adddatastore", [I("id"), I("ds_id")],
+            returns_id(lambda s, cid, dsid: clusters.set_datastore(s, cid, dsid, True)),
+            "Adds a datastore to the cluster.")
+    api.add("one.cluster.deldatastore", [I("id"), I("ds_id")],
+            returns_id(lambda s, cid, dsid: clusters.set_datastore(s, cid, dsid, False)),
+            "Removes a datastore from the cluster.")
     # Classic 2.x: host id first.
     def classic_add(s: Session, hid: int, cid: int) -> int:
         clusters.set_host(s, cid, hid)

@@ -1,4 +1,4 @@
-"""one.image.*, one.imagepool.info, one.datastore.*, one.datastorepool.info."""
+"""one.image.*, one.imagepool.info."""
 from __future__ import annotations
 
 from one.core import ownership
@@ -58,35 +58,3 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.imagepool.info", [I("filter"), I("start", -1), I("end", -1)],
             lambda s, flag, start=-1, end=-1: owned_listing(pool, "IMAGE_POOL", s, flag, start, end),
             "Lists images (filter -4..uid, id range).")
-    _register_datastores(api, m)
-
-
-def _register_datastores(api: Api, m: Managers) -> None:
-    pool = m.pools.datastores
-
-    def xml(ds) -> str:
-        used = [i.oid for i in Image.select(Image.oid).where(Image.datastore_id == ds.oid).order_by(Image.oid)]
-        return datastore_xml(ds, used)
-
-    def info(s: Session, dsid: int, decrypt: bool = False) -> str:
-        ds = pool.get(dsid)
-        require(s, ds, USE, "DATASTORE")
-        return xml(ds)
-
-    api.add("one.datastore.info", [I("id"), B("decrypt", False)], info,
-            "Returns a datastore and its capacity.")
-
-    def update(s: Session, dsid: int, text: str, append: int = 0) -> None:
-        require_admin(s, f"MANAGE datastore [{dsid}]")
-        with pool.modify(dsid) as ds:
-            ds.template = ownership.updated_template(ds.template, text, append, m.pools.limits)
-            ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
-            ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
-            if ds.tm_mad not in m.plugins.registries["tm"]:
-                raise ApiError(f"Unknown TM driver '{ds.tm_mad}'.")
-
-    api.add("one.datastore.update", [I("id"), S("template"), I("append", 0)], returns_id(update),
-            "Replaces (0) or merges (1) the template; TM_MAD and DS_MAD change the drivers.")
-    api.add("one.datastorepool.info", [],
-            lambda s: wrap("DATASTORE_POOL", (xml(ds) for ds in pool.select() if allowed(s, ds, USE))),
-            "Lists the datastores the caller may use.")
