@@ -10,6 +10,7 @@ at DONE.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -36,6 +37,7 @@ from one.states import DatastoreType, ImageState, ImageType, VmState
 
 MB = 2**20
 _FILE_TYPES = {ImageType.KERNEL, ImageType.RAMDISK, ImageType.CONTEXT}
+DEFAULT_IMAGE_DS = 1
 _DISK_PREFIX_LETTER = {ImageType.OS: "a", ImageType.CDROM: "c", ImageType.DATABLOCK: "e"}
 
 
@@ -84,12 +86,52 @@ class ImageManager:
         """A user's registration: restricted attributes and PATH checked for non-admins."""
         template = parse(text, self.pools.limits)
         ds = self._datastore(session, ds_id)
+        return self._register(session, template, ds, skip_capacity, self._admit(session, template, ds))
+
+    def _admit(self, session: Session, template: Template, ds: Datastore) -> SourcePolicy | None:
+        """Restricted attributes and PATH checked for non-admins; the copy's policy."""
         self.restricted.check(session, "IMAGE", template)
         policy = self._policy(session, ds)
         path = template.get("PATH")
         if policy is not None and path:
             (policy.check_url if _is_url(path) else policy.check_path)(path)
-        return self._register(session, template, ds, skip_capacity, policy)
+        return policy
+
+    def allocate_classic(self, session: Session, text: str) -> int:
+        """2.0's registration, into the default datastore: PUBLIC = YES (never with
+        PERSISTENT) publishes it, DEV_PREFIX defaults to hd, and a template with
+        neither PATH, SOURCE nor SIZE is an image whose file oned names, SOURCE =
+        <datastore>/sha1("uid:name"), DISABLED until its owner puts the content
+        there and enables it (as 2.0's clients did)."""
+        template = parse(text, self.pools.limits)
+        ds = self._datastore(session, DEFAULT_IMAGE_DS)
+        policy = self._admit(session, template, ds)
+        public = (template.get("PUBLIC") or "").upper() == "YES"
+        if public and (template.get("PERSISTENT") or "").upper() == "YES":
+            raise AllocateError("Image cannot be public and persistent.")
+        template.remove("PUBLIC")
+        if template.get("DEV_PREFIX") is None:
+            template.set("DEV_PREFIX", "hd")
+        named_only = not any(template.get(key) for key in ("PATH", "SOURCE", "SIZE"))
+        if named_only:
+            digest = hashlib.sha1(f"{session.uid}:{template.get('NAME') or ''}".encode()).hexdigest()
+            template.set("SOURCE", os.path.join(ds.base_path, digest))
+            os.makedirs(ds.base_path, exist_ok=True)  # the image repository it is to go into
+        with self.pools.store.write():
+            iid = self._register(session, template, ds, named_only, policy)
+            with self.pools.images.modify(iid) as image:
+                image.perms |= 0o004 if public else 0
+                if named_only:
+                    image.state = ImageState.DISABLED
+        return iid
+
+    def publish(self, session: Session, iid: int, public: bool) -> None:
+        """Classic: OTHER USE on or off; a persistent image cannot be public."""
+        with self._changing(session, iid) as image:
+            if public and image.persistent:
+                raise ActionError(f"Cannot publish image {iid}: an image cannot be public "
+                                  "and persistent.")
+            image.perms = image.perms | 0o004 if public else image.perms & ~0o004
 
     def _datastore(self, session: Session, ds_id: int) -> Datastore:
         ds = self.pools.datastores.get(ds_id)
@@ -275,6 +317,9 @@ class ImageManager:
         with self._changing(session, iid) as image:
             if image.running_vms:
                 raise ActionError(f"Cannot change persistency of image {iid}: VMs use it.")
+            if persistent and session.classic and image.perms & 0o004:
+                raise ActionError(f"Cannot make image {iid} persistent: it is public (classic "
+                                  "images cannot be public and persistent).")
             image.persistent = int(persistent)
 
     def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:
