@@ -126,9 +126,10 @@ class ImageManager:
         return iid
 
     def publish(self, session: Session, iid: int, public: bool) -> None:
-        """Classic: OTHER USE on or off; a persistent image cannot be public."""
+        """Classic: OTHER USE on or off; for classic callers, as in 2.x, a persistent
+        image cannot be public."""
         with self._changing(session, iid) as image:
-            if public and image.persistent:
+            if public and image.persistent and session.classic:
                 raise ActionError(f"Cannot publish image {iid}: an image cannot be public "
                                   "and persistent.")
             image.perms = image.perms | 0o004 if public else image.perms & ~0o004
