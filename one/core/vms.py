@@ -36,6 +36,8 @@ ACTION_ALIASES = {"shutdown": "terminate", "shutdown-hard": "terminate-hard",
                   "resubmit": "delete-recreate", "restart": "resume"}
 # Classic verbs that only ever applied to a running VM (terminate also takes queued ones).
 _RUNNING_ONLY = {"shutdown", "shutdown-hard", "cancel", "restart"}
+# States from which a VM goes back to PENDING, to be placed again.
+_UNPLACED = (VmState.HOLD, VmState.STOPPED, VmState.UNDEPLOYED)
 ACTIONS = {"terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff",
            "poweroff-hard", "reboot", "reboot-hard", "hold", "release", "stop", "suspend",
            "resume", "resched", "unresched", "delete", "delete-recreate"}
@@ -204,7 +206,20 @@ class VmManager:
         if name == "restart" and vm.state == VmState.ACTIVE and vm.lcm_state == LcmState.BOOT:
             self.lifecycle.recover(vid, 2)  # classic restart of a VM stuck booting
             return
-        self.lifecycle.action(vid, action)
+        with self.pools.store.write():
+            if action == "resched" or (action in ("release", "resume") and vm.state in _UNPLACED):
+                self._place_again(vid, action)
+            self.lifecycle.action(vid, action)
+
+    def _place_again(self, vid: int, action: str) -> None:
+        """Cluster membership may have changed since allocation: as oned, the VM's
+        clusters are computed again when it is to be placed again."""
+        with self.pools.vms.modify(vid) as vm:
+            try:
+                placement.set_requirements(self.pools, vm.template)
+            except placement.IncompatibleClusters as exc:
+                raise ActionError(f"Could not {action} VM {vid}, error updating requirements. "
+                                  f"{exc.message}") from None
 
     def recover(self, session: Session, vid: int, op: int) -> None:
         self.get(session, vid, ADMIN)

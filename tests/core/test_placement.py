@@ -106,3 +106,21 @@ def test_deploy_and_migrate_outside_the_vms_clusters(engine: Engine) -> None:
     rpc.ok("one.vm.deploy", other, ids["red1"], False)  # oned's own deploy: the operator decides
     engine.settle()
     assert _host_of(engine, other) == "red1"
+
+
+def test_clusters_are_computed_again_when_a_held_vm_is_released(engine: Engine) -> None:
+    ids = _setup(engine)
+    rpc = engine.rpc
+    vid = rpc.ok("one.vm.allocate", 'CPU = 0.1 MEMORY = 16 NIC = [ NETWORK = "bluenet" ]', True)
+    rpc.ok("one.cluster.addvnet", ids["red"], ids["net"])
+    rpc.ok("one.cluster.delvnet", ids["blue"], ids["net"])
+    rpc.ok("one.vm.action", "release", vid)
+    vm = _doc(rpc.ok("one.vm.info", vid))
+    assert vm.findtext("TEMPLATE/AUTOMATIC_REQUIREMENTS") == f"(CLUSTER_ID = {ids['red']}) & {NOT_PINNED}"
+    _schedule(engine)
+    assert _host_of(engine, vid) in ("red1", "red2")
+    held = rpc.ok("one.vm.allocate", 'CPU = 0.1 MEMORY = 16 NIC = [ NETWORK = "bluenet" ]', True)
+    rpc.ok("one.cluster.delvnet", ids["red"], ids["net"])
+    message = rpc.fails("one.vm.action", "release", held, code=0x800)
+    assert "Network for NIC 0 is not in any cluster" in message
+    assert engine.phase(held) == (2, 0)  # still HOLD
