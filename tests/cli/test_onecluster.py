@@ -64,3 +64,18 @@ def test_errors(run, ok, unique):
     assert default.code == 1 and "cannot be deleted" in default.err
     assert run("onecluster", "addhost", name).code == 2
     assert "Traceback" not in missing.err + unknown.err
+
+
+def test_deploy_enforce_keeps_a_vm_in_its_networks_clusters(ok, run, unique):
+    cluster = unique("cl")
+    ok("onecluster", "create", cluster)
+    outside = unique("outside")
+    ok("onehost", "create", outside, "--im", "dummy", "--vm", "dummy")
+    vid_net, net = _net(ok, unique)
+    ok("onecluster", "addvnet", cluster, str(vid_net))
+    ok("onecluster", "delvnet", "default", str(vid_net))
+    vid = ok("onevm", "create", "--hold", "--template-text",
+             f'NAME = {unique("vm")} CPU = 0.1 MEMORY = 16 NIC = [ NETWORK = "{net}" ]').new_id
+    refused = run("onevm", "deploy", str(vid), outside, "--enforce")
+    assert refused.code == 1 and "VM requires to be placed on cluster" in refused.err
+    assert ok("onevm", "show", str(vid)).field("STATE") == "HOLD"

@@ -199,9 +199,9 @@ class LifeCycle:
                 to = REDEPLOY_AFTER.get(last["ACTION"], PROLOG)
             if to is None:
                 raise ActionError(f"Wrong state to deploy VM [{vid}]: {phase_name(phase_of(vm))}.")
-            self._check_host(vm, host, enforce)
             if enforce:  # oned checks only capacity; the clusters too, when asked to enforce
                 placement.check_host(vm, host, "deploy")
+            self._check_host(vm, host, enforce)
             self._place(vm, host, HistoryAction.DEPLOY)
             self._move(vm, to)
 
