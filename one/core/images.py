@@ -295,6 +295,8 @@ class ImageManager:
         allowed = {ImageState.DISABLED, ImageState.READY, ImageState.ERROR} if enabled else {
             ImageState.READY, ImageState.DISABLED}
         with self._changing(session, iid) as image:
+            if enabled and session.classic and image.state not in allowed:
+                return  # 2.x: enabling an image that is not DISABLED changes nothing
             if image.state not in allowed:
                 raise ActionError(f"Cannot {'enable' if enabled else 'disable'} image {iid} in state "
                                   f"{ImageState(image.state).name}.")

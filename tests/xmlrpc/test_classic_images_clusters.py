@@ -51,6 +51,10 @@ def test_a_name_only_image_is_registered_as_2_0_did(classic_rpc: Caller, rpc: Ca
     assert _doc(classic_rpc.ok("one.vm.info", vid)).findtext("TEMPLATE/DISK/SOURCE") == \
         image.findtext("SOURCE")
     assert _doc(classic_rpc.ok("one.image.info", iid)).findtext("STATE") == "2"  # USED
+    assert classic_rpc.ok("one.image.enable", iid, True) == iid  # 2.x: nothing to do
+    assert "Cannot disable" in classic_rpc.fails("one.image.enable", iid, False, code=0x800)
+    assert _doc(classic_rpc.ok("one.image.info", iid)).findtext("STATE") == "2"
+    rpc.fails("one.image.enable", iid, True, code=0x800)  # 7.4 callers: wrong state
 
 
 def test_modern_callers_still_need_a_source(rpc: Caller) -> None:
