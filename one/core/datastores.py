@@ -14,6 +14,7 @@ import os
 from one.config import Config
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require, require_admin
+from one.core.clusters import DEFAULT
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError
 from one.plugins.manager import PluginManager
@@ -28,7 +29,6 @@ DEFAULT_DATASTORES = ((0, "system", DatastoreType.SYSTEM), (1, "default", Datast
 DS_MADS = ("fs", "dummy")
 _TYPES = {"IMAGE_DS": DatastoreType.IMAGE, "SYSTEM_DS": DatastoreType.SYSTEM,
           "FILE_DS": DatastoreType.FILE}
-DEFAULT_CLUSTER = 0
 
 
 def datastore_type(name: str | None) -> DatastoreType:
@@ -78,7 +78,7 @@ class DatastoreManager:
             template.set("SAFE_DIRS", "/var/tmp")
             template.set("RESTRICTED_DIRS", "/")
         with self.pools.store.write():
-            cluster = self.pools.clusters.get(DEFAULT_CLUSTER if cluster_id == -1 else cluster_id)
+            cluster = self.pools.clusters.get(DEFAULT if cluster_id == -1 else cluster_id)
             taken = self.pools.datastores.get_by_name(name)
             if taken is not None:
                 raise AllocateError(f"NAME is already taken by DATASTORE {taken.oid}.")
