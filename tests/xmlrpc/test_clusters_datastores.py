@@ -5,11 +5,14 @@ OpenNebula's code and leaves the stored state as it was.
 """
 from __future__ import annotations
 
+import sqlite3
+
 import pyone
 import pytest
 from lxml import etree
 
-from conftest import Caller, validate
+from conftest import Caller, start_oned, validate
+from one.pool.db import SCHEMA_VERSION
 
 IMAGE_DS = 'NAME = "fast"\nDS_MAD = "fs"\nTM_MAD = "ssh"\n'
 
@@ -145,3 +148,23 @@ def test_pyone_datastore_round_trip(oned) -> None:
     assert one.cluster.info(cid).DATASTORES.ID == [dsid]
     one.cluster.deldatastore(cid, dsid)
     one.datastore.delete(dsid)
+
+
+def test_a_schema_2_database_gets_datastore_states(tmp_path) -> None:
+    """Databases from before datastore STATE (schema 2) are upgraded at start."""
+    first = start_oned(tmp_path)
+    dsid = Caller(first.endpoint).ok("one.datastore.allocate", IMAGE_DS, -1)
+    first.stop()
+    with sqlite3.connect(tmp_path / "one.db") as db:
+        db.execute('ALTER TABLE "datastore" DROP COLUMN "state"')
+        db.execute("UPDATE schema_version SET version = 2")
+    second = start_oned(tmp_path)
+    try:
+        rpc = Caller(second.endpoint)
+        validate(rpc.ok("one.datastore.info", dsid), "datastore.xsd")
+        rpc.ok("one.datastore.enable", 0, False)
+        assert _doc(rpc.ok("one.datastore.info", 0)).findtext("STATE") == "1"
+    finally:
+        second.stop()
+    with sqlite3.connect(tmp_path / "one.db") as db:
+        assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
