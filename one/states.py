@@ -227,3 +227,8 @@ class DatastoreType(IntEnum):
     IMAGE = 0
     SYSTEM = 1
     FILE = 2
+
+
+class DatastoreState(IntEnum):
+    READY = 0
+    DISABLED = 1

@@ -2,23 +2,15 @@
 from __future__ import annotations
 
 import sys
-from enum import IntEnum
 
 from one.cli.base import Tool
-from one.cli.commands import list_command, show_command, update_command
-from one.cli.pools import DATASTORE
+from one.cli.commands import (CLUSTER_ARG, create_command, delete_command, list_command,
+                              ownership_commands, show_command, switch_commands)
+from one.cli.pools import CLUSTER, DATASTORE
 from one.cli.sections import PERMISSIONS, Fields, TemplateText, id_list
 from one.cli.table import Column, counted, joined, label, named, right, short, sized
 from one.cli.xmldoc import Element
-from one.states import DatastoreType
-
-
-class DatastoreState(IntEnum):
-    """A datastore's STATE (one.states has no such enum yet)."""
-
-    READY = 0
-    DISABLED = 1
-
+from one.states import DatastoreState, DatastoreType
 
 SHORT_TYPE = {DatastoreType.IMAGE: "img", DatastoreType.SYSTEM: "sys", DatastoreType.FILE: "fil"}
 SHORT_STATE = {DatastoreState.READY: "on", DatastoreState.DISABLED: "off"}
@@ -58,9 +50,15 @@ SECTIONS = (
 COMMANDS = (
     list_command(DATASTORE, COLUMNS),
     show_command(DATASTORE, SECTIONS),
-    update_command(DATASTORE),
+    create_command(DATASTORE, "Creates a datastore (TYPE, DS_MAD, TM_MAD) in a cluster",
+                   (CLUSTER_ARG,), lambda ctx, ns: (ctx.optional(CLUSTER, ns.cluster),)),
+    delete_command(DATASTORE),
+    *ownership_commands(DATASTORE),
+    *switch_commands(DATASTORE, "one.datastore.enable",
+                     ("enable", "Enables system datastores"),
+                     ("disable", "Disables system datastores")),
 )
-TOOL = Tool("onedatastore", "Lists OpenNebula datastores and edits their templates.", COMMANDS)
+TOOL = Tool("onedatastore", "Manages OpenNebula datastores.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status
 
 

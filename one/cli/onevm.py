@@ -129,7 +129,8 @@ def action_command(verb: str, hard: bool, help: str) -> Command:
 
 
 HOST_ARG = arg("host", help="host id or name")
-ENFORCE_ARG = arg("--enforce", action="store_true", help="refuse a host without room for the VM")
+ENFORCE_ARG = arg("--enforce", action="store_true",
+                  help="refuse a host without room for the VM (deploy: or outside its clusters)")
 DEPLOY = id_action(
     VM, "deploy", "Deploys VMs on a host, bypassing the scheduler",
     lambda ctx, ns, oid: ctx.call("one.vm.deploy", oid, ctx.one(HOST, ns.host), ns.enforce, -1),

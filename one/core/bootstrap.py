@@ -34,7 +34,7 @@ def bootstrap(managers: Managers, auth_file: Path) -> str | None:
     """
     with managers.pools.store.write():
         if not Datastore.select().exists():  # also for databases made before datastores
-            managers.images.bootstrap()
+            managers.datastores.bootstrap()
         managers.acl.bootstrap()
         if User.select().exists():
             return None

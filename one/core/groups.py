@@ -1,4 +1,4 @@
-"""Groups and clusters: small admin-managed pools whose documents list members."""
+"""Groups: a small admin-managed pool whose documents list their members."""
 from __future__ import annotations
 
 from one.core.acl import AclManager
@@ -6,7 +6,7 @@ from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, require, require_create
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, InternalError
-from one.pool.models import Cluster, Group, Host, User, Vnet
+from one.pool.models import Cluster, Group, User
 from one.pool.pool import Pool
 from one.pool.pools import Pools
 from one.pool.render import user as render
@@ -16,7 +16,7 @@ SYSTEM_GROUPS = {0: "oneadmin", 1: "users"}
 DEFAULT_CLUSTER = (0, "default")
 
 
-def _allocate(session: Session, pool: Pool, obj: Group | Cluster) -> int:
+def allocate_named(session: Session, pool: Pool, obj: Group | Cluster) -> int:
     require_create(session, pool.kind)
     check_name(obj.name, pool.kind, strict=pool.kind == "group")
     with pool.store.write():
@@ -39,7 +39,7 @@ class GroupManager:
                                      oid=DEFAULT_CLUSTER[0])
 
     def allocate(self, session: Session, name: str) -> int:
-        return _allocate(session, self.pools.groups, Group(name=name, template=Template()))
+        return allocate_named(session, self.pools.groups, Group(name=name, template=Template()))
 
     def delete(self, session: Session, gid: int) -> None:
         with self.pools.store.write():
@@ -78,62 +78,3 @@ class GroupManager:
                    if group.oid in u.groups]
         return render.group_xml(group, members, self.acl.admins(group.oid), full)
 
-
-class ClusterManager:
-    def __init__(self, pools: Pools, acl: AclManager) -> None:
-        self.pools = pools
-        self.acl = acl
-
-    def allocate(self, session: Session, name: str) -> int:
-        return _allocate(session, self.pools.clusters, Cluster(name=name, template=Template()))
-
-    def delete(self, session: Session, cid: int) -> None:
-        with self.pools.store.write():
-            cluster = self.pools.clusters.get(cid)
-            require(session, cluster, ADMIN, "CLUSTER")
-            if cluster.oid == DEFAULT_CLUSTER[0]:
-                raise ActionError("The default cluster cannot be deleted.")
-            if Host.select().where(Host.cluster_id == cid).exists():
-                raise ActionError(f"Cluster {cid} is not empty.")
-            self.pools.clusters.drop(cluster)
-            self.acl.drop_cluster(cid)
-
-    def update(self, session: Session, cid: int, text: str, append: int) -> None:
-        new = parse(text, self.pools.limits)
-        with self.pools.clusters.modify(cid) as cluster:
-            require(session, cluster, MANAGE, "CLUSTER")
-            cluster.template = updated_template(cluster.template, new, append, self.pools.limits)
-
-    def rename(self, session: Session, cid: int, name: str) -> None:
-        check_name(name, "cluster")
-        with self.pools.clusters.modify(cid) as cluster:
-            require(session, cluster, MANAGE, "CLUSTER")
-            cluster.name = name
-            for host in self.pools.hosts.select(Host.cluster_id == cid):
-                host.cluster = name
-                self.pools.hosts.save(host)
-
-    def set_host(self, session: Session, cid: int, hid: int) -> None:
-        """Move a host into a cluster (delhost moves it back to default)."""
-        with self.pools.store.write():
-            cluster = self.pools.clusters.get(cid)
-            require(session, cluster, ADMIN, "CLUSTER")
-            with self.pools.hosts.modify(hid) as host:
-                require(session, host, ADMIN, "HOST")
-                host.cluster_id, host.cluster = cluster.oid, cluster.name
-
-    def set_vnet(self, session: Session, cid: int, vid: int, add: bool) -> None:
-        with self.pools.store.write():
-            cluster = self.pools.clusters.get(cid)
-            require(session, cluster, ADMIN, "CLUSTER")
-            with self.pools.vnets.modify(vid) as vnet:
-                require(session, vnet, ADMIN, "NET")
-                clusters = set(vnet.clusters)
-                vnet.clusters = sorted(clusters | {cluster.oid} if add else clusters - {cluster.oid})
-
-    def xml(self, cluster: Cluster) -> str:
-        hosts = [h.oid for h in Host.select(Host.oid).where(Host.cluster_id == cluster.oid)
-                 .order_by(Host.oid)]
-        vnets = [v.oid for v in Vnet.select(Vnet.oid, Vnet.clusters).order_by(Vnet.oid)
-                 if cluster.oid in v.clusters]
-        return render.cluster_xml(cluster, hosts, [], vnets)

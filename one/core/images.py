@@ -10,6 +10,7 @@ at DONE.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -36,9 +37,8 @@ from one.states import DatastoreType, ImageState, ImageType, VmState
 
 MB = 2**20
 _FILE_TYPES = {ImageType.KERNEL, ImageType.RAMDISK, ImageType.CONTEXT}
+DEFAULT_IMAGE_DS = 1
 _DISK_PREFIX_LETTER = {ImageType.OS: "a", ImageType.CDROM: "c", ImageType.DATABLOCK: "e"}
-DEFAULT_DATASTORES = ((0, "system", DatastoreType.SYSTEM), (1, "default", DatastoreType.IMAGE),
-                      (2, "files", DatastoreType.FILE))
 
 
 def _is_url(path: str) -> bool:
@@ -69,14 +69,6 @@ class ImageManager:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def bootstrap(self) -> None:
-        for oid, name, kind in DEFAULT_DATASTORES:
-            tm = self.config.tm_mad_system if kind == DatastoreType.SYSTEM else self.config.default_tm_mad
-            ds = Datastore(name=name, uid=0, gid=0, uname="oneadmin", gname="oneadmin", perms=0o644,
-                           kind=kind, tm_mad=tm, template=Template(),
-                           base_path=os.path.join(self.config.var_location, "datastores", str(oid)))
-            self.pools.datastores.allocate(ds, oid=oid)
-
     def get(self, session: Session, iid: int, right: int = USE) -> Image:
         image = self.pools.images.get(iid)
         require(session, image, right, "IMAGE")
@@ -94,12 +86,53 @@ class ImageManager:
         """A user's registration: restricted attributes and PATH checked for non-admins."""
         template = parse(text, self.pools.limits)
         ds = self._datastore(session, ds_id)
+        return self._register(session, template, ds, skip_capacity, self._admit(session, template, ds))
+
+    def _admit(self, session: Session, template: Template, ds: Datastore) -> SourcePolicy | None:
+        """Restricted attributes and PATH checked for non-admins; the copy's policy."""
         self.restricted.check(session, "IMAGE", template)
         policy = self._policy(session, ds)
         path = template.get("PATH")
         if policy is not None and path:
             (policy.check_url if _is_url(path) else policy.check_path)(path)
-        return self._register(session, template, ds, skip_capacity, policy)
+        return policy
+
+    def allocate_classic(self, session: Session, text: str) -> int:
+        """2.0's registration, into the default datastore: PUBLIC = YES (never with
+        PERSISTENT) publishes it, DEV_PREFIX defaults to hd, and a template with
+        neither PATH, SOURCE nor SIZE is an image whose file oned names, SOURCE =
+        <datastore>/sha1("uid:name"), DISABLED until its owner puts the content
+        there and enables it (as 2.0's clients did)."""
+        template = parse(text, self.pools.limits)
+        ds = self._datastore(session, DEFAULT_IMAGE_DS)
+        policy = self._admit(session, template, ds)
+        public = (template.get("PUBLIC") or "").upper() == "YES"
+        if public and (template.get("PERSISTENT") or "").upper() == "YES":
+            raise AllocateError("Image cannot be public and persistent.")
+        template.remove("PUBLIC")
+        if template.get("DEV_PREFIX") is None:
+            template.set("DEV_PREFIX", "hd")
+        named_only = not any(template.get(key) for key in ("PATH", "SOURCE", "SIZE"))
+        if named_only:
+            digest = hashlib.sha1(f"{session.uid}:{template.get('NAME') or ''}".encode()).hexdigest()
+            template.set("SOURCE", os.path.join(ds.base_path, digest))
+            os.makedirs(ds.base_path, exist_ok=True)  # the image repository it is to go into
+        with self.pools.store.write():
+            iid = self._register(session, template, ds, named_only, policy)
+            with self.pools.images.modify(iid) as image:
+                image.perms |= 0o004 if public else 0
+                if named_only:
+                    image.state = ImageState.DISABLED
+        return iid
+
+    def publish(self, session: Session, iid: int, public: bool) -> None:
+        """Classic: OTHER USE on or off; for classic callers, as in 2.x, a persistent
+        image cannot be public."""
+        with self._changing(session, iid) as image:
+            if public and image.persistent and session.classic:
+                raise ActionError(f"Cannot publish image {iid}: an image cannot be public "
+                                  "and persistent.")
+            image.perms = image.perms | 0o004 if public else image.perms & ~0o004
 
     def _datastore(self, session: Session, ds_id: int) -> Datastore:
         ds = self.pools.datastores.get(ds_id)
@@ -270,6 +303,8 @@ class ImageManager:
         allowed = {ImageState.DISABLED, ImageState.READY, ImageState.ERROR} if enabled else {
             ImageState.READY, ImageState.DISABLED}
         with self._changing(session, iid) as image:
+            if enabled and session.classic and image.state not in allowed:
+                return  # 2.x: enabling an image that is not DISABLED changes nothing
             if image.state not in allowed:
                 raise ActionError(f"Cannot {'enable' if enabled else 'disable'} image {iid} in state "
                                   f"{ImageState(image.state).name}.")
@@ -293,6 +328,9 @@ class ImageManager:
         with self._changing(session, iid) as image:
             if image.running_vms:
                 raise ActionError(f"Cannot change persistency of image {iid}: VMs use it.")
+            if persistent and session.classic and image.perms & 0o004:
+                raise ActionError(f"Cannot make image {iid} persistent: it is public (classic "
+                                  "images cannot be public and persistent).")
             image.persistent = int(persistent)
 
     def update(self, session: Session, iid: int, text: str, append: int = 0) -> None:

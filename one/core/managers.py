@@ -7,7 +7,9 @@ from one.config import Config
 from one.core.acl import AclManager
 from one.core.acl_rules import RuleSet
 from one.core.auth import Authenticator
-from one.core.groups import ClusterManager, GroupManager
+from one.core.clusters import ClusterManager
+from one.core.datastores import DatastoreManager
+from one.core.groups import GroupManager
 from one.core.hooks import Hooks
 from one.core.hosts import HostManager
 from one.core.images import ImageManager
@@ -44,6 +46,7 @@ class Managers:
     images: ImageManager
     templates: TemplateManager
     acl: AclManager
+    datastores: DatastoreManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -93,4 +96,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         vnets=vnets, vms=vms, plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images, acl=acl,
         templates=TemplateManager(pools, vms, images),
+        datastores=DatastoreManager(pools, config, plugins),
     )

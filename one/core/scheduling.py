@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from one.config import Config
 from one.core.lifecycle.engine import LifeCycle
+from one.core.placement import IncompatibleClusters, allowed_clusters
 from one.core.quantities import MAX_CPU, MAX_MEMORY, Number, capacity, parse_float, parse_int
 from one.core.scheduler.policies import cloud_requirements, cloud_tier
 from one.core.scheduler.scheduler import CycleReport, PendingVm, SchedConfig, SchedHost, Scheduler
@@ -43,6 +44,14 @@ def _capacity(template: Template, name: str, parse: Callable[[str | None], Numbe
         raise Unschedulable(f"Cannot schedule VM: {exc.message}") from None
 
 
+def _clusters(system: Template) -> frozenset[int] | None:
+    """The clusters the VM's datastores and networks allow (AUTOMATIC_REQUIREMENTS)."""
+    try:
+        return allowed_clusters(system)
+    except IncompatibleClusters as exc:
+        raise Unschedulable(f"Cannot schedule VM: {exc.message}") from None
+
+
 def cloud_types(vm: Vm) -> list[str]:
     """The public clouds a VM may burst to: its PUBLIC_CLOUD sections' TYPEs
     (a classic EC2 = [...] section is TYPE ec2)."""
@@ -65,7 +74,8 @@ def pending_vm(vm: Vm, bursting: bool = False) -> PendingVm:
         memory=int(_capacity(system, "MEMORY", parse_int, MAX_MEMORY)),
         requirements=requirements,
         rank=user.get("SCHED_RANK") or user.get("RANK") or "", resched=bool(vm.resched),
-        host_id=vm.history[-1]["HID"] if vm.resched and vm.history else -1)
+        host_id=vm.history[-1]["HID"] if vm.resched and vm.history else -1,
+        cluster_ids=_clusters(system))
 
 
 def _check_numbers(host: Host) -> None:

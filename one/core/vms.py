@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from one.config import Config
-from one.core import leases
+from one.core import leases, placement
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
@@ -36,6 +36,8 @@ ACTION_ALIASES = {"shutdown": "terminate", "shutdown-hard": "terminate-hard",
                   "resubmit": "delete-recreate", "restart": "resume"}
 # Classic verbs that only ever applied to a running VM (terminate also takes queued ones).
 _RUNNING_ONLY = {"shutdown", "shutdown-hard", "cancel", "restart"}
+# States from which a VM goes back to PENDING, to be placed again.
+_UNPLACED = (VmState.HOLD, VmState.STOPPED, VmState.UNDEPLOYED)
 ACTIONS = {"terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff",
            "poweroff-hard", "reboot", "reboot-hard", "hold", "release", "stop", "suspend",
            "resume", "resched", "unresched", "delete", "delete-recreate"}
@@ -121,6 +123,7 @@ class VmManager:
             system.add("DISK", disk)
         self._number("DISK", "DISK_ID", system)
         self._resolve_nics(session, system, vid)
+        placement.set_requirements(self.pools, system)
         context = system.vector("CONTEXT")
         if context and context.get("FILES_DS"):
             system.set("CONTEXT", {**context, "FILES_DS": files_ds(session, context["FILES_DS"])})
@@ -210,7 +213,20 @@ class VmManager:
         if name == "restart" and vm.state == VmState.ACTIVE and vm.lcm_state == LcmState.BOOT:
             self.lifecycle.recover(vid, 2)  # classic restart of a VM stuck booting
             return
-        self.lifecycle.action(vid, action)
+        with self.pools.store.write():
+            if action == "resched" or (action in ("release", "resume") and vm.state in _UNPLACED):
+                self._place_again(vid, action)
+            self.lifecycle.action(vid, action)
+
+    def _place_again(self, vid: int, action: str) -> None:
+        """Cluster membership may have changed since allocation: as oned, the VM's
+        clusters are computed again when it is to be placed again."""
+        with self.pools.vms.modify(vid) as vm:
+            try:
+                placement.set_requirements(self.pools, vm.template)
+            except placement.IncompatibleClusters as exc:
+                raise ActionError(f"Could not {action} VM {vid}, error updating requirements. "
+                                  f"{exc.message}") from None
 
     def recover(self, session: Session, vid: int, op: int) -> None:
         self.get(session, vid, ADMIN)

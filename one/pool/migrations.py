@@ -32,7 +32,21 @@ def _hashed_credentials(db: pw.Database) -> None:
     migrate(migrator.drop_column("user", "sha1"), migrator.drop_column("user", "sha256"))
 
 
-STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials}
+def _datastore_state(db: pw.Database) -> None:
+    """3 -> 4: datastores get STATE (0 READY, 1 DISABLED), all READY; bodies are
+    rendered on read, so none needs emptying. A table made at this start (a
+    database from before datastores) has it already."""
+    if "state" not in {column.name for column in db.get_columns("datastore")}:
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.add_column("datastore", "state", pw.IntegerField(default=0)))
+
+
+def _reserved(db: pw.Database) -> None:
+    """2 -> 3: reserved for the accounting branch's step (nothing to do without it)."""
+
+
+STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: _reserved,
+                                                   3: _datastore_state}
 
 
 def upgrade(db: pw.Database, version: int, target: int) -> None:

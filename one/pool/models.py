@@ -168,6 +168,7 @@ class Datastore(Owned):
     """System (0), images (1) and files (2), as OpenNebula 7 sets them up."""
 
     kind = pw.IntegerField(default=0)        # TYPE: 0 IMAGE, 1 SYSTEM, 2 FILE
+    state = pw.IntegerField(default=0)       # STATE: 0 READY, 1 DISABLED (system datastores)
     ds_mad = pw.CharField(default="fs")
     tm_mad = pw.CharField(default="dummy")
     base_path = pw.CharField(default="")

@@ -57,3 +57,41 @@ def test_errors(run):
     unknown = run("onedatastore", "show", "nowhere")
     assert unknown.code == 1 and "DATASTORE named nowhere not found." in unknown.err
     assert run("onedatastore", "update", "1").code == 2
+
+
+def test_create_enable_rename_delete(ok, run, unique, tmp_path):
+    cluster = unique("dscl")
+    cid = ok("onecluster", "create", cluster).new_id
+    name = unique("ds")
+    template = tmp_path / "ds.tpl"
+    template.write_text(f'NAME = "{name}"\nTYPE = SYSTEM_DS\nTM_MAD = dummy\n')
+    dsid = ok("onedatastore", "create", str(template), "--cluster", cluster).new_id
+    cells = ok("onedatastore", "list").row(str(dsid))
+    assert cells[3] == name and cells[6] == str(cid) and cells[8:] == ["sys", "-", "dummy", "on"]
+    ok("onedatastore", "disable", str(dsid))
+    assert ok("onedatastore", "show", name).field("STATE") == "DISABLED"
+    assert ok("onedatastore", "list").row(str(dsid))[-1] == "off"
+    ok("onedatastore", "enable", name)
+    refused = run("onedatastore", "disable", "1")
+    assert refused.code == 1 and "Only SYSTEM_DS" in refused.err
+    ok("onedatastore", "rename", str(dsid), name + "r")
+    ok("onedatastore", "chmod", str(dsid), "640")
+    assert ok("onedatastore", "show", str(dsid)).field("GROUP") == "oneadmin"
+    ok("onedatastore", "delete", name + "r")
+    assert run("onedatastore", "show", str(dsid)).code == 1
+
+
+def test_create_refusals_and_a_non_empty_delete(ok, run, unique):
+    bad = run("onedatastore", "create", "--template-text", f"NAME = {unique('ds')} TM_MAD = dummy")
+    assert bad.code == 1 and "No DS_MAD in template." in bad.err
+    unknown = run("onedatastore", "create", "--template-text", "NAME = x DS_MAD = fs TM_MAD = dummy",
+                  "-c", "no-such-cluster")
+    assert unknown.code == 1 and "CLUSTER named no-such-cluster not found." in unknown.err
+    name = unique("ds")
+    dsid = ok("onedatastore", "create", "--template-text",
+              f"NAME = {name} DS_MAD = fs TM_MAD = dummy").new_id
+    ok("oneimage", "create", "--name", unique("img"), "--type", "datablock", "--size", "1",
+       "--datastore", str(dsid))
+    full = run("onedatastore", "delete", str(dsid))
+    assert full.code == 1 and "not empty" in full.err and "Traceback" not in full.err
+    assert run("onedatastore", "create").code == 2

@@ -152,7 +152,8 @@ def test_top_refreshes_the_list(ok, running):
     out = ok("onevm", "top", "--count", "2", "--delay", "0").lines()
     assert len(drawings(out, "ID")) == 2 and "" in out
     rows = drawings(out, str(vid))
-    assert len(rows) == 2 and rows[0][4:8] == ["runn", "0.5", "256M", host]
+    assert len(rows) == 2 and rows[0][4:7] == ["runn", "0.5", "256M"]
+    assert rows[0][7] in (host, host[:9] + "…")  # cut to the column once the suite made 100 names
     hosts = drawings(ok("onehost", "top", "-n", "2", "-d", "0").lines(), str(hid))
     assert len(hosts) == 2 and hosts[0][3:] == ["1", "50", "/", "800", "(6%)", "256M", "/",
                                                  "16G", "(1%)", "on"]

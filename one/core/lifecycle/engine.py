@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Callable, Protocol
 
 from one.config import Config
-from one.core import leases
+from one.core import leases, placement
 from one.core.images import release_disks
 from one.core.lifecycle import operations, records
 from one.core.lifecycle.phases import (
@@ -199,6 +199,8 @@ class LifeCycle:
                 to = REDEPLOY_AFTER.get(last["ACTION"], PROLOG)
             if to is None:
                 raise ActionError(f"Wrong state to deploy VM [{vid}]: {phase_name(phase_of(vm))}.")
+            if enforce:  # oned checks only capacity; the clusters too, when asked to enforce
+                placement.check_host(vm, host, "deploy")
             self._check_host(vm, host, enforce)
             self._place(vm, host, HistoryAction.DEPLOY)
             self._move(vm, to)
@@ -219,6 +221,7 @@ class LifeCycle:
             if needed and not self.plugins.registries["vmm"].get(host.vm_mad).supports(needed):
                 raise ActionError(f"VMM driver '{host.vm_mad}' cannot {'live ' if live else ''}migrate.")
             self._check_host(vm, host, enforce)
+            placement.check_host(vm, host, "migrate")
             record["ACTION"] = HistoryAction.LIVE_MIGRATE if live else HistoryAction.MIGRATE
             records.stamp(vm, "RETIME")  # running on the source ends here, on its record
             vm.resched = 0  # rescheduled: the flag has done its job

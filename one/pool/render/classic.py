@@ -2,13 +2,14 @@
 
 Shapes follow the 2.2 sources (see shared/reference/xml-samples/2.2): VMs
 carry top-level MEMORY/CPU/NET_TX/NET_RX and a single HISTORY, hosts the old
-HOST_SHARE, networks TYPE/PUBLIC/LEASES, users only ID/NAME/PASSWORD/ENABLED.
+HOST_SHARE, networks TYPE/PUBLIC/LEASES, users only ID/NAME/PASSWORD/ENABLED,
+images PUBLIC/PERSISTENT/SOURCE/STATE without permissions.
 They are rendered on demand: classic callers are few and their pools small.
 """
 from __future__ import annotations
 
 from one.pool import address_range as ars
-from one.pool.models import Cluster, Host, Lease, User, Vm, Vnet
+from one.pool.models import Cluster, Host, Image, Lease, User, Vm, Vnet
 from one.pool.render.common import el, fields
 from one.pool.render.host import shown_template
 from one.pool.template import Template
@@ -77,8 +78,8 @@ def host_xml(host: Host, pool: bool = False) -> str:
     return head + (template + share if pool else share + template) + "</HOST>"
 
 
-def _public(vnet: Vnet) -> int:
-    return (vnet.perms >> 2) & 1  # OTHER_U
+def _public(obj: Vnet | Image) -> int:
+    return (obj.perms >> 2) & 1  # OTHER_U
 
 
 def _classic_type(vnet: Vnet) -> int:
@@ -123,3 +124,20 @@ def user_xml(user: User) -> str:
 
 def cluster_xml(cluster: Cluster) -> str:
     return f"<CLUSTER><ID>{cluster.oid}</ID>{el('NAME', cluster.name)}</CLUSTER>"
+
+
+# Modern image states 2.2 lacks, as the nearest 2.2 one: busy ones (LOCKED, ERROR, CLONE,
+# DELETE...) cannot be used, as DISABLED; USED_PERS is USED.
+_IMAGE_STATE = {0: 0, 1: 1, 2: 2, 3: 3, 8: 2}
+
+
+def image_xml(image: Image, username: str | None = None) -> str:
+    """`<IMAGE>` of 2.2; `username` adds USERNAME as the pool listing does."""
+    user = el("USERNAME", username) if username is not None else ""
+    template = image.template.copy()
+    template.set("NAME", image.name)
+    return (f"<IMAGE><ID>{image.oid}</ID><UID>{image.uid}</UID>{user}{el('NAME', image.name)}"
+            f"<TYPE>{image.kind}</TYPE><PUBLIC>{_public(image)}</PUBLIC>"
+            f"<PERSISTENT>{image.persistent}</PERSISTENT><REGTIME>{image.regtime}</REGTIME>"
+            f"{el('SOURCE', image.source)}<STATE>{_IMAGE_STATE.get(image.state, 3)}</STATE>"
+            f"<RUNNING_VMS>{image.running_vms}</RUNNING_VMS>{template.to_xml()}</IMAGE>")

@@ -49,7 +49,7 @@ def datastore_xml(ds: Datastore, images: list[int]) -> str:
     return (
         f"<DATASTORE>{_owner(ds)}{permissions(ds.perms)}{el('DS_MAD', ds.ds_mad)}"
         f"{el('TM_MAD', ds.tm_mad)}{el('BASE_PATH', ds.base_path)}<TYPE>{ds.kind}</TYPE>"
-        f"<DISK_TYPE>0</DISK_TYPE><STATE>0</STATE>{ids('CLUSTERS', ds.clusters)}"
+        f"<DISK_TYPE>0</DISK_TYPE><STATE>{ds.state}</STATE>{ids('CLUSTERS', ds.clusters)}"
         f"<TOTAL_MB>{total}</TOTAL_MB><FREE_MB>{free}</FREE_MB><USED_MB>{used}</USED_MB>"
         f"{ids('IMAGES', images)}{ds.template.to_xml()}</DATASTORE>"
     )

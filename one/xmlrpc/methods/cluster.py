@@ -1,6 +1,8 @@
 """one.cluster.* (modern, cluster id first) and the classic add/remove (host first)."""
 from __future__ import annotations
 
+from typing import Callable
+
 from one.core.auth import Session
 from one.core.managers import Managers
 from one.pool.render import classic
@@ -17,7 +19,8 @@ def register(api: Api, m: Managers) -> None:
         return classic.cluster_xml(cluster) if s.classic else clusters.xml(cluster)
 
     api.add("one.cluster.allocate", [S("name")], clusters.allocate, "Allocates a cluster.")
-    api.add("one.cluster.delete", [I("id")], returns_id(clusters.delete), "Deletes an empty cluster.")
+    api.add("one.cluster.delete", [I("id")], returns_id(clusters.delete),
+            "Deletes an empty cluster (classic: its hosts go back to default).")
     api.add("one.cluster.info", [I("id"), B("decrypt", False)],
             lambda s, cid, decrypt=False: xml(s, m.pools.clusters.get(cid)), "Returns a cluster.")
     api.add("one.cluster.update", [I("id"), S("template"), I("append", 0)],
@@ -29,12 +32,9 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.cluster.delhost", [I("id"), I("host_id")],
             returns_id(lambda s, cid, hid: clusters.set_host(s, DEFAULT, hid)),
             "Moves a host back to the default cluster.")
-    api.add("one.cluster.addvnet", [I("id"), I("vnet_id")],
-            returns_id(lambda s, cid, vid: clusters.set_vnet(s, cid, vid, True)),
-            "Adds a virtual network to the cluster.")
-    api.add("one.cluster.delvnet", [I("id"), I("vnet_id")],
-            returns_id(lambda s, cid, vid: clusters.set_vnet(s, cid, vid, False)),
-            "Removes a virtual network from the cluster.")
+    for noun, param, label, change in (("vnet", "vnet_id", "virtual network", clusters.set_vnet),
+                                       ("datastore", "ds_id", "datastore", clusters.set_datastore)):
+        _membership(api, noun, param, label, change)
     # Classic 2.x: host id first.
     def classic_add(s: Session, hid: int, cid: int) -> int:
         clusters.set_host(s, cid, hid)
@@ -48,3 +48,12 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.clusterpool.info", [],
             lambda s: wrap("CLUSTER_POOL", (xml(s, c) for c in m.pools.clusters.select())),
             "Lists clusters.")
+
+
+def _membership(api: Api, noun: str, param: str, label: str,
+                change: Callable[[Session, int, int, bool], None]) -> None:
+    """`add<noun>` and `del<noun>`: (cluster id, object id), as in 7.4."""
+    for verb, add, how in (("add", True, "Adds a {} to"), ("del", False, "Removes a {} from")):
+        api.add(f"one.cluster.{verb}{noun}", [I("id"), I(param)],
+                returns_id(lambda s, cid, oid, add=add: change(s, cid, oid, add)),
+                f"{how.format(label)} the cluster.")

@@ -1,20 +1,16 @@
-"""one.image.*, one.imagepool.info, one.datastore.*, one.datastorepool.info."""
+"""one.image.*, one.imagepool.info."""
 from __future__ import annotations
 
-from one.core import ownership
 from one.core.auth import Session
-from one.core.authz import MANAGE, USE, allowed, require
-from one.errors import ApiError
 from one.core.managers import Managers
 from one.pool.models import Image
+from one.pool.pool import Pool
+from one.pool.render import classic
 from one.pool.render.common import wrap
-from one.pool.render.image import datastore_xml
 from one.xmlrpc.api import Api, B, I, S, returns_id
-from one.xmlrpc.methods.listing import owned_listing
+from one.xmlrpc.methods.listing import classic_owned, owned_listing
 from one.xmlrpc.methods.ownership import register_ownership
 from one.xmlrpc.wire import Escaped
-
-_PUBLIC = [-1] * 6
 
 
 def register(api: Api, m: Managers) -> None:
@@ -22,12 +18,13 @@ def register(api: Api, m: Managers) -> None:
 
     api.add("one.image.allocate", [S("template"), I("ds_id"), B("skip_capacity", False)],
             images.allocate, "Registers an image from PATH, SOURCE or SIZE into a datastore.")
-    api.add("one.image.allocate", [S("template")], images.allocate,
-            "Classic form: into the default datastore.")
+    api.add("one.image.allocate", [S("template")],
+            lambda s, text: images.allocate_classic(s, text) if s.classic else images.allocate(s, text),
+            "Classic form: into the default datastore (classic callers: 2.0's rules).")
 
-    def info(s: Session, iid: int, decrypt: bool = False) -> Escaped:
-        images.get(s, iid)
-        return Escaped([pool.text(iid)])
+    def info(s: Session, iid: int, decrypt: bool = False) -> str | Escaped:
+        image = images.get(s, iid)
+        return classic.image_xml(image) if s.classic else Escaped([pool.text(iid)])
 
     api.add("one.image.info", [I("id"), B("decrypt", False)], info, "Returns an image.")
     api.add("one.image.delete", [I("id"), B("force", False)], returns_id(images.delete),
@@ -43,12 +40,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.image.rmattr", [I("id"), S("name")],
             returns_id(lambda s, iid, name: images.set_attribute(s, iid, name, None)),
             "Classic: removes one attribute.")
-
-    def publish(s: Session, iid: int, on: bool) -> None:
-        images.get(s, iid, MANAGE)
-        ownership.chmod(s, pool, iid, _PUBLIC + [int(on), -1, -1])
-
-    api.add("one.image.publish", [I("id"), B("publish")], returns_id(publish),
+    api.add("one.image.publish", [I("id"), B("publish")], returns_id(images.publish),
             "Classic: lets everyone use the image (OTHER USE).")
     register_ownership(api, "one.image", pool, images.get)
     api.add("one.image.chtype", [I("id"), S("type")], returns_id(images.chtype),
@@ -56,37 +48,11 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.image.clone", [I("id"), S("name"), I("ds_id", -1)], images.clone,
             "Copies an image into a new one.")
     api.add("one.imagepool.info", [I("filter"), I("start", -1), I("end", -1)],
-            lambda s, flag, start=-1, end=-1: owned_listing(pool, "IMAGE_POOL", s, flag, start, end),
-            "Lists images (filter -4..uid, id range).")
-    _register_datastores(api, m)
+            lambda s, flag, start=-1, end=-1: _classic_listing(pool, s, flag) if s.classic
+            else owned_listing(pool, "IMAGE_POOL", s, flag, start, end),
+            "Lists images (filter -4..uid, id range; classic: -2, -1 or uid).")
 
 
-def _register_datastores(api: Api, m: Managers) -> None:
-    pool = m.pools.datastores
-
-    def xml(ds) -> str:
-        used = [i.oid for i in Image.select(Image.oid).where(Image.datastore_id == ds.oid).order_by(Image.oid)]
-        return datastore_xml(ds, used)
-
-    def info(s: Session, dsid: int, decrypt: bool = False) -> str:
-        ds = pool.get(dsid)
-        require(s, ds, USE, "DATASTORE")
-        return xml(ds)
-
-    api.add("one.datastore.info", [I("id"), B("decrypt", False)], info,
-            "Returns a datastore and its capacity.")
-
-    def update(s: Session, dsid: int, text: str, append: int = 0) -> None:
-        with pool.modify(dsid) as ds:
-            require(s, ds, MANAGE, "DATASTORE")
-            ds.template = ownership.updated_template(ds.template, text, append, m.pools.limits)
-            ds.tm_mad = ds.template.get("TM_MAD") or ds.tm_mad
-            ds.ds_mad = ds.template.get("DS_MAD") or ds.ds_mad
-            if ds.tm_mad not in m.plugins.registries["tm"]:
-                raise ApiError(f"Unknown TM driver '{ds.tm_mad}'.")
-
-    api.add("one.datastore.update", [I("id"), S("template"), I("append", 0)], returns_id(update),
-            "Replaces (0) or merges (1) the template; TM_MAD and DS_MAD change the drivers.")
-    api.add("one.datastorepool.info", [],
-            lambda s: wrap("DATASTORE_POOL", (xml(ds) for ds in pool.select() if allowed(s, ds, USE, "DATASTORE"))),
-            "Lists the datastores the caller may use.")
+def _classic_listing(pool: Pool[Image], s: Session, flag: int) -> str:
+    return wrap("IMAGE_POOL", (classic.image_xml(i, i.uname)
+                               for i in pool.select(classic_owned(Image, s, flag))))

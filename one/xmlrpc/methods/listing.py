@@ -6,10 +6,12 @@ import peewee as pw
 from one.core.auth import Session
 from one.core.authz import pool_filter
 from one.errors import ApiError
-from one.pool.models import PoolObject
+from one.pool.models import Owned, PoolObject
 from one.pool.pool import FULL, SHORT, Pool
 from one.pool.render.common import esc
 from one.xmlrpc.wire import Escaped
+
+PUBLIC = 0o004  # OTHER_U: what a classic "public" object is
 
 
 def id_range(model: type[PoolObject], start: int,
@@ -54,3 +56,10 @@ def owned_listing(pool: Pool, root: str, session: Session, flag: int, start: int
     where, limit, offset = id_range(pool.model, start, end)
     return listing(pool, root, combine(pool_filter(pool.model, session, flag, pool.kind), where, extra),
                    full=full, limit=limit, offset=offset)
+
+
+def classic_owned(model: type[Owned], session: Session, flag: int) -> pw.Expression | None:
+    """2.x's filter: -2 all, -1 the caller's plus public ones (OTHER USE), >= 0 that user's."""
+    if flag == -1:
+        return (model.uid == session.uid) | (model.perms.bin_and(PUBLIC) != 0)
+    return model.uid == flag if flag >= 0 else None

@@ -11,12 +11,9 @@ from one.pool.render import classic
 from one.pool.render.common import wrap
 from one.pool.template import Template, parse
 from one.xmlrpc.api import Api, B, I, S, returns_id
-from one.xmlrpc.methods.listing import owned_listing
+from one.xmlrpc.methods.listing import classic_owned, owned_listing
 from one.xmlrpc.methods.ownership import register_ownership
 from one.xmlrpc.wire import Escaped
-
-_PUBLIC = 0o004  # OTHER_U: what a classic "public" network is
-
 
 def register(api: Api, m: Managers) -> None:
     vnets, pool = m.vnets, m.pools.vnets
@@ -90,12 +87,9 @@ def _rm_lease(m: Managers, s: Session, nid: int, text: str) -> None:
 
 
 def _classic_listing(m: Managers, s: Session, flag: int) -> str:
-    """2.x: -2 all, -1 the caller's plus public ones, >= 0 that user's."""
-    query = Vnet.select()
-    if flag == -1:
-        query = query.where((Vnet.uid == s.uid) | (Vnet.perms.bin_and(_PUBLIC) != 0))
-    elif flag >= 0:
-        query = query.where(Vnet.uid == flag)
+    """2.x's listing, with its filter (`classic_owned`)."""
+    where = classic_owned(Vnet, s, flag)
+    query = Vnet.select() if where is None else Vnet.select().where(where)
     used: dict[int, int] = {}
     for (vnet_id,) in rows(Lease.select(Lease.vnet).where(Lease.vm >= 0)):
         used[vnet_id] = used.get(vnet_id, 0) + 1
