@@ -112,7 +112,8 @@ def test_rename_chown_chmod_update(rpc: Caller, user: Caller) -> None:
     assert (doc.findtext("UNAME"), doc.findtext("GNAME")) == ("ann", "users")
     rpc.ok("one.datastore.update", dsid, "NOTE = yes", 1)
     assert _doc(rpc.ok("one.datastore.info", dsid)).findtext("TEMPLATE/NOTE") == "yes"
-    user.fails("one.datastore.update", dsid, "NOTE = no", 1, code=0x200)
+    user.ok("one.datastore.update", dsid, "NOTE = no", 1)  # the owner's MANAGE bit
+    user.fails("one.datastore.update", 1, "NOTE = no", 1, code=0x200)
     user.fails("one.datastore.delete", 1, code=0x200)
     rpc.fails("one.datastore.chmod", dsid, 2, 1, 0, 0, 0, 0, 1, 0, 0, code=0x1000)
 
