@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from one.config import Config
+from one.core.accounting import Accounting
 from one.core.auth import Authenticator
 from one.core.groups import ClusterManager, GroupManager
 from one.core.hooks import Hooks
@@ -39,6 +40,7 @@ class Managers:
     monitor: Monitor
     scheduler: SchedulerLoop | None
     images: ImageManager
+    accounting: Accounting
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -83,4 +85,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
         vms=VmManager(pools, config, vnets, lifecycle, images), plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
+        accounting=Accounting(pools, config),
     )

@@ -9,6 +9,7 @@ import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
 from one.pool.credentials import hash_password, token_digest
+from one.pool.history import fill_history
 
 
 def _hashed_credentials(db: pw.Database) -> None:
@@ -32,7 +33,8 @@ def _hashed_credentials(db: pw.Database) -> None:
     migrate(migrator.drop_column("user", "sha1"), migrator.drop_column("user", "sha256"))
 
 
-STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials}
+# 2 -> 3: the history table (created empty at start) gets a row per record of every VM.
+STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: fill_history}
 
 
 def upgrade(db: pw.Database, version: int, target: int) -> None:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from one.core.managers import Managers
 from one.xmlrpc.api import Api
-from one.xmlrpc.methods import cluster, host, image, system, user, vm, vnet
+from one.xmlrpc.methods import accounting, cluster, host, image, system, user, vm, vnet
 
 
 def register_all(api: Api, managers: Managers) -> None:
-    for module in (system, user, cluster, host, vnet, vm, image):
+    for module in (system, user, cluster, host, vnet, vm, image, accounting):
         module.register(api, managers)

@@ -1,0 +1,121 @@
+"""Accounting and showback: the HISTORY records of a period, and monthly costs.
+
+`records` and `showback` hand back stored, escaped text (the history and
+showback tables), filtered as oned filters them: by the VM's current owner,
+group and permissions (OpenNebula's filter flag) and by time.
+`calculate` meters the records of a window (see one.core.showback) and stores
+one SHOWBACK row per VM and month, replacing what an earlier run stored.
+"""
+from __future__ import annotations
+
+import peewee as pw
+
+from one.config import Config
+from one.core import showback
+from one.core.auth import Session
+from one.core.authz import pool_filter, require_admin
+from one.core.lifecycle import records as clock
+from one.errors import ApiError
+from one.pool.models import HistoryRow, ShowbackRow, Vm, rows
+from one.pool.pools import Pools
+from one.pool.render.common import esc
+
+_CHUNK = 300  # rows per statement: 3 key values each, within SQLite's 999 parameters
+
+def prices(config: Config) -> showback.Prices:
+    """DEFAULT_COST = [ CPU_COST, MEMORY_COST, DISK_COST ] and SHOWBACK_ONLY_RUNNING."""
+    default = config.template.vector("DEFAULT_COST") or {}
+    try:
+        cpu, memory, disk = (float(default.get(k) or 0)
+                             for k in ("CPU_COST", "MEMORY_COST", "DISK_COST"))
+    except ValueError:
+        cpu = memory = disk = 0.0
+    running = str(config.template.get("SHOWBACK_ONLY_RUNNING") or "no").lower() in ("yes", "true")
+    return showback.Prices(cpu, memory, disk, running)
+
+
+def _scope(column: pw.Field, session: Session, flag: int) -> pw.Expression | None:
+    """Rows of the VMs the filter flag selects (the VM's current owner, as oned joins)."""
+    if flag < -4:
+        raise ApiError("Incorrect filter_flag")
+    where = pool_filter(Vm, session, flag)
+    return None if where is None else column.in_(Vm.select(Vm.oid).where(where))
+
+
+def _where(query: pw.SelectQuery, *parts: pw.Expression | None) -> pw.SelectQuery:
+    """The query with each condition given (None: no condition) ANDed in."""
+    for part in parts:
+        if part is not None:
+            query = query.where(part)
+    return query
+
+
+def _months(first: tuple[int, int], last: tuple[int, int]) -> tuple[bool, bool]:
+    """Which bounds are given; a window that ends before it starts is refused."""
+    has_first = showback.check_month(*first, "first")
+    has_last = showback.check_month(*last, "last")
+    if has_first and has_last and (first[1], first[0]) > (last[1], last[0]):
+        raise ApiError(f"Wrong window: {first[0]}/{first[1]} is after {last[0]}/{last[1]}.")
+    return has_first, has_last
+
+
+class Accounting:
+    def __init__(self, pools: Pools, config: Config) -> None:
+        self.pools = pools
+        self.prices = prices(config)
+
+    def _texts(self, query: pw.SelectQuery) -> list[bytes]:
+        return [bytes(row[0]) for row in self.pools.store.db.execute(query).fetchall()]
+
+    def records(self, session: Session, flag: int, start: int, end: int) -> list[bytes]:
+        """The escaped HISTORY elements of records overlapping [start, end) (-1: open)."""
+        h = HistoryRow
+        since = ((h.etime > start) | (h.etime == 0)) if start != -1 else None
+        until = (h.stime < end) if end != -1 else None
+        query = _where(h.select(h.body), _scope(h.vid, session, flag), since, until)
+        return self._texts(query.order_by(h.vid, h.seq))
+
+    def showback(self, session: Session, flag: int, first_month: int, first_year: int,
+                 last_month: int, last_year: int) -> list[bytes]:
+        """The escaped SHOWBACK elements stored for the months of the window."""
+        s = ShowbackRow
+        has_first, has_last = _months((first_month, first_year), (last_month, last_year))
+        after = ((s.year > first_year) | ((s.year == first_year) & (s.month >= first_month))
+                 if has_first else None)
+        before = ((s.year < last_year) | ((s.year == last_year) & (s.month <= last_month))
+                  if has_last else None)
+        query = _where(s.select(s.body), _scope(s.vmid, session, flag), after, before)
+        return self._texts(query.order_by(s.year, s.month, s.vmid))
+
+    def calculate(self, session: Session, first_month: int, first_year: int, last_month: int,
+                  last_year: int) -> None:
+        """Meter the window's records and store each VM's cost per month."""
+        require_admin(session, "CALCULATE SHOWBACK")
+        has_first, has_last = _months((first_month, first_year), (last_month, last_year))
+        now = clock.now()
+        h = HistoryRow
+        if has_first:
+            start = showback.month_start(first_year, first_month)
+        else:
+            start = h.select(pw.fn.MIN(h.stime)).scalar() or now
+        end = min(now, showback.month_start(last_year, last_month + 1)) if has_last else now
+        window = showback.slots(start, end)
+        if not window:
+            return
+        query = (h.select(h.vid, h.uid, h.gid, h.stime, h.etime, h.usage)
+                 .where(((h.etime > start) | (h.etime == 0)) & (h.stime < end))
+                 .order_by(h.vid, h.seq))
+        costs = showback.meter(rows(query), window, self.prices)
+        self._store(costs)
+
+    def _store(self, costs: dict[int, showback.VmCost]) -> None:
+        """Replace the rows of the VMs and months metered, in one transaction."""
+        found = [{"vmid": vid, "year": year, "month": month, "body": esc(xml).encode()}
+                 for vid, year, month, xml in showback.entries(costs)]
+        s = ShowbackRow
+        with self.pools.store.write():
+            for at in range(0, len(found), _CHUNK):
+                part = found[at:at + _CHUNK]
+                keys = [(r["vmid"], r["year"], r["month"]) for r in part]
+                s.delete().where(pw.Tuple(s.vmid, s.year, s.month).in_(keys)).execute()
+                s.insert_many(part).execute()
