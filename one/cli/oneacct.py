@@ -71,9 +71,12 @@ def _metrics(period: Period) -> dict[str, Callable[[Element], float]]:
             "MEM_HOURS": of("VM/TEMPLATE/MEMORY")}
 
 
+def _shown(metric: Callable[[Element], float]) -> Callable[[Element], str]:
+    return lambda record: _number(metric(record))
+
+
 def _columns(period: Period) -> tuple[Column, ...]:
-    metered = tuple(right(name, lambda r, f=f: _number(f(r)))
-                    for name, f in _metrics(period).items())
+    metered = tuple(right(name, _shown(metric)) for name, metric in _metrics(period).items())
     return (
         right("UID", "UID"), right("VID", "OID"), right("SEQ", "SEQ"),
         label("HOSTNAME", "HOSTNAME", 15), Column("ACTION", _action),

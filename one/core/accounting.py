@@ -11,27 +11,31 @@ from __future__ import annotations
 import peewee as pw
 
 from one.config import Config
-from one.core import showback
+from one.core.showback import (Prices, VmCost, check_month, entries, meter, month_start,
+                                slots)
 from one.core.auth import Session
 from one.core.authz import pool_filter, require_admin
 from one.core.lifecycle import records as clock
-from one.errors import ApiError
+from one.errors import ApiError, OneError
 from one.pool.models import HistoryRow, ShowbackRow, Vm, rows
 from one.pool.pools import Pools
 from one.pool.render.common import esc
 
 _CHUNK = 300  # rows per statement: 3 key values each, within SQLite's 999 parameters
+_COSTS = ("CPU_COST", "MEMORY_COST", "DISK_COST")
 
-def prices(config: Config) -> showback.Prices:
-    """DEFAULT_COST = [ CPU_COST, MEMORY_COST, DISK_COST ] and SHOWBACK_ONLY_RUNNING."""
+
+def prices(config: Config) -> Prices:
+    """DEFAULT_COST = [ CPU_COST, MEMORY_COST, DISK_COST ] and SHOWBACK_ONLY_RUNNING of
+    oned.conf; a cost that is not a number stops oned, as any bad setting does."""
     default = config.template.vector("DEFAULT_COST") or {}
     try:
-        cpu, memory, disk = (float(default.get(k) or 0)
-                             for k in ("CPU_COST", "MEMORY_COST", "DISK_COST"))
+        cpu, memory, disk = (float(default.get(k) or 0) for k in _COSTS)
     except ValueError:
-        cpu = memory = disk = 0.0
+        raise OneError(f"Configuration: DEFAULT_COST = {default} holds a cost that is not "
+                       f"a number") from None
     running = str(config.template.get("SHOWBACK_ONLY_RUNNING") or "no").lower() in ("yes", "true")
-    return showback.Prices(cpu, memory, disk, running)
+    return Prices(cpu, memory, disk, running)
 
 
 def _scope(column: pw.Field, session: Session, flag: int) -> pw.Expression | None:
@@ -52,8 +56,8 @@ def _where(query: pw.SelectQuery, *parts: pw.Expression | None) -> pw.SelectQuer
 
 def _months(first: tuple[int, int], last: tuple[int, int]) -> tuple[bool, bool]:
     """Which bounds are given; a window that ends before it starts is refused."""
-    has_first = showback.check_month(*first, "first")
-    has_last = showback.check_month(*last, "last")
+    has_first = check_month(*first, "first")
+    has_last = check_month(*last, "last")
     if has_first and has_last and (first[1], first[0]) > (last[1], last[0]):
         raise ApiError(f"Wrong window: {first[0]}/{first[1]} is after {last[0]}/{last[1]}.")
     return has_first, has_last
@@ -95,23 +99,23 @@ class Accounting:
         now = clock.now()
         h = HistoryRow
         if has_first:
-            start = showback.month_start(first_year, first_month)
+            start = month_start(first_year, first_month)
         else:
             start = h.select(pw.fn.MIN(h.stime)).scalar() or now
-        end = min(now, showback.month_start(last_year, last_month + 1)) if has_last else now
-        window = showback.slots(start, end)
+        end = min(now, month_start(last_year, last_month + 1)) if has_last else now
+        window = slots(start, end)
         if not window:
             return
         query = (h.select(h.vid, h.uid, h.gid, h.stime, h.etime, h.usage)
                  .where(((h.etime > start) | (h.etime == 0)) & (h.stime < end))
                  .order_by(h.vid, h.seq))
-        costs = showback.meter(rows(query), window, self.prices)
+        costs = meter(rows(query), window, self.prices)
         self._store(costs)
 
-    def _store(self, costs: dict[int, showback.VmCost]) -> None:
+    def _store(self, costs: dict[int, VmCost]) -> None:
         """Replace the rows of the VMs and months metered, in one transaction."""
         found = [{"vmid": vid, "year": year, "month": month, "body": esc(xml).encode()}
-                 for vid, year, month, xml in showback.entries(costs)]
+                 for vid, year, month, xml in entries(costs)]
         s = ShowbackRow
         with self.pools.store.write():
             for at in range(0, len(found), _CHUNK):

@@ -11,6 +11,7 @@ charged for the running part [RSTIME, RETIME), as in oned.
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
 
@@ -97,17 +98,28 @@ def _charge(totals: Month, use: Mapping[str, Any], prices: Prices, whole: float,
     totals.rhours += running
 
 
+def _touched(starts: list[int], first: int, last: int) -> range:
+    """Indices of the slots [first, last) may overlap (last 0: still open)."""
+    begin = max(bisect_right(starts, first) - 1, 0)
+    return range(begin, bisect_left(starts, last) if last else len(starts))
+
+
 def meter(rows: Iterable[tuple[int, int, int, int, int, Mapping[str, Any]]],
           window: list[tuple[int, int]], prices: Prices) -> dict[int, VmCost]:
     """Costs per VM and month from history rows (vid, uid, gid, stime, etime, usage)."""
     costs: dict[int, VmCost] = {}
+    starts = [begin for begin, _ in window]
     for vid, uid, gid, st, et, use in rows:
         cost = costs.setdefault(vid, VmCost())
         cost.uid, cost.gid = uid, gid
         cost.names = (use["name"], use["uname"], use["gname"])
-        for begin, end in window:
+        rst, ret = use["rstime"], use["retime"]
+        first = min(st, rst) if rst else st
+        last = 0 if not et or (rst and not ret) else max(et, ret)
+        for index in _touched(starts, first, last):
+            begin, end = window[index]
             whole = _hours(st, et, begin, end)
-            running = _hours(use["rstime"], use["retime"], begin, end)
+            running = _hours(rst, ret, begin, end)
             if whole or running:
                 _charge(cost.months.setdefault(begin, Month()), use, prices, whole, running)
     return costs

@@ -191,3 +191,10 @@ def test_default_costs_and_only_running_come_from_oned_conf(tmp_path, monkeypatc
     finally:
         oned.stop()
         one_dummy.reset()
+
+
+def test_a_default_cost_that_is_not_a_number_stops_oned(tmp_path) -> None:
+    from conftest import start_oned
+    from one.errors import OneError
+    with pytest.raises(OneError, match="DEFAULT_COST"):
+        start_oned(tmp_path, config_text="DEFAULT_COST = [ CPU_COST = cheap ]\n")
