@@ -32,7 +32,8 @@ HOURS = 2                        # each record lasts two hours
 TEMPLATE = ('CPU = 1 VCPU = 2 MEMORY = 2048 CPU_COST = 0.5 MEMORY_COST = 0.001 '
             'DISK = [ DISK_ID = 0, IMAGE = "ubuntu", IMAGE_ID = 0, SIZE = 10240, TYPE = fs ] '
             'NIC = [ NIC_ID = 0, NETWORK = "lan", NETWORK_ID = 0, IP = "10.0.0.1", '
-            'MAC = "02:00:0a:00:00:01" ] CONTEXT = [ NETWORK = "YES", SSH_PUBLIC_KEY = "ssh-ed25519 AAAA" ]')
+            'MAC = "02:00:0a:00:00:01" ] '
+            'CONTEXT = [ NETWORK = "YES", SSH_PUBLIC_KEY = "ssh-ed25519 AAAA" ]')
 
 
 def _records(vid: int, uid: int) -> list[dict[str, object]]:
@@ -42,7 +43,8 @@ def _records(vid: int, uid: int) -> list[dict[str, object]]:
              "VM_MAD": "kvm", "TM_MAD": "ssh", "DS_ID": 0, "PLAN_ID": -1, "ACTION_ID": -1,
              "PSTIME": 0, "PETIME": 0, "RSTIME": begin + seq * HOURS * 3600,
              "RETIME": begin + (seq + 1) * HOURS * 3600, "ESTIME": 0, "EETIME": 0,
-             "ACTION": 3, "UID": uid, "GID": 1, "REQUEST_ID": "-1"} for seq in range(RECORDS_PER_VM)]
+             "ACTION": 3, "UID": uid, "GID": 1, "REQUEST_ID": "-1"}
+            for seq in range(RECORDS_PER_VM)]
 
 
 def load(db_path: Path, vms: int) -> float:

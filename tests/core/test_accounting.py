@@ -55,7 +55,8 @@ def records_of(rpc: Caller, flag: int = -2, start: int = -1, end: int = -1) -> l
     return list(validate(rpc.ok("one.vmpool.accounting", flag, start, end), "acct.xsd"))
 
 
-def showback(rpc: Caller, flag: int = -2, window: tuple[int, ...] = (-1, -1, -1, -1)) -> list[dict[str, str]]:
+def showback(rpc: Caller, flag: int = -2,
+             window: tuple[int, ...] = (-1, -1, -1, -1)) -> list[dict[str, str]]:
     doc = validate(rpc.ok("one.vmpool.showback", flag, *window), "showback.xsd")
     return [{e.tag: e.text or "" for e in s} for s in doc]
 
@@ -66,7 +67,8 @@ def test_accounting_returns_each_record_with_its_vm(engine: Engine, hosts, clock
     assert record.findtext("OID") == str(vid) and record.findtext("SEQ") == "0"
     assert int(record.findtext("ETIME")) - int(record.findtext("STIME")) == 10 * HOUR
     assert record.findtext("VM/TEMPLATE/CPU") == "2" and record.findtext("VM/ID") == str(vid)
-    assert record.find("VM/HISTORY_RECORDS") is not None and len(record.find("VM/HISTORY_RECORDS")) == 0
+    own = record.find("VM/HISTORY_RECORDS")
+    assert own is not None and len(own) == 0
 
 
 def test_the_period_selects_records_that_overlap_it(engine: Engine, hosts, clock: Clock) -> None:
@@ -89,7 +91,8 @@ def test_a_migration_adds_a_record_and_a_row(engine: Engine, hosts, clock: Clock
     engine.rpc.ok("one.vm.migrate", vid, hosts[1], False)
     engine.settle()
     found = records_of(engine.rpc)
-    assert [(r.findtext("SEQ"), r.findtext("HOSTNAME")) for r in found] == [("0", "h0"), ("1", "h1")]
+    assert [(r.findtext("SEQ"), r.findtext("HOSTNAME")) for r in found] == [("0", "h0"),
+                                                                           ("1", "h1")]
     assert found[0].findtext("ETIME") != "0" and found[1].findtext("ETIME") == "0"
 
 
@@ -107,8 +110,8 @@ def test_users_see_only_the_records_of_their_vms(engine: Engine, hosts, clock: C
 
 
 def test_a_wrong_filter_flag_is_refused(rpc: Caller) -> None:
-    assert rpc.fails("one.vmpool.accounting", -5, -1, -1, code=API).endswith("Incorrect filter_flag")
-    assert rpc.fails("one.vmpool.showback", -5, -1, -1, -1, -1, code=API).endswith("Incorrect filter_flag")
+    for call in (("one.vmpool.accounting", -5, -1, -1), ("one.vmpool.showback", -5, -1, -1, -1, -1)):
+        assert rpc.fails(*call, code=API).endswith("Incorrect filter_flag")
 
 
 def test_showback_costs_ten_hours_in_march_exactly(engine: Engine, hosts, clock: Clock) -> None:
@@ -127,12 +130,14 @@ def test_a_record_across_months_is_split(engine: Engine, hosts, clock: Clock) ->
     clock.now = local(2026, 5, 10)
     engine.rpc.ok("one.vmpool.calculateshowback", -1, -1, -1, -1)
     rows = showback(engine.rpc)
-    assert [(r["MONTH"], r["HOURS"], r["CPU_COST"]) for r in rows] == [("3", "2", "6"), ("4", "3", "9")]
+    assert [(r["MONTH"], r["HOURS"], r["CPU_COST"]) for r in rows] == [("3", "2", "6"),
+                                                                       ("4", "3", "9")]
     assert [r["MONTH"] for r in showback(engine.rpc, -2, (4, 2026, 4, 2026))] == ["4"]
     assert [r["MONTH"] for r in showback(engine.rpc, -2, (-1, -1, 3, 2026))] == ["3"]
 
 
-def test_an_open_record_counts_up_to_now_and_a_rerun_replaces(engine: Engine, hosts, clock: Clock) -> None:
+def test_an_open_record_counts_up_to_now_and_a_rerun_replaces(engine: Engine, hosts,
+                                                               clock: Clock) -> None:
     engine.vm(COSTED, hosts[0])
     clock.advance(4)
     engine.rpc.ok("one.vmpool.calculateshowback", -1, -1, -1, -1)
@@ -187,7 +192,8 @@ def test_default_costs_and_only_running_come_from_oned_conf(tmp_path, monkeypatc
         engine.rpc.ok("one.vmpool.calculateshowback", -1, -1, -1, -1)
         (row,) = showback(engine.rpc)
         # CPU at the default 2 and memory at the VM's own 1, for the 3 running hours only.
-        assert (row["HOURS"], row["RHOURS"], row["CPU_COST"], row["MEMORY_COST"]) == ("4", "3", "6", "6")
+        shown = (row["HOURS"], row["RHOURS"], row["CPU_COST"], row["MEMORY_COST"])
+        assert shown == ("4", "3", "6", "6")
     finally:
         oned.stop()
         one_dummy.reset()

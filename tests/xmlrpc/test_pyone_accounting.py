@@ -15,7 +15,8 @@ def test_pyone_reads_history_and_showback(engine: Engine, monkeypatch: pytest.Mo
     monkeypatch.setattr(records, "now", lambda: clock[0])
     host = engine.host("h0")
     engine.monitor()
-    vids = [engine.vm("CPU = 2 MEMORY = 512 CPU_COST = 1 MEMORY_COST = 0.5", host) for _ in range(2)]
+    template = "CPU = 2 MEMORY = 512 CPU_COST = 1 MEMORY_COST = 0.5"
+    vids = [engine.vm(template, host) for _ in range(2)]
     clock[0] += 3 * 3600
     one = pyone.OneServer(engine.rpc.endpoint, session=ADMIN)
     history = one.vmpool.accounting(-2, -1, -1).HISTORY
