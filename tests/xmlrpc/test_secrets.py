@@ -18,6 +18,7 @@ from conftest import Caller, start_oned, validate
 from one.core.throttle import Throttle
 from one.daemon import Oned
 from one.errors import AuthenticationError
+from one.pool.db import SCHEMA_VERSION
 
 
 def _sha1(text: str) -> str:
@@ -212,7 +213,7 @@ def test_schema_1_credentials_are_converted_at_start(tmp_path: Path) -> None:
         stored = (tmp_path / "one.db").read_bytes()
         assert _sha1("ann-pw").encode() not in stored and token.encode() not in stored
         with sqlite3.connect(tmp_path / "one.db") as db:
-            assert db.execute("SELECT version FROM schema_version").fetchone() == (2,)
+            assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
             columns = {row[1] for row in db.execute('PRAGMA table_info("user")')}
         assert "password" in columns and not {"sha1", "sha256"} & columns
     finally:
