@@ -60,7 +60,7 @@ def _traffic(name: str) -> Column:
     def value(record: Element) -> str:
         octets = record.findtext(f"VM/MONITORING/{name}", "")
         return size(int(octets) // 1024 if octets.isdigit() else 0)
-    return right(name, value)
+    return right(name, value, 6)
 
 
 def _metrics(period: Period) -> dict[str, Callable[[Element], float]]:
@@ -76,15 +76,17 @@ def _shown(metric: Callable[[Element], float]) -> Callable[[Element], str]:
 
 
 def _columns(period: Period) -> tuple[Column, ...]:
-    metered = tuple(right(name, _shown(metric)) for name, metric in _metrics(period).items())
+    """Every column (CSV); the tables leave out UID (in their heading) and SEQ."""
+    metered = tuple(right(name, _shown(metric), len(name))
+                    for name, metric in _metrics(period).items())
     return (
-        right("UID", "UID"), right("VID", "OID"), right("SEQ", "SEQ"),
-        label("HOSTNAME", "HOSTNAME", 15), Column("ACTION", _action),
-        right("START_TIME", lambda r: timestamp(r.findtext("STIME", "0"))),
-        right("END_TIME", lambda r: timestamp(r.findtext("ETIME", "0"))),
-        right("MEMORY", sized("VM/TEMPLATE/MEMORY", "M")), right("CPU", "VM/TEMPLATE/CPU"),
-        _traffic("NETRX"), _traffic("NETTX"), right("DISK", lambda r: size(_disk(r), "M")),
-        *metered,
+        right("UID", "UID", 4), right("VID", "OID", 4), right("SEQ", "SEQ", 3),
+        label("HOSTNAME", "HOSTNAME", 15), Column("ACTION", _action, 14),
+        right("START_TIME", lambda r: timestamp(r.findtext("STIME", "0")), 14),
+        right("END_TIME", lambda r: timestamp(r.findtext("ETIME", "0")), 14),
+        right("MEMORY", sized("VM/TEMPLATE/MEMORY", "M"), 6),
+        right("CPU", "VM/TEMPLATE/CPU", 3), _traffic("NETRX"), _traffic("NETTX"),
+        right("DISK", lambda r: size(_disk(r) * 1024), 6), *metered,
     )
 
 
@@ -103,7 +105,8 @@ def _owner(record: Element) -> int:
 
 def _by_user(ctx: Context, period: Period, rows: list[Element]) -> None:
     """A table per user, then the user's totals."""
-    columns, metrics = _columns(period)[1:], _metrics(period)
+    columns = tuple(c for c in _columns(period) if c.name not in ("UID", "SEQ"))
+    metrics = _metrics(period)
     for uid, records in groupby(sorted(rows, key=_owner), key=_owner):
         group = list(records)
         ctx.say(f"# User {uid}")

@@ -37,11 +37,11 @@ def test_oneacct_groups_by_user_with_cpu_and_memory_hours(ok, history) -> None:
     out = ok("oneacct", "-u", user).out
     lines = out.splitlines()
     assert lines[0] == f"# User {uid}"
-    assert lines[2].split() == ["VID", "SEQ", "HOSTNAME", "ACTION", "START_TIME", "END_TIME",
+    assert lines[2].split() == ["VID", "HOSTNAME", "ACTION", "START_TIME", "END_TIME",
                                 "MEMORY", "CPU", "NETRX", "NETTX", "DISK", "HOURS", "CPU_HOURS",
                                 "MEM_HOURS"]
     row = lines[3].split()
-    assert row[0] == str(vid) and row[3] == "terminate-hard"
+    assert row[0] == str(vid) and row[2] == "terminate-hard"
     assert row[-8:] == ["1024M", "2", "0K", "0K", "100M", "10", "20", "10240"]
     assert "Total: 1 VM, 10 hours, 20 CPU-hours, 10240 memory MB-hours" in lines
 
