@@ -12,16 +12,15 @@ import peewee as pw
 
 from one.config import Config
 from one.core.showback import (Prices, VmCost, check_month, entries, meter, month_start,
-                                slots)
+                                slots, year_month)
 from one.core.auth import Session
 from one.core.authz import pool_filter, require_admin
 from one.core.lifecycle import records as clock
 from one.errors import ApiError, OneError
-from one.pool.models import HistoryRow, ShowbackRow, Vm, rows
+from one.pool.models import HistoryRow, ShowbackRow, Vm
 from one.pool.pools import Pools
 from one.pool.render.common import esc
 
-_CHUNK = 300  # rows per statement: 3 key values each, within SQLite's 999 parameters
 _COSTS = ("CPU_COST", "MEMORY_COST", "DISK_COST")
 
 
@@ -67,6 +66,7 @@ class Accounting:
     def __init__(self, pools: Pools, config: Config) -> None:
         self.pools = pools
         self.prices = prices(config)
+        self._insert = _insert_statement(pools.store.db)
 
     def _texts(self, query: pw.SelectQuery) -> list[bytes]:
         return [bytes(row[0]) for row in self.pools.store.db.execute(query).fetchall()]
@@ -109,17 +109,26 @@ class Accounting:
         query = (h.select(h.vid, h.uid, h.gid, h.stime, h.etime, h.usage)
                  .where(((h.etime > start) | (h.etime == 0)) & (h.stime < end))
                  .order_by(h.vid, h.seq))
-        costs = meter(rows(query), window, self.prices)
-        self._store(costs)
+        # A raw cursor: peewee's per-row conversion would cost more than the metering.
+        found = ((vid, uid, gid, st, et, h.usage.python_value(use))
+                 for vid, uid, gid, st, et, use in self.pools.store.db.execute(query))
+        self._store(window, meter(found, window, self.prices))
 
-    def _store(self, costs: dict[int, VmCost]) -> None:
-        """Replace the rows of the VMs and months metered, in one transaction."""
-        found = [{"vmid": vid, "year": year, "month": month, "body": esc(xml).encode()}
+    def _store(self, window: list[tuple[int, int]], costs: dict[int, VmCost]) -> None:
+        """The window's months as metered now, replacing their earlier rows in one
+        transaction (a VM that no longer costs anything in a month loses its row)."""
+        found = [(vid, year, month, esc(xml).encode())
                  for vid, year, month, xml in entries(costs)]
-        s = ShowbackRow
+        s, db = ShowbackRow, self.pools.store.db
         with self.pools.store.write():
-            for at in range(0, len(found), _CHUNK):
-                part = found[at:at + _CHUNK]
-                keys = [(r["vmid"], r["year"], r["month"]) for r in part]
-                s.delete().where(pw.Tuple(s.vmid, s.year, s.month).in_(keys)).execute()
-                s.insert_many(part).execute()
+            for year, month in (year_month(begin) for begin, _ in window):
+                s.delete().where((s.year == year) & (s.month == month)).execute()
+            db.cursor().executemany(self._insert, found)  # peewee would build 1 query a row
+
+
+def _insert_statement(db: pw.Database) -> str:
+    def quote(name: str) -> str:
+        return f"{db.quote[0]}{name}{db.quote[1]}"
+    columns = ", ".join(quote(f.column_name) for f in ShowbackRow._meta.sorted_fields)
+    marks = ", ".join([db.param] * len(ShowbackRow._meta.sorted_fields))
+    return f"INSERT INTO {quote(ShowbackRow._meta.table_name)} ({columns}) VALUES ({marks})"

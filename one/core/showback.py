@@ -65,6 +65,12 @@ def month_start(year: int, month: int) -> int:
     return int(time.mktime((year, month, 1, 0, 0, 0, 0, 0, -1)))
 
 
+def year_month(begin: int) -> tuple[int, int]:
+    """(year, month) of a local moment."""
+    when = time.localtime(begin)
+    return when.tm_year, when.tm_mon
+
+
 def slots(start: int, end: int) -> list[tuple[int, int]]:
     """[month start, next boundary) from the month holding `start` up to `end`."""
     first = time.localtime(start)
@@ -130,7 +136,7 @@ def number(value: float) -> str:
     return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
-def _showback_xml(vid: int, cost: VmCost, when: time.struct_time, totals: Month) -> str:
+def _showback_xml(vid: int, cost: VmCost, year: int, month: int, totals: Month) -> str:
     """One SHOWBACK element (showback.xsd)."""
     name, uname, gname = cost.names
     values = (("CPU_COST", totals.cpu), ("MEMORY_COST", totals.memory),
@@ -138,7 +144,7 @@ def _showback_xml(vid: int, cost: VmCost, when: time.struct_time, totals: Month)
               ("HOURS", totals.hours), ("RHOURS", totals.rhours))
     return (f"<SHOWBACK><VMID>{vid}</VMID>{el('VMNAME', name)}<UID>{cost.uid}</UID>"
             f"<GID>{cost.gid}</GID>{el('UNAME', uname)}{el('GNAME', gname)}"
-            f"<YEAR>{when.tm_year}</YEAR><MONTH>{when.tm_mon}</MONTH>"
+            f"<YEAR>{year}</YEAR><MONTH>{month}</MONTH>"
             f"{''.join(f'<{k}>{number(v)}</{k}>' for k, v in values)}</SHOWBACK>")
 
 
@@ -146,5 +152,5 @@ def entries(costs: Mapping[int, VmCost]) -> Iterator[tuple[int, int, int, str]]:
     """(vid, year, month, SHOWBACK element) of every VM and month metered."""
     for vid, cost in costs.items():
         for begin, totals in cost.months.items():
-            when = time.localtime(begin)
-            yield vid, when.tm_year, when.tm_mon, _showback_xml(vid, cost, when, totals)
+            year, month = year_month(begin)
+            yield vid, year, month, _showback_xml(vid, cost, year, month, totals)
