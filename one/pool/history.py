@@ -71,8 +71,7 @@ def write_rows(vm: Vm, before: Sequence[Mapping[str, Any]] | None) -> None:
     records = vm.history or []
     changed = [r for i, r in enumerate(records)
                if before is None or i >= len(before) or _shown(before[i]) != _shown(r)]
-    count = len(records) if before is None else max(len(records), len(before))
-    if not changed and count == len(records):
+    if before is not None and not changed and len(before) <= len(records):
         return
     stale = HistoryRow.seq.in_([int(r["SEQ"]) for r in changed]) | (HistoryRow.seq >= len(records))
     HistoryRow.delete().where((HistoryRow.vid == vm.oid) & stale).execute()
@@ -99,7 +98,8 @@ class VmPool(Pool[Vm]):
 
 
 def fill_history(db: pw.Database) -> None:
-    """Rows for every record of every VM: a database made before the table existed."""
+    """Schema 2 -> 3: rows for every record of every VM of a database made before the
+    table existed (`db` is the one being upgraded, which the models are bound to)."""
     for vm in Vm.select().iterator():
         if vm.history:
             write_rows(vm, [])
