@@ -8,6 +8,9 @@ one SHOWBACK row per VM and month, replacing what an earlier run stored.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import peewee as pw
 
 from one.config import Config
@@ -22,6 +25,7 @@ from one.pool.pools import Pools
 from one.pool.render.common import esc
 
 _COSTS = ("CPU_COST", "MEMORY_COST", "DISK_COST")
+MMAP_SIZE = 1 << 30  # bytes of the database a large read may map
 
 
 def prices(config: Config) -> Prices:
@@ -69,7 +73,9 @@ class Accounting:
         self._insert = _insert_statement(pools.store.db)
 
     def _texts(self, query: pw.SelectQuery) -> list[bytes]:
-        return [bytes(row[0]) for row in self.pools.store.db.execute(query).fetchall()]
+        db = self.pools.store.db
+        with _mapped(db):
+            return [bytes(row[0]) for row in db.execute(query).fetchall()]
 
     def records(self, session: Session, flag: int, start: int, end: int) -> list[bytes]:
         """The escaped HISTORY elements of records overlapping [start, end) (-1: open)."""
@@ -124,6 +130,21 @@ class Accounting:
             for year, month in (year_month(begin) for begin, _ in window):
                 s.delete().where((s.year == year) & (s.month == month)).execute()
             db.cursor().executemany(self._insert, found)  # peewee would build 1 query a row
+
+
+@contextmanager
+def _mapped(db: pw.Database) -> Iterator[None]:
+    """An SQLite read of up to hundreds of MB through mmap: the pages come straight from
+    the file instead of through the small page cache, and are unmapped afterwards so they
+    never stay in oned's resident memory."""
+    if not isinstance(db, pw.SqliteDatabase):
+        yield
+        return
+    db.execute_sql(f"PRAGMA mmap_size = {MMAP_SIZE}")
+    try:
+        yield
+    finally:
+        db.execute_sql("PRAGMA mmap_size = 0")
 
 
 def _insert_statement(db: pw.Database) -> str:

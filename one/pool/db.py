@@ -15,7 +15,6 @@ from one.pool import models
 from one.pool.migrations import upgrade
 
 SCHEMA_VERSION = 3
-MMAP_SIZE = 1 << 30  # bytes of an SQLite database read through mmap
 
 
 def sqlite_path(url: str) -> str | None:
@@ -50,12 +49,9 @@ def connect(url: str) -> peewee.Database:
     # server thread has its own connection, so the page cache is kept small:
     # documents are served from the pools' own text cache anyway. secure_delete
     # zeroes what is deleted or overwritten, so replaced credentials leave no trace.
-    # Reads are memory-mapped: a large one (accounting's 100,000 stored records) then
-    # comes from the file's pages instead of being copied through that small cache.
     return peewee.SqliteDatabase(path, check_same_thread=False, pragmas={
         "journal_mode": "wal", "synchronous": "normal", "foreign_keys": 1,
         "cache_size": -4000, "busy_timeout": 10000, "secure_delete": 1,
-        "mmap_size": MMAP_SIZE,
     })
 
 
