@@ -200,7 +200,7 @@ class HistoryRow(BaseModel):
     owner, the `<HISTORY>` element (with the VM as it was) pre-rendered and escaped, and
     what showback meters (`usage`, JSON), so accounting concatenates stored text."""
 
-    vid = pw.IntegerField(index=True)
+    vid = pw.IntegerField()        # indexed first in the primary key (vid, seq)
     seq = pw.IntegerField()
     uid = pw.IntegerField(index=True)
     gid = pw.IntegerField(index=True)
