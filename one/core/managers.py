@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from one.config import Config
+from one.core.accounting import Accounting
 from one.core.acl import AclManager
 from one.core.acl_rules import RuleSet
 from one.core.auth import Authenticator
@@ -47,6 +48,7 @@ class Managers:
     templates: TemplateManager
     acl: AclManager
     datastores: DatastoreManager
+    accounting: Accounting
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -97,4 +99,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images, acl=acl,
         templates=TemplateManager(pools, vms, images),
         datastores=DatastoreManager(pools, config, plugins),
+        accounting=Accounting(pools, config),
     )

@@ -9,6 +9,7 @@ import peewee as pw
 from playhouse.migrate import SchemaMigrator, migrate
 
 from one.pool.credentials import hash_password, token_digest
+from one.pool.history import fill_history
 
 
 def _hashed_credentials(db: pw.Database) -> None:
@@ -41,11 +42,9 @@ def _datastore_state(db: pw.Database) -> None:
         migrate(migrator.add_column("datastore", "state", pw.IntegerField(default=0)))
 
 
-def _reserved(db: pw.Database) -> None:
-    """2 -> 3: reserved for the accounting branch's step (nothing to do without it)."""
 
-
-STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: _reserved,
+# 2 -> 3: the history table (created empty at start) gets a row per record of every VM.
+STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: fill_history,
                                                    3: _datastore_state}
 
 

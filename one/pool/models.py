@@ -224,5 +224,39 @@ class GroupAdmin(BaseModel):
         primary_key = pw.CompositeKey("gid", "uid")
 
 
+
+class HistoryRow(BaseModel):
+    """One HISTORY record of a VM, as oned's history table keeps it: indexed times and
+    owner, the `<HISTORY>` element (with the VM as it was) pre-rendered and escaped, and
+    what showback meters (`usage`, JSON), so accounting concatenates stored text."""
+
+    vid = pw.IntegerField()        # indexed first in the primary key (vid, seq)
+    seq = pw.IntegerField()
+    uid = pw.IntegerField(index=True)
+    gid = pw.IntegerField(index=True)
+    stime = pw.IntegerField(index=True)
+    etime = pw.IntegerField(index=True)
+    body = pw.BlobField()
+    usage = JSONField(default=dict)
+
+    class Meta:
+        table_name = "history"
+        primary_key = pw.CompositeKey("vid", "seq")
+
+
+class ShowbackRow(BaseModel):
+    """The cost of one VM in one month, as `one.vmpool.calculateshowback` left it."""
+
+    vmid = pw.IntegerField()
+    year = pw.IntegerField()
+    month = pw.IntegerField()
+    body = pw.BlobField()
+
+    class Meta:
+        table_name = "showback"
+        primary_key = pw.CompositeKey("vmid", "year", "month")
+        indexes = ((("year", "month"), False),)
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate, Acl, GroupAdmin]
+              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
+from one.pool.history import VmPool
 from one.pool.models import Cluster, Datastore, Group, Host, Image, User, Vm, VmTemplate, Vnet
 from one.pool.pool import Pool, Store
 from one.pool.render.host import render_host
@@ -41,7 +42,7 @@ def make_pools(db: pw.Database, limits: Limits = DEFAULT_LIMITS) -> Pools:
         clusters=Pool(store, Cluster, "cluster", render_on_read),
         hosts=Pool(store, Host, "host", render_host),
         vnets=Pool(store, Vnet, "virtual network", render_vnet),
-        vms=Pool(store, Vm, "virtual machine", render_vm),
+        vms=VmPool(store, Vm, "virtual machine", render_vm),
         images=Pool(store, Image, "image", render_image),
         datastores=Pool(store, Datastore, "datastore", render_on_read),
         templates=Pool(store, VmTemplate, "VM template", render_vmtemplate),

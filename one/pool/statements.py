@@ -72,6 +72,14 @@ class Statements(Generic[M]):
         setattr(obj, _STORED, tuple(values))
         return True
 
+    def stored(self, obj: M, field: pw.Field) -> Any:
+        """The value `field` had in the database when `obj` was loaded or last saved, as
+        stored; None for an object never loaded nor saved."""
+        values = getattr(obj, _STORED, None)
+        if values is None:
+            return None
+        return values[next(i for i, f in enumerate(self.others) if f is field)]
+
     def forget(self, obj: M) -> None:
         """The stored values are unknown again (the write that set them rolled back)."""
         setattr(obj, _STORED, None)

@@ -35,9 +35,15 @@ SHORT_USER_VECTORS = ("PUBLIC_CLOUD", "SCHED_ACTION")
 _HISTORY_STRINGS = {"HOSTNAME": "", "VM_MAD": "", "TM_MAD": "", "REQUEST_ID": "-1"}
 
 
-def _history(record: Mapping[str, Any], order: tuple[str, ...]) -> str:
+def _history(record: Mapping[str, Any], order: tuple[str, ...], inner: str = "") -> str:
     values = {**{k: v for k, v in _HISTORY_STRINGS.items() if k in order}, **record}
-    return f"<HISTORY>{fields(order, values)}</HISTORY>"
+    return f"<HISTORY>{fields(order, values)}{inner}</HISTORY>"
+
+
+def accounting_xml(record: Mapping[str, Any], vm: Vm) -> str:
+    """A HISTORY record as `one.vmpool.accounting` lists it (acct.xsd): the record
+    followed by the VM as it was when the record last changed, without its records."""
+    return _history(record, HISTORY_ORDER, vm_xml(vm, records=False))
 
 
 def _monitoring(vm: Vm) -> str:
@@ -56,9 +62,9 @@ def _times(vm: Vm) -> str:
             f"<ETIME>{vm.etime}</ETIME>{el('DEPLOY_ID', vm.deploy_id)}")
 
 
-def vm_xml(vm: Vm) -> str:
+def vm_xml(vm: Vm, records: bool = True) -> str:
     """The full document `one.vm.info` returns."""
-    history = "".join(_history(h, HISTORY_ORDER) for h in vm.history)
+    history = "".join(_history(h, HISTORY_ORDER) for h in vm.history) if records else ""
     return (
         f"<VM>{_head(vm)}{permissions(vm.perms)}<LAST_POLL>{vm.last_poll}</LAST_POLL>"
         f"<STATE>{vm.state}</STATE><LCM_STATE>{vm.lcm_state}</LCM_STATE>"

@@ -1,0 +1,58 @@
+"""The history table follows the VMs' records in the same transaction, and is
+filled for a database made before it existed (schema 2 -> 3)."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import Caller, Engine, start_oned
+from one.pool.models import HistoryRow
+
+
+def _rows(engine: Engine, vid: int) -> list[tuple[int, int]]:
+    query = HistoryRow.select(HistoryRow.seq, HistoryRow.etime).where(HistoryRow.vid == vid)
+    return [(seq, etime) for seq, etime in query.order_by(HistoryRow.seq).tuples()]
+
+
+def test_rows_follow_records_and_a_rollback(engine: Engine, hosts) -> None:
+    vid = engine.vm("CPU = 1 MEMORY = 64", hosts[0])
+    pool = engine.oned.managers.pools.vms
+    assert [seq for seq, _ in _rows(engine, vid)] == [0]
+    with pytest.raises(RuntimeError):
+        with pool.modify(vid) as vm:
+            vm.history = vm.history + [{**vm.history[0], "SEQ": 1}]
+            raise RuntimeError("abandoned")
+    assert [seq for seq, _ in _rows(engine, vid)] == [0]
+    with pool.modify(vid) as vm:
+        vm.history = vm.history + [{**vm.history[0], "SEQ": 1}]
+    assert [seq for seq, _ in _rows(engine, vid)] == [0, 1]
+    with pool.modify(vid) as vm:
+        vm.history = vm.history[:1]
+    assert [seq for seq, _ in _rows(engine, vid)] == [0]
+    engine.rpc.ok("one.vm.action", "terminate-hard", vid)
+    engine.settle()
+    assert _rows(engine, vid)[0][1] > 0   # the record closed, and so did its row
+
+
+def test_a_schema_2_database_gets_its_rows(tmp_path: Path) -> None:
+    import one_dummy
+    one_dummy.reset()
+    first = start_oned(tmp_path)
+    engine = Engine(first)
+    host = engine.host("h0")
+    engine.monitor()
+    vid = engine.vm("CPU = 1 MEMORY = 64", host)
+    before = engine.rpc.ok("one.vmpool.accounting", -2, -1, -1)
+    first.stop()
+    with sqlite3.connect(tmp_path / "one.db") as db:
+        db.execute("DROP TABLE history")
+        db.execute("UPDATE schema_version SET version = 2")
+    second = start_oned(tmp_path)
+    try:
+        after = Caller(second.endpoint).ok("one.vmpool.accounting", -2, -1, -1)
+        assert after == before and f"<OID>{vid}</OID>" in after
+    finally:
+        second.stop()
+        one_dummy.reset()
