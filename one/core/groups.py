@@ -4,6 +4,7 @@ from __future__ import annotations
 from one.core.auth import Session
 from one.core.authz import require_admin
 from one.core.ownership import check_name, updated_template
+from one.core.quotas import default_quotas
 from one.errors import ActionError, AllocateError
 from one.pool.models import Cluster, Group, Host, User, Vnet
 from one.pool.pool import Pool
@@ -48,6 +49,7 @@ class GroupManager:
             if User.select().where(User.gid == gid).exists():
                 raise ActionError(f"Group {gid} is not empty.")
             self.pools.groups.drop(group)
+            self.pools.quotas.drop("group", gid)
 
     def update(self, session: Session, gid: int, text: str, append: int) -> None:
         require_admin(session, f"MANAGE group [{gid}]")
@@ -58,7 +60,9 @@ class GroupManager:
     def xml(self, group: Group, full: bool = True) -> str:
         members = [u.oid for u in User.select(User.oid, User.groups).order_by(User.oid)
                    if group.oid in u.groups]
-        return render.group_xml(group, members, full)
+        quotas = self.pools.quotas.bodies("group", [group.oid])[group.oid]
+        defaults = default_quotas(self.pools, "group") if full else None
+        return render.group_xml(group, members, quotas, defaults)
 
 
 class ClusterManager:

@@ -11,6 +11,7 @@ from one.core.hosts import HostManager
 from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
+from one.core.quotas import QuotaManager
 from one.core.scheduling import SchedulerLoop
 from one.core.throttle import Throttle
 from one.core.users import UserManager
@@ -39,6 +40,7 @@ class Managers:
     monitor: Monitor
     scheduler: SchedulerLoop | None
     images: ImageManager
+    quotas: QuotaManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -83,4 +85,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         groups=GroupManager(pools), clusters=ClusterManager(pools), hosts=hosts, vnets=vnets,
         vms=VmManager(pools, config, vnets, lifecycle, images), plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
+        quotas=QuotaManager(pools),
     )

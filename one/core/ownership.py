@@ -6,7 +6,7 @@ Each verb loads the object it changes inside the write that saves it.
 """
 from __future__ import annotations
 
-from typing import Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require, require_admin
@@ -79,10 +79,13 @@ def chmod(session: Session, pool: Pool, oid: int, bits: Sequence[int]) -> None:
         obj.perms = sum(bit << (8 - i) for i, bit in enumerate(new))
 
 
-def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
-    """New owner (admin only) and/or group (one the owner belongs to, or admin)."""
+def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int,
+          moved: Callable[[Owned, int, int], None] | None = None) -> None:
+    """New owner (admin only) and/or group (one the owner belongs to, or admin);
+    `moved(obj, old_uid, old_gid)` then runs in the same write (quotas follow)."""
     with pool.modify(oid) as obj:
         require(session, obj, MANAGE, pool.kind)
+        old = obj.uid, obj.gid
         if uid >= 0:
             require_admin(session, f"CHOWN of {pool.kind} [{obj.oid}]")
             user = User.get_or_none(User.oid == uid)
@@ -96,6 +99,8 @@ def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
             if not session.is_admin and gid not in session.groups:
                 require_admin(session, f"CHGRP of {pool.kind} [{obj.oid}] to group [{gid}]")
             obj.gid, obj.gname = group.oid, group.name
+        if moved is not None:
+            moved(obj, *old)
 
 
 def referenced(session: Session, model: type[OwnedT], vector: dict[str, str], key: str,

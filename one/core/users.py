@@ -83,6 +83,7 @@ class UserManager:
             raise ActionError("oneadmin cannot be deleted.")
         with self.pools.store.write():
             self.pools.users.drop(user)
+            self.pools.quotas.drop("user", uid)
             self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:

@@ -195,4 +195,19 @@ class Image(Owned):
     template = TemplateField(default=Template)
 
 
-ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image]
+class Quota(BaseModel):
+    """Quotas of one user or group (OpenNebula's user_quotas and group_quotas tables),
+    or the default quotas (oid -1): kept apart from the user and group rows, so
+    charging a VM rewrites this small row, never the owner's document."""
+
+    owner = pw.CharField()                # "user" or "group"
+    oid = pw.IntegerField()
+    data = JSONField(default=dict)        # JSON: kind -> id -> {METRIC: limit, METRIC_USED: usage}
+    body = pw.TextField(default="")       # DATASTORE_QUOTA..IMAGE_QUOTA as rendered from data
+
+    class Meta:
+        primary_key = pw.CompositeKey("owner", "oid")
+
+
+ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
+              Quota]

@@ -7,6 +7,7 @@ import peewee as pw
 
 from one.pool.models import Cluster, Datastore, Group, Host, Image, User, Vm, Vnet
 from one.pool.pool import Pool, Store
+from one.pool.quotas import QuotaStore
 from one.pool.render.host import render_host
 from one.pool.render.image import render_image
 from one.pool.render.user import render_on_read, render_user
@@ -26,6 +27,7 @@ class Pools:
     vms: Pool[Vm]
     images: Pool[Image]
     datastores: Pool[Datastore]
+    quotas: QuotaStore
     limits: Limits = field(default=DEFAULT_LIMITS)  # what users' templates may hold
 
 
@@ -42,4 +44,5 @@ def make_pools(db: pw.Database, limits: Limits = DEFAULT_LIMITS) -> Pools:
         vms=Pool(store, Vm, "virtual machine", render_vm),
         images=Pool(store, Image, "image", render_image),
         datastores=Pool(store, Datastore, "datastore", render_on_read),
+        quotas=QuotaStore(store),
     )

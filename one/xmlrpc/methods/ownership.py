@@ -14,17 +14,18 @@ PERMISSION_PARAMS = [I(n) for n in ("ou", "om", "oa", "gu", "gm", "ga", "tu", "t
 Getter = Callable[..., Owned]
 
 
-def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True) -> None:
+def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True,
+                       moved: Callable[[Owned, int, int], None] | None = None) -> None:
     """`<prefix>.rename` (unless the kind has its own), `.chown`, `.chmod`;
     `get(session, id[, right])` checks access (the verbs load the object again
-    inside their write)."""
+    inside their write); `moved` is the core's reaction to a chown (quotas)."""
     def renamed(s: Session, oid: int, name: str) -> None:
         get(s, oid, MANAGE)
         ownership.rename(s, pool, oid, name)
 
     def chown(s: Session, oid: int, uid: int, gid: int) -> None:
         get(s, oid)
-        ownership.chown(s, pool, oid, uid, gid)
+        ownership.chown(s, pool, oid, uid, gid, moved)
 
     def chmod(s: Session, oid: int, *bits: int) -> None:
         get(s, oid)
