@@ -302,6 +302,7 @@ def test_pyone_sets_and_meets_quotas(oned: Oned) -> None:
     alice.vm.allocate({"TEMPLATE": {"CPU": "1", "MEMORY": "64"}}, False)
     with pytest.raises(pyone.OneAuthorizationException, match="limit of 1 reached for VMS"):
         alice.vm.allocate({"TEMPLATE": {"CPU": "1", "MEMORY": "64"}}, False)
+    one.user.quota(uid, "VM = [ VMS = 5 ]")
     assert one.group.quota(1, "VM = [ MEMORY = 64 ]") == 1
     with pytest.raises(pyone.OneAuthorizationException, match="Group \\[1\\] limit of 64"):
         alice.vm.allocate({"TEMPLATE": {"CPU": "1", "MEMORY": "1"}}, False)
