@@ -4,9 +4,13 @@ A row holds the quota data and its rendered sections. The sections of every
 owner are cached as escaped text, as pools cache documents, so `*.info` and
 pool listings splice them in without a query; a commit that saves a row drops
 its entry, and a reader only caches what it read if no commit came in between.
+Charging runs on every allocation, so rows are read and written with
+precompiled statements, and the default quotas (read by every charge, written
+by an administrator now and then, both under the writer lock) are kept in memory.
 """
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any, Sequence
 
@@ -25,16 +29,33 @@ class QuotaStore:
         self._texts: dict[tuple[str, int], bytes] = {}
         self._lock = threading.Lock()
         self._generation = 0
+        self._defaults: dict[str, dict[str, Any]] = {}
+        db, mark = store.db, store.db.param
+        table = f"{db.quote[0]}{Quota._meta.table_name}{db.quote[1]}"
+        where = f"WHERE owner = {mark} AND oid = {mark}"
+        self._select = f"SELECT data FROM {table} {where}"
+        self._update = f"UPDATE {table} SET data = {mark}, body = {mark} {where}"
+        self._insert = f"INSERT INTO {table} (owner, oid, data, body) VALUES ({', '.join([mark] * 4)})"
 
     def load(self, owner: str, oid: int) -> dict[str, Any]:
-        """The quota data of an owner ({} when it has none yet)."""
-        row = Quota.get_or_none((Quota.owner == owner) & (Quota.oid == oid))
-        return row.data if row is not None and row.data else {}
+        """The quota data of an owner ({} when it has none yet); a copy to change."""
+        if oid == DEFAULTS and owner in self._defaults:
+            return json.loads(json.dumps(self._defaults[owner]))
+        row = self.store.db.execute_sql(self._select, (owner, oid)).fetchone()
+        data = json.loads(row[0]) if row is not None and row[0] else {}
+        if oid == DEFAULTS:
+            self._defaults[owner] = json.loads(json.dumps(data))
+        return data
 
     def save(self, owner: str, oid: int, data: dict[str, Any]) -> None:
         """Store the data and its sections; call inside `store.write()`."""
         body = sections(data, default_limit=-2 if oid == DEFAULTS else -1)
-        Quota.insert(owner=owner, oid=oid, data=data, body=body).on_conflict_replace().execute()
+        text = json.dumps(data, separators=(",", ":"))
+        if self.store.db.execute_sql(self._update, (text, body, owner, oid)).rowcount == 0:
+            self.store.db.execute_sql(self._insert, (owner, oid, text, body))
+        if oid == DEFAULTS:
+            self._defaults.pop(owner, None)
+            self.store.after_rollback(lambda: self._defaults.pop(owner, None))
         self.store.after_commit(lambda: self._forget(owner, oid))
 
     def drop(self, owner: str, oid: int) -> None:
