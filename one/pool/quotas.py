@@ -54,9 +54,12 @@ class QuotaStore:
         if self.store.db.execute_sql(self._update, (text, body, owner, oid)).rowcount == 0:
             self.store.db.execute_sql(self._insert, (owner, oid, text, body))
         if oid == DEFAULTS:
-            self._defaults.pop(owner, None)
-            self.store.after_rollback(lambda: self._defaults.pop(owner, None))
+            self._drop_defaults(owner)
+            self.store.after_rollback(lambda: self._drop_defaults(owner))
         self.store.after_commit(lambda: self._forget(owner, oid))
+
+    def _drop_defaults(self, owner: str) -> None:
+        self._defaults.pop(owner, None)
 
     def drop(self, owner: str, oid: int) -> None:
         """The owner is deleted: its quotas go with it (inside its write)."""
