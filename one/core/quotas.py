@@ -161,20 +161,23 @@ class _Ledger:
                     f"Limit: {number(limit)}, Used: {number(used)}.")
 
 
-def _owners(uid: int, gid: int) -> list[tuple[str, int]]:
-    return [(owner, oid) for owner, oid in (("user", uid), ("group", gid)) if oid > 0]
+def _counted(oid: int) -> bool:
+    """oneadmin (uid 0) and its group (gid 0) are not counted, as in oned."""
+    return oid > 0
 
 
 def charge(pools: Pools, uid: int, gid: int, usage: Usage, enforce: bool = True) -> None:
     """Count `usage` for the owner and the group, refusing (AUTHORIZATION) what passes a
     limit unless not `enforce`d; call inside the write that creates the resource."""
-    for owner, oid in _owners(uid, gid):
-        _Ledger(pools, owner, oid).apply(usage, 1, enforce, uid)
+    for owner, oid in (("user", uid), ("group", gid)):
+        if _counted(oid):
+            _Ledger(pools, owner, oid).apply(usage, 1, enforce, uid)
 
 
 def release(pools: Pools, uid: int, gid: int, usage: Usage) -> None:
-    for owner, oid in _owners(uid, gid):
-        _Ledger(pools, owner, oid).apply(usage, -1, False, uid)
+    for owner, oid in (("user", uid), ("group", gid)):
+        if _counted(oid):
+            _Ledger(pools, owner, oid).apply(usage, -1, False, uid)
 
 
 def follow_vm(pools: Pools, vm: Vm, frm: tuple[int, int], to: tuple[int, int],
@@ -216,10 +219,15 @@ class QuotaManager:
         """The object passed from (uid, gid) to its new owner: the usage moves with it,
         refused if the new owner would pass a limit (inside the chown's write)."""
         usage = usage_of(obj)
-        if usage is None or (uid, gid) == (obj.uid, obj.gid):
+        if usage is None:
             return
-        release(self.pools, uid, gid, usage)
-        charge(self.pools, obj.uid, obj.gid, usage)
+        for owner, old, new in (("user", uid, obj.uid), ("group", gid, obj.gid)):
+            if old == new:
+                continue   # an owner kept keeps its usage, even past a limit lowered since
+            if _counted(old):
+                _Ledger(self.pools, owner, old).apply(usage, -1, False, obj.uid)
+            if _counted(new):
+                _Ledger(self.pools, owner, new).apply(usage, 1, True, obj.uid)
 
     def set(self, session: Session, owner: str, oid: int, text: str) -> None:
         """one.user.quota / one.group.quota: the vectors given replace those limits."""

@@ -306,3 +306,18 @@ def test_pyone_sets_and_meets_quotas(oned: Oned) -> None:
     assert one.group.quota(1, "VM = [ MEMORY = 64 ]") == 1
     with pytest.raises(pyone.OneAuthorizationException, match="Group \\[1\\] limit of 64"):
         alice.vm.allocate({"TEMPLATE": {"CPU": "1", "MEMORY": "1"}}, False)
+
+
+def test_chgrp_moves_only_the_group_usage(rpc: Caller) -> None:
+    uid, alice = _user(rpc, "alice")
+    gid = rpc.ok("one.group.allocate", "team")
+    vid = alice.ok("one.vm.allocate", "CPU = 1 MEMORY = 64", False)
+    rpc.ok("one.user.quota", uid, "VM = [ VMS = 0 ]")   # lowered below what alice holds
+    rpc.ok("one.group.quota", gid, "VM = [ MEMORY = 32 ]")
+    assert f"Group [{gid}] limit of 32 reached for MEMORY" in rpc.fails(
+        "one.vm.chown", vid, -1, gid, code=AUTHORIZATION)
+    rpc.ok("one.group.quota", gid, "VM = [ MEMORY = 64 ]")
+    rpc.ok("one.vm.chown", vid, -1, gid)
+    assert _vm_quota(rpc, uid)["VMS_USED"] == "1"         # alice still owns it
+    assert _vm_quota(rpc, gid, "group")["MEMORY_USED"] == "64"
+    assert _vm_quota(rpc, 1, "group") == {}
