@@ -105,16 +105,16 @@ def lease_usage(vnet_id: int, count: int) -> Usage:
     return {"NETWORK": {str(vnet_id): {"LEASES": count}}}
 
 
-def _new_entry(kind: str) -> dict[str, float]:
+def new_entry(kind: str) -> dict[str, float]:
     entry: dict[str, float] = {}
     for metric in METRICS[kind]:
         entry[metric], entry[f"{metric}_USED"] = DEFAULT, 0.0
     return entry
 
 
-def _unused(entry: dict[str, float], implicit: float) -> bool:
+def unused(entry: dict[str, float], implicit: float) -> bool:
     """An entry that limits nothing and counts nothing is dropped, as oned does."""
-    return all(v == (0 if k.endswith("_USED") else implicit) for k, v in entry.items() if k != "ID")
+    return all(v == (0 if k.endswith("_USED") else implicit) for k, v in entry.items())
 
 
 class _Ledger:
@@ -136,13 +136,13 @@ class _Ledger:
     def apply(self, usage: Usage, sign: int, enforce: bool, uid: int) -> None:
         for kind, entries in usage.items():
             for qid, amounts in entries.items():
-                entry = self.data.setdefault(kind, {}).setdefault(qid, _new_entry(kind))
+                entry = self.data.setdefault(kind, {}).setdefault(qid, new_entry(kind))
                 if enforce and sign > 0:
                     self._check(kind, qid, entry, amounts, uid)
                 for metric, amount in amounts.items():
                     used = entry.get(f"{metric}_USED", 0.0) + sign * amount
                     entry[f"{metric}_USED"] = round(used, 6)  # CPU fractions must not drift
-                if _unused(entry, DEFAULT):
+                if unused(entry, DEFAULT):
                     del self.data[kind][qid]
         self.pools.quotas.save(self.owner, self.oid, self.data)
 
@@ -254,9 +254,6 @@ class QuotaManager:
     def defaults_xml(self, owner: str) -> str:
         return default_quotas(self.pools, owner)
 
-    def drop(self, owner: str, oid: int) -> None:
-        self.pools.quotas.drop(owner, oid)
-
 
 def _set_limits(data: dict[str, Any], new: Template, is_default: bool) -> None:
     """Oned's Quota::set: each vector's limits replace the entry's (those left out
@@ -267,10 +264,10 @@ def _set_limits(data: dict[str, Any], new: Template, is_default: bool) -> None:
             raise ActionError(f"Unknown quota {name}: quotas are VM, DATASTORE, NETWORK "
                               "and IMAGE vectors.")
         qid = _quota_id(name, value)
-        entry = data.setdefault(name, {}).setdefault(qid, _new_entry(name))
+        entry = data.setdefault(name, {}).setdefault(qid, new_entry(name))
         for metric in METRICS[name]:
             entry[metric] = _limit(name, value, metric, implicit, is_default)
-        if _unused(entry, implicit):
+        if unused(entry, implicit):
             del data[name][qid]
 
 

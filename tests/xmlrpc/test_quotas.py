@@ -321,3 +321,30 @@ def test_chgrp_moves_only_the_group_usage(rpc: Caller) -> None:
     assert _vm_quota(rpc, uid)["VMS_USED"] == "1"         # alice still owns it
     assert _vm_quota(rpc, gid, "group")["MEMORY_USED"] == "64"
     assert _vm_quota(rpc, 1, "group") == {}
+
+
+def test_usage_is_recounted_at_start_from_what_exists(tmp_path) -> None:
+    """A database from before quotas (or drifted counters) is repaired at the next start."""
+    from conftest import start_oned
+    from one.pool.models import Quota
+
+    oned = start_oned(tmp_path)
+    rpc = Caller(oned.endpoint)
+    uid, alice = _user(rpc, "alice")
+    rpc.ok("one.user.quota", uid, "VM = [ VMS = 5 ]")
+    for _ in range(2):
+        alice.ok("one.vm.allocate", "CPU = 0.5 MEMORY = 64", False)
+    _image(rpc, uid, "i", 30)
+    expected = rpc.ok("one.user.info", uid)
+    with oned.managers.pools.store.write():
+        Quota.update(data={}).where(Quota.oid == 1).execute()   # group's and user's counters
+    oned.stop()
+    oned = start_oned(tmp_path)
+    try:
+        rpc = Caller(oned.endpoint)
+        assert rpc.ok("one.user.info", uid) == expected.replace(
+            "<VMS>5</VMS>", "<VMS>-1</VMS>")       # usage recounted; the lost limit stays lost
+        assert _vm_quota(rpc, 1, "group")["MEMORY_USED"] == "128"
+        assert _entry(rpc, uid, "DATASTORE_QUOTA/DATASTORE", 1)["SIZE_USED"] == "30"
+    finally:
+        oned.stop()
