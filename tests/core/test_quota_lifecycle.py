@@ -110,3 +110,19 @@ def test_a_guest_lost_behind_oneds_back_stops_counting(engine: Engine, hosts) ->
     alice.ok("one.vm.action", "resume", vid)
     engine.settle()
     assert engine.phase(vid) == RUNNING and _used(engine, uid) == _counts(1, 1)
+
+
+def test_disk_saveas_counts_the_new_image_in_the_datastore_quota(engine: Engine, hosts) -> None:
+    uid, alice = _alice(engine)
+    iid = engine.rpc.ok("one.image.allocate", 'NAME = "base" SOURCE = "/srv/base" SIZE = 10', 1)
+    engine.rpc.ok("one.image.chown", iid, uid, 1)
+    engine.rpc.ok("one.user.quota", uid, "DATASTORE = [ ID = 1, SIZE = 15 ]")
+    vid = alice.ok("one.vm.allocate", f"CPU = 1 MEMORY = 128 DISK = [ IMAGE_ID = {iid} ]", False)
+    engine.rpc.ok("one.vm.deploy", vid, hosts[0])
+    engine.settle()
+    assert "limit of 15 reached for SIZE quota in DATASTORE with ID: 1" in alice.fails(
+        "one.vm.disksaveas", vid, 0, "saved", "", -1, code=AUTHORIZATION)
+    engine.rpc.ok("one.user.quota", uid, "DATASTORE = [ ID = 1, SIZE = 20 ]")
+    alice.ok("one.vm.disksaveas", vid, 0, "saved", "", -1)
+    ds = engine.doc("one.user.info", uid).find("DATASTORE_QUOTA/DATASTORE")
+    assert (ds.findtext("IMAGES_USED"), ds.findtext("SIZE_USED")) == ("2", "20")
