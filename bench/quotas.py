@@ -74,7 +74,8 @@ def main() -> None:
                 return lambda: _ok(proxy, session, "one.vm.allocate", TEMPLATE, True)
 
             rows = [
-                ("one.vm.allocate, oneadmin (exempt)", f"{_rate(allocate(ADMIN), ALLOCATIONS):.0f}/s"),
+                ("one.vm.allocate, oneadmin (exempt)",
+                 f"{_rate(allocate(ADMIN), ALLOCATIONS):.0f}/s"),
                 ("one.vm.allocate, user + group quota charged",
                  f"{_rate(allocate(user), ALLOCATIONS):.0f}/s"),
                 ("one.user.info (quotas spliced in), median",

@@ -26,6 +26,7 @@ from one.cli.table import Column, render_table
 from one.cli.xmldoc import Element, parse
 
 UNLIMITED = -2.0
+FILE_HELP = "quota template, - for stdin; none opens $EDITOR"
 # (section, entry, heading -> (metric, how its numbers look)) in OpenNebula's column order.
 Cell = tuple[str, str]
 VM_CELLS: tuple[tuple[str, Cell], ...] = (
@@ -145,8 +146,7 @@ def quota_command(spec: PoolSpec) -> Command:
         ctx.call(f"{spec.prefix}.quota", oid, text)
 
     return Command("quota", run, f"Sets the quotas of a {spec.kind} (-1 default, -2 unlimited)",
-                   (arg("id"), arg("file", nargs="?", help="quota template, - for stdin; "
-                                                           "none opens $EDITOR")))
+                   (arg("id"), arg("file", nargs="?", help=FILE_HELP)))
 
 
 def defaultquota_command(spec: PoolSpec) -> Command:
@@ -158,4 +158,4 @@ def defaultquota_command(spec: PoolSpec) -> Command:
         ctx.call(f"{method}.update", text)
 
     return Command("defaultquota", run, f"Sets the default {spec.kind} quotas (-2 unlimited)",
-                   (arg("file", nargs="?", help="quota template, - for stdin; none opens $EDITOR"),))
+                   (arg("file", nargs="?", help=FILE_HELP),))
