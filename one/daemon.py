@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import cast
 
 from one.config import Config, driver_settings, load_config
-from one.core import capacity
+from one.core import capacity, quota_sync
 from one.core.bootstrap import bootstrap, one_auth_path
 from one.core.managers import Managers, build_managers
 from one.core.vmlog import install_driver_log_handler
@@ -100,6 +100,7 @@ def build(config: Config, auth_file: Path | None = None,
         if message:
             print(message, flush=True)
         capacity.sync(managers.pools)  # drift left by a crash is repaired before anything runs
+        quota_sync.sync(managers.pools)  # and so is quota usage (a database from before quotas)
         api = Api(managers.auth.authenticate, config.message_size)
         register_all(api, managers)
         server = XmlRpcHttpServer((config.listen_address, config.port), api,

@@ -10,16 +10,18 @@ from one.acl_syntax import parse as numbers
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import delete_command, list_command, show_command
 from one.cli.pools import GROUP, USER
-from one.cli.sections import Fields, TemplateText, id_list
+from one.cli.quotas import defaultquota_command, quota_command, quota_sections
+from one.cli.sections import Fields, Section, TemplateText, id_list
 from one.cli.table import Column, counted, label, right
 
 COLUMNS = (right("ID", "ID", 4), label("NAME", "NAME", 15),
            right("USERS", counted("USERS/ID"), 5))
-SECTIONS = (
+SECTIONS: tuple[Section, ...] = (
     Fields("GROUP {ID} INFORMATION", (Column("ID", "ID"), Column("NAME", "NAME"))),
     TemplateText("GROUP TEMPLATE", "TEMPLATE"),
     id_list("USERS", "USERS/ID"),
     id_list("ADMINS", "ADMINS/ID"),
+    *quota_sections("DEFAULT_GROUP_QUOTAS"),
 )
 # What OpenNebula's client gives a new group's users: they may create these.
 DEFAULT_CREATE = "VM+IMAGE+TEMPLATE+DOCUMENT+SECGROUP+VROUTER+VMGROUP+BACKUPJOB"
@@ -50,6 +52,8 @@ COMMANDS = (
             (arg("group"), arg("user"))),
     Command("deladmin", _admin("one.group.deladmin"), "Removes an administrator",
             (arg("group"), arg("user"))),
+    quota_command(GROUP),
+    defaultquota_command(GROUP),
 )
 TOOL = Tool("onegroup", "Manages OpenNebula groups.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

@@ -8,7 +8,8 @@ from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (delete_command, id_action, list_command, show_command,
                               switch_commands, update_command)
 from one.cli.pools import GROUP, USER
-from one.cli.sections import Fields, TemplateText
+from one.cli.quotas import defaultquota_command, quota_command, quota_sections
+from one.cli.sections import Fields, Section, TemplateText
 from one.cli.table import Column, label, right
 from one.cli.xmldoc import Element
 
@@ -27,13 +28,14 @@ def _secondary(user: Element) -> str:
 
 COLUMNS = (right("ID", "ID", 4), label("NAME", "NAME", 15), Column("ENABLED", _enabled, 7),
            label("GROUP", "GNAME", 10), Column("AUTH", "AUTH_DRIVER", 8))
-SECTIONS = (
+SECTIONS: tuple[Section, ...] = (
     Fields("USER {ID} INFORMATION", (
         Column("ID", "ID"), Column("NAME", "NAME"), Column("GROUP", "GNAME"),
         Column("SECONDARY GROUPS", _secondary), Column("PASSWORD", "PASSWORD"),
         Column("AUTH_DRIVER", "AUTH_DRIVER"), Column("ENABLED", _enabled),
     )),
     TemplateText("USER TEMPLATE", "TEMPLATE"),
+    *quota_sections("DEFAULT_USER_QUOTAS"),
 )
 
 
@@ -66,6 +68,8 @@ COMMANDS = (
               lambda ctx, ns, oid: ctx.call("one.user.chgrp", oid, ctx.one(GROUP, ns.group)),
               (arg("group"),)),
     update_command(USER),
+    quota_command(USER),
+    defaultquota_command(USER),
 )
 TOOL = Tool("oneuser", "Manages OpenNebula users.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

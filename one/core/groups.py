@@ -5,6 +5,7 @@ from one.core.acl import AclManager
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, require, require_create
 from one.core.ownership import check_name, updated_template
+from one.core.quotas import default_quotas
 from one.errors import ActionError, AllocateError, InternalError
 from one.pool.models import Cluster, Group, User
 from one.pool.pool import Pool
@@ -51,6 +52,7 @@ class GroupManager:
                 raise ActionError(f"Group {gid} is not empty.")
             self.pools.groups.drop(group)
             self.acl.drop_group(gid)
+            self.pools.quotas.drop("group", gid)
 
     def update(self, session: Session, gid: int, text: str, append: int) -> None:
         new = parse(text, self.pools.limits)
@@ -76,5 +78,7 @@ class GroupManager:
     def xml(self, group: Group, full: bool = True) -> str:
         members = [u.oid for u in User.select(User.oid, User.groups).order_by(User.oid)
                    if group.oid in u.groups]
-        return render.group_xml(group, members, self.acl.admins(group.oid), full)
+        quotas = self.pools.quotas.bodies("group", [group.oid])[group.oid]
+        defaults = default_quotas(self.pools, "group") if full else None
+        return render.group_xml(group, members, self.acl.admins(group.oid), quotas, defaults)
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from one.config import Config
+from one.core import quotas
 from one.core.auth import Session
 from one.core.authz import MANAGE, USE, require, require_create
 from one.core.image_sources import SourcePolicy, copy_file, download, probe
@@ -176,6 +177,7 @@ class ImageManager:
             if needs_copy:
                 image.source = os.path.join(ds.base_path, f"{oid}-{secrets.token_hex(8)}")
             image.state = ImageState.LOCKED if needs_copy else ImageState.READY
+            quotas.charge(self.pools, image.uid, image.gid, quotas.image_usage(image))
             self.pools.images.allocate(image, oid=oid)
             if needs_copy and not deferred:
                 self.pools.store.after_commit(lambda: self.submit(lambda: self._populate(oid, policy)))
@@ -268,6 +270,7 @@ class ImageManager:
             if fmt is not None:
                 image.format = fmt
             if size is not None:
+                quotas.image_resized(self.pools, image, size)
                 image.size = size
             if error:
                 image.template.set("ERROR", error)
@@ -277,7 +280,8 @@ class ImageManager:
     # -- saving VM disks --------------------------------------------------------
     def reserve(self, session: Session, name: str, kind: str, ds_id: int, size: int) -> int:
         """A LOCKED image whose content a VM's epilog will write (disk-saveas)."""
-        template = Template([("NAME", name), ("TYPE", kind or "OS"), ("SOURCE", "pending")])
+        template = Template([("NAME", name), ("TYPE", kind or "OS"), ("SOURCE", "pending"),
+                             ("SIZE", str(size))])
         iid = self._register(session, template, self._datastore(session, ds_id), skip_capacity=True)
         with self.pools.images.modify(iid) as image:
             image.source = os.path.join(self._base(ds_id), f"{iid}-{secrets.token_hex(8)}")
@@ -293,6 +297,7 @@ class ImageManager:
             if image.state == ImageState.LOCKED and not force:
                 raise ActionError(f"Cannot delete image {iid} while it is being copied.")
             self.pools.images.drop(image)
+            quotas.release(self.pools, image.uid, image.gid, quotas.image_usage(image))
             if image.source.startswith(self._base(image.datastore_id)):  # ours; a registered SOURCE is not
                 self.pools.store.after_commit(lambda: _remove(image.source))
 
@@ -477,7 +482,9 @@ def settle_saved(pools: Pools, vm: Vm) -> None:
         if image is None or image.state != ImageState.LOCKED:
             continue
         if os.path.isfile(image.source):
-            image.size = max(1, math.ceil(os.path.getsize(image.source) / MB))
+            size = max(1, math.ceil(os.path.getsize(image.source) / MB))
+            quotas.image_resized(pools, image, size)
+            image.size = size
             image.prev_state, image.state = image.state, ImageState.READY
         else:
             image.prev_state, image.state = image.state, ImageState.ERROR

@@ -16,6 +16,7 @@ from one.core.hosts import HostManager
 from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
+from one.core.quotas import QuotaManager
 from one.core.scheduling import SchedulerLoop
 from one.core.templates import TemplateManager
 from one.core.throttle import Throttle
@@ -49,6 +50,7 @@ class Managers:
     acl: AclManager
     datastores: DatastoreManager
     accounting: Accounting
+    quotas: QuotaManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -100,4 +102,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         templates=TemplateManager(pools, vms, images),
         datastores=DatastoreManager(pools, config, plugins),
         accounting=Accounting(pools, config),
+        quotas=QuotaManager(pools),
     )

@@ -6,7 +6,7 @@ Each verb loads the object it changes inside the write that saves it.
 """
 from __future__ import annotations
 
-from typing import Sequence, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
@@ -79,11 +79,14 @@ def chmod(session: Session, pool: Pool, oid: int, bits: Sequence[int]) -> None:
         obj.perms = sum(bit << (8 - i) for i, bit in enumerate(new))
 
 
-def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
+def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int,
+          moved: Callable[[Owned, int, int], None] | None = None) -> None:
     """As oned: MANAGE on the object, MANAGE on a new owner (oneadmin's group, or a
-    group admin over its users), USE on a new group (its members have it)."""
+    group admin over its users), USE on a new group (its members have it);
+    `moved(obj, old_uid, old_gid)` then runs in the same write (quotas follow)."""
     with pool.modify(oid) as obj:
         require(session, obj, MANAGE, pool.kind)
+        old = obj.uid, obj.gid
         if uid >= 0:
             user = User.get_or_none(User.oid == uid)
             if user is None:
@@ -98,6 +101,8 @@ def chown(session: Session, pool: Pool, oid: int, uid: int, gid: int) -> None:
             if group.oid != obj.gid:
                 require(session, group, USE, "GROUP")
             obj.gid, obj.gname = group.oid, group.name
+        if moved is not None:
+            moved(obj, *old)
 
 
 def referenced(session: Session, model: type[OwnedT], vector: dict[str, str], key: str,

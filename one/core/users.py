@@ -98,6 +98,7 @@ class UserManager:
         with self.pools.store.write():
             self.pools.users.drop(user)
             self.acl.drop_user(uid)
+            self.pools.quotas.drop("user", uid)
             self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from one.config import Config
-from one.core import leases, placement
+from one.core import leases, placement, quotas
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
@@ -108,6 +108,7 @@ class VmManager:
                     state=VmState.HOLD if on_hold else VmState.PENDING, stime=int(time.time()),
                     template=system, user_template=user, monitoring={}, history=[])
             self._complete(session, vm, vid)
+            quotas.charge(self.pools, vm.uid, vm.gid, quotas.vm_usage(vm.template))
             self.pools.vms.allocate(vm, oid=vid)
             self.pools.store.after_commit(lambda: self.lifecycle.created(vid))
         return vid

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from one.config import Config
-from one.core import leases
+from one.core import leases, quotas
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.ownership import check_name, updated_template
@@ -212,6 +212,7 @@ class VnetManager:
             parent = int(vnet.parent_network_id)
             leases.free_block(parent, int(attrs["PARENT_NETWORK_AR_ID"]),
                               int(attrs["PARENT_FIRST"]), ar["SIZE"])
+            quotas.release(self.pools, vnet.uid, vnet.gid, quotas.lease_usage(parent, ar["SIZE"]))
             if Vnet.get_or_none(Vnet.oid == parent) is not None:
                 self.pools.vnets.save(self.pools.vnets.get(parent))
 
@@ -252,6 +253,8 @@ class VnetManager:
                          clusters=parent.clusters, ars=[], template=parent.template.copy())
             child.ars.append(ars.make_ar(0, child_spec, self.config.mac_prefix))
             self._check_unique(child)
+            quotas.charge(self.pools, session.uid, session.gid,
+                          quotas.lease_usage(parent.oid, int(size_text)))
             self.pools.vnets.allocate(child)
             leases.hold_block(parent, ar, first, int(size_text), child.oid)
         return child.oid

@@ -224,7 +224,6 @@ class GroupAdmin(BaseModel):
         primary_key = pw.CompositeKey("gid", "uid")
 
 
-
 class HistoryRow(BaseModel):
     """One HISTORY record of a VM, as oned's history table keeps it: indexed times and
     owner, the `<HISTORY>` element (with the VM as it was) pre-rendered and escaped, and
@@ -258,5 +257,20 @@ class ShowbackRow(BaseModel):
         indexes = ((("year", "month"), False),)
 
 
+
+class Quota(BaseModel):
+    """Quotas of one user or group (OpenNebula's user_quotas and group_quotas tables),
+    or the default quotas (oid -1): kept apart from the user and group rows, so
+    charging a VM rewrites this small row, never the owner's document."""
+
+    owner = pw.CharField()                # "user" or "group"
+    oid = pw.IntegerField()
+    data = JSONField(default=dict)        # JSON: kind -> id -> {METRIC: limit, METRIC_USED: usage}
+    body = pw.TextField(default="")       # DATASTORE_QUOTA..IMAGE_QUOTA as rendered from data
+
+    class Meta:
+        primary_key = pw.CompositeKey("owner", "oid")
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow]
+              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota]

@@ -8,6 +8,7 @@ import peewee as pw
 from one.pool.history import VmPool
 from one.pool.models import Cluster, Datastore, Group, Host, Image, User, Vm, VmTemplate, Vnet
 from one.pool.pool import Pool, Store
+from one.pool.quotas import QuotaStore
 from one.pool.render.host import render_host
 from one.pool.render.image import render_image
 from one.pool.render.user import render_on_read, render_user
@@ -29,6 +30,7 @@ class Pools:
     images: Pool[Image]
     datastores: Pool[Datastore]
     templates: Pool[VmTemplate]
+    quotas: QuotaStore
     limits: Limits = field(default=DEFAULT_LIMITS)  # what users' templates may hold
 
 
@@ -46,4 +48,5 @@ def make_pools(db: pw.Database, limits: Limits = DEFAULT_LIMITS) -> Pools:
         images=Pool(store, Image, "image", render_image),
         datastores=Pool(store, Datastore, "datastore", render_on_read),
         templates=Pool(store, VmTemplate, "VM template", render_vmtemplate),
+        quotas=QuotaStore(store),
     )

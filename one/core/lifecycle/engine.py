@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Callable, Protocol
 
 from one.config import Config
-from one.core import leases, placement
+from one.core import leases, placement, quotas
 from one.core.images import release_disks
 from one.core.lifecycle import operations, records
 from one.core.lifecycle.phases import (
@@ -162,7 +162,7 @@ class LifeCycle:
                 self._in_place(vm, name)
                 return
             self._set_action(vm, code)
-            self._move(vm, to)
+            self._move(vm, to, enforce=True)
 
     def _in_place(self, vm: Vm, name: str) -> None:
         if name in ("resched", "unresched"):
@@ -203,7 +203,7 @@ class LifeCycle:
                 placement.check_host(vm, host, "deploy")
             self._check_host(vm, host, enforce)
             self._place(vm, host, HistoryAction.DEPLOY)
-            self._move(vm, to)
+            self._move(vm, to, enforce=True)
 
     def migrate(self, vid: int, hid: int, live: bool, enforce: bool = False) -> None:
         with self.pools.store.write():
@@ -284,11 +284,15 @@ class LifeCycle:
         return cleanup if on_host else (DONE if op == 3 else PENDING)
 
     # -- moving -----------------------------------------------------------------
-    def _move(self, vm: Vm, to: Phase, error: str = "", reason: str = "") -> None:
+    def _move(self, vm: Vm, to: Phase, error: str = "", reason: str = "",
+              enforce: bool = False) -> None:
         """Change phase (inside a store write); the driver operation starts after commit.
 
-        `reason` says in the VM's log why oned moved it on its own (the monitor)."""
+        `reason` says in the VM's log why oned moved it on its own (the monitor).
+        Quotas follow the phase; a user's action (`enforce`) back to a running
+        phase is refused if the RUNNING_ quotas would be passed."""
         frm = phase_of(vm)
+        quotas.follow_vm(self.pools, vm, frm, to, enforce)
         if frm != to and vm.history:
             vm.history[-1].pop(DONE_STEP, None)   # the step recorded was this phase's
         self._stamp(vm, frm, to)

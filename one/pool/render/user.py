@@ -10,9 +10,10 @@ from typing import Iterable
 
 from one.pool.credentials import token_fingerprint
 from one.pool.models import Cluster, Group, User
-from one.pool.render.common import el, ids
+from one.pool.render.common import el, esc, ids
+from one.pool.render.quota import pool_entry
 
-QUOTAS = "<DATASTORE_QUOTA/><NETWORK_QUOTA/><VM_QUOTA/><IMAGE_QUOTA/>"
+_END_USER = esc("</USER>").encode()
 
 
 def _user_head(user: User) -> str:
@@ -31,27 +32,34 @@ def _user_head(user: User) -> str:
 
 
 def render_user(user: User) -> tuple[str, str]:
-    head = _user_head(user)
-    full = f"<USER>{head}{QUOTAS}<DEFAULT_USER_QUOTAS>{QUOTAS}</DEFAULT_USER_QUOTAS></USER>"
-    return full, f"<USER>{head}</USER>"
+    """The stored document has no quotas: they live in their own rows and are
+    spliced in on read (`user_document`), so charging a VM never re-renders users."""
+    body = f"<USER>{_user_head(user)}</USER>"
+    return body, body
 
 
-def user_pool_tail() -> str:
-    """USER_POOL ends with the default quotas, as user_pool.xsd requires."""
-    return f"<DEFAULT_USER_QUOTAS>{QUOTAS}</DEFAULT_USER_QUOTAS>"
+def user_document(stored: bytes, quotas: bytes, defaults: bytes) -> list[bytes]:
+    """one.user.info as escaped chunks: the stored USER with its quota sections and
+    the default quotas put before its end tag."""
+    return [stored[:-len(_END_USER)], quotas, esc("<DEFAULT_USER_QUOTAS>").encode(), defaults,
+            esc("</DEFAULT_USER_QUOTAS></USER>").encode()]
 
 
-def group_xml(group: Group, users: Iterable[int], admins: Iterable[int], full: bool) -> str:
+def pool_quotas(oid: int, sections: bytes) -> list[bytes]:
+    """A USER_POOL / GROUP_POOL QUOTAS element around escaped sections."""
+    return [esc(f"<QUOTAS><ID>{oid}</ID>").encode(), sections, esc("</QUOTAS>").encode()]
+
+
+def group_xml(group: Group, users: Iterable[int], admins: Iterable[int], quotas: str,
+              defaults: str | None) -> str:
+    """GROUP; the full document (`defaults` given) has its quotas, VLAN rules and the
+    default quotas, a GROUP_POOL entry is followed by its QUOTAS."""
     head = (f"<ID>{group.oid}</ID>{el('NAME', group.name)}{group.template.to_xml()}"
             f"{ids('USERS', users)}{ids('ADMINS', admins)}")
-    if full:
-        head += (f"{QUOTAS}<VLAN_RULES><ID>{group.oid}</ID></VLAN_RULES>"
-                 f"<DEFAULT_GROUP_QUOTAS>{QUOTAS}</DEFAULT_GROUP_QUOTAS>")
-    return f"<GROUP>{head}</GROUP>"
-
-
-def group_pool_tail() -> str:
-    return f"<DEFAULT_GROUP_QUOTAS>{QUOTAS}</DEFAULT_GROUP_QUOTAS>"
+    if defaults is None:
+        return f"<GROUP>{head}</GROUP>{pool_entry(group.oid, quotas)}"
+    vlans = f"<VLAN_RULES><ID>{group.oid}</ID></VLAN_RULES>"
+    return f"<GROUP>{head}{quotas}{vlans}{defaults}</GROUP>"
 
 
 def cluster_xml(cluster: Cluster, hosts: Iterable[int], datastores: Iterable[int],

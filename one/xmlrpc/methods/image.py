@@ -42,7 +42,7 @@ def register(api: Api, m: Managers) -> None:
             "Classic: removes one attribute.")
     api.add("one.image.publish", [I("id"), B("publish")], returns_id(images.publish),
             "Classic: lets everyone use the image (OTHER USE).")
-    register_ownership(api, "one.image", pool, images.get)
+    register_ownership(api, "one.image", pool, images.get, moved=m.quotas.chowned)
     api.add("one.image.chtype", [I("id"), S("type")], returns_id(images.chtype),
             "Changes the TYPE (OS, CDROM, DATABLOCK, ...).")
     api.add("one.image.clone", [I("id"), S("name"), I("ds_id", -1)], images.clone,

@@ -15,17 +15,18 @@ Getter = Callable[..., Owned]
 
 
 def register_ownership(api: Api, prefix: str, pool: Pool, get: Getter, rename: bool = True,
-                       chmod: bool = True) -> None:
+                       chmod: bool = True,
+                       moved: Callable[[Owned, int, int], None] | None = None) -> None:
     """`<prefix>.rename` and `.chmod` (unless the kind has its own), `.chown`;
     `get(session, id[, right])` checks access (the verbs load the object again
-    inside their write)."""
+    inside their write); `moved` is the core's reaction to a chown (quotas)."""
     def renamed(s: Session, oid: int, name: str) -> None:
         get(s, oid, MANAGE)
         ownership.rename(s, pool, oid, name)
 
     def chown(s: Session, oid: int, uid: int, gid: int) -> None:
         get(s, oid)
-        ownership.chown(s, pool, oid, uid, gid)
+        ownership.chown(s, pool, oid, uid, gid, moved)
 
     def chmodded(s: Session, oid: int, *bits: int) -> None:
         get(s, oid)

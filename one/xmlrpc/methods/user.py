@@ -12,9 +12,11 @@ from one.errors import ApiError
 from one.pool.models import Group, User
 from one.pool.render import classic
 from one.pool.render.common import wrap
-from one.pool.render.user import group_pool_tail, user_pool_tail
+from one.pool.pool import SHORT
+from one.pool.quotas import DEFAULTS
+from one.pool.render.user import pool_quotas, user_document
 from one.xmlrpc.api import A, Api, B, I, S, returns_id
-from one.xmlrpc.methods.listing import listing
+from one.xmlrpc.methods.listing import escaped_pool
 from one.xmlrpc.wire import Escaped
 
 
@@ -39,7 +41,10 @@ def register(api: Api, m: Managers) -> None:
 
     def info(s: Session, uid: int, decrypt: bool = False) -> str | Escaped:
         user = users.info(s, uid)
-        return classic.user_xml(user) if s.classic else Escaped([m.pools.users.text(user.oid)])
+        if s.classic:
+            return classic.user_xml(user)
+        quotas, defaults = m.pools.quotas.texts("user", [user.oid, DEFAULTS])
+        return Escaped(user_document(m.pools.users.text(user.oid), quotas, defaults))
 
     api.add("one.user.info", [I("id"), B("decrypt", False)], info, "Returns a user (-1: the caller).")
 
@@ -65,9 +70,15 @@ def register(api: Api, m: Managers) -> None:
         where = None if s.is_admin else _or(User.oid == s.uid, acl_visible(User, s, "USER"))
         if s.classic:
             return wrap("USER_POOL", (classic.user_xml(u) for u in m.pools.users.select(where)))
-        return listing(m.pools.users, "USER_POOL", where, tail=user_pool_tail())
+        oids = m.pools.users.ids(where)
+        quotas = m.pools.quotas.texts("user", [*oids, DEFAULTS])
+        chunks = []
+        for oid, text, sections in zip(oids, m.pools.users.texts(oids, SHORT), quotas):
+            chunks += [text, *pool_quotas(oid, sections)]
+        return escaped_pool("USER_POOL", chunks, tail=m.quotas.defaults_xml("user"))
 
     api.add("one.userpool.info", [], pool, "Lists users (all for oneadmin, else the caller).")
+    _register_quotas(api, m, "user")
     _register_groups(api, m, groups)
 
 
@@ -95,6 +106,20 @@ def _register_groups(api: Api, m: Managers, groups) -> None:
         where = None if s.is_admin else _or(Group.oid.in_(list(s.groups)),
                                             acl_visible(Group, s, "GROUP"))
         bodies = (groups.xml(g, full=False) for g in m.pools.groups.select(where))
-        return wrap("GROUP_POOL", bodies, group_pool_tail())
+        return wrap("GROUP_POOL", bodies, m.quotas.defaults_xml("group"))
 
     api.add("one.grouppool.info", [], pool, "Lists groups.")
+    _register_quotas(api, m, "group")
+
+
+def _register_quotas(api: Api, m: Managers, owner: str) -> None:
+    """one.<owner>.quota and the default quotas, one.<owner>quota.info|update."""
+    quotas = m.quotas
+    api.add(f"one.{owner}.quota", [I("id"), S("template")],
+            returns_id(lambda s, oid, text: quotas.set(s, owner, oid, text)),
+            f"Sets the quota limits of a {owner} (-1: the default quota, -2: unlimited).")
+    api.add(f"one.{owner}quota.info", [], lambda s: quotas.defaults_xml(owner),
+            f"Returns the default {owner} quotas.")
+    api.add(f"one.{owner}quota.update", [S("template")],
+            lambda s, text: quotas.set_defaults(s, owner, text),
+            f"Sets the default {owner} quotas (-2: unlimited) and returns them.")

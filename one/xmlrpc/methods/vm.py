@@ -50,7 +50,7 @@ def register(api: Api, m: Managers) -> None:
             "terminate[-hard], hold, release, ... and the classic names.")
     api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
             "Replaces (0) or merges (1) the USER_TEMPLATE.")
-    register_ownership(api, "one.vm", pool, vms.get)
+    register_ownership(api, "one.vm", pool, vms.get, moved=m.quotas.chowned)
     api.add("one.vm.disksaveas", [I("id"), I("disk_id"), S("name"), S("type", ""), I("snap_id", -1)],
             lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind),
             "Saves a disk into a new image when the VM ends (epilog); returns the image id.")
