@@ -12,7 +12,7 @@ from one.core.authz import require_admin
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
 from one.pool.credentials import hash_password, sha1_hex, token_digest, token_fingerprint
-from one.pool.models import Group, User
+from one.pool.models import Ec2Key, Group, User
 from one.pool.pools import Pools
 from one.pool.template import Template, parse
 
@@ -83,6 +83,7 @@ class UserManager:
             raise ActionError("oneadmin cannot be deleted.")
         with self.pools.store.write():
             self.pools.users.drop(user)
+            Ec2Key.delete().where(Ec2Key.uid == user.oid).execute()  # its EC2 credentials
             self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:

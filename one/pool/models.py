@@ -203,5 +203,14 @@ class VmTemplate(Owned):
     template = TemplateField(default=Template)
 
 
+class Ec2Key(BaseModel):
+    """A user's EC2 access key; the secret is encrypted with the front-end key (one.core.ec2keys)."""
+
+    access_key = pw.CharField(primary_key=True)
+    uid = pw.IntegerField(index=True)
+    secret = pw.TextField()                  # Fernet token of the secret access key
+    created = pw.IntegerField(default=0)
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate]
+              VmTemplate, Ec2Key]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from one.core.managers import Managers
 from one.xmlrpc.api import Api
-from one.xmlrpc.methods import cluster, host, image, system, template, user, vm, vnet
+from one.xmlrpc.methods import (cluster, ec2keys, host, image, system, template, user, vm,
+                                vnet)
 
 
 def register_all(api: Api, managers: Managers) -> None:
-    for module in (system, user, cluster, host, vnet, vm, image, template):
+    for module in (system, user, cluster, host, vnet, vm, image, template, ec2keys):
         module.register(api, managers)

@@ -1,0 +1,180 @@
+"""DescribeInstances: ONE VMs as EC2 instances (i-%08x of the VM id), grouped by reservation.
+
+What EC2 knows that ONE does not (type, AMI, key, reservation, tags) is kept
+in the VM's USER_TEMPLATE as EC2_* attributes, written by RunInstances and
+CreateTags, so a restart of one-econe loses nothing.
+"""
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from typing import Iterable
+
+from lxml import etree
+
+from one.econe.app import Call
+from one.econe.errors import Ec2Error, invalid
+from one.econe.params import filters, integer, listed
+from one.econe.xml import Element, ec2_id, fields, item_set, node, one_id
+from one.states import LcmState, VmState
+
+MINE = -3          # vmpool filter: the user's own VMs
+NOT_FOUND = "InvalidInstanceID.NotFound"
+PENDING, RUNNING, SHUTTING_DOWN, TERMINATED, STOPPING, STOPPED = (
+    (0, "pending"), (16, "running"), (32, "shutting-down"), (48, "terminated"),
+    (64, "stopping"), (80, "stopped"))
+_STOPPED_STATES = {VmState.STOPPED, VmState.SUSPENDED, VmState.POWEROFF, VmState.UNDEPLOYED}
+_STOPPING = {LcmState.SAVE_STOP, LcmState.SAVE_SUSPEND, LcmState.EPILOG_STOP,
+             LcmState.SHUTDOWN_POWEROFF, LcmState.SHUTDOWN_UNDEPLOY, LcmState.EPILOG_UNDEPLOY}
+_SHUTTING = {LcmState.SHUTDOWN, LcmState.CANCEL, LcmState.EPILOG, LcmState.CLEANUP_DELETE}
+_RUNNING = {LcmState.RUNNING, LcmState.UNKNOWN, LcmState.HOTPLUG, LcmState.HOTPLUG_NIC,
+            LcmState.HOTPLUG_SNAPSHOT, LcmState.HOTPLUG_SAVEAS, LcmState.MIGRATE}
+
+
+def instance_number(text: str) -> int:
+    return one_id(text, "i", NOT_FOUND)
+
+
+def instance_id(vm: Element) -> str:
+    return ec2_id("i", vm.findtext("ID") or 0)
+
+
+def not_found(ids: Iterable[str]) -> Ec2Error:
+    return Ec2Error(NOT_FOUND, f"The instance IDs '{', '.join(ids)}' do not exist")
+
+
+def ec2_state(vm: Element) -> tuple[int, str]:
+    state, lcm = int(vm.findtext("STATE") or 0), int(vm.findtext("LCM_STATE") or 0)
+    if state == VmState.DONE:
+        return TERMINATED
+    if state in _STOPPED_STATES:
+        return STOPPED
+    if state != VmState.ACTIVE:
+        return PENDING
+    if lcm in _RUNNING:
+        return RUNNING
+    if lcm in _STOPPING:
+        return STOPPING
+    return SHUTTING_DOWN if lcm in _SHUTTING else PENDING
+
+
+def ec2_tags(vm: Element) -> dict[str, str]:
+    text = vm.findtext("USER_TEMPLATE/EC2_TAGS")
+    try:
+        loaded = json.loads(text) if text else {}
+    except ValueError:  # edited by hand into something else: no tags
+        return {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def tag_set(tags: dict[str, str]) -> Element:
+    return item_set("tagSet", [fields("item", {"key": k, "value": v}) for k, v in tags.items()])
+
+
+def _instance(vm: Element, zone: str) -> Element:
+    user = vm.find("USER_TEMPLATE")
+    ec2 = (lambda name: user.findtext(f"EC2_{name}")) if user is not None else (lambda name: None)
+    code, name = ec2_state(vm)
+    stamp = dt.datetime.fromtimestamp(int(vm.findtext("STIME") or 0), dt.timezone.utc)
+    ip = vm.findtext("TEMPLATE/NIC/IP")
+    item = fields("item", {
+        "instanceId": instance_id(vm), "imageId": ec2("IMAGE_ID") or "",
+        "privateDnsName": "", "dnsName": "", "reason": "",
+        "keyName": ec2("KEY_NAME"), "amiLaunchIndex": ec2("LAUNCH_INDEX") or "0",
+        "instanceType": ec2("INSTANCE_TYPE") or "",
+        "launchTime": stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    item.insert(1, fields("instanceState", {"code": code, "name": name}))
+    item.append(fields("placement", {"availabilityZone": zone, "tenancy": "default"}))
+    item.append(fields("monitoring", {"state": "disabled"}))
+    for tag, value in (("privateIpAddress", ip), ("ipAddress", ec2("PUBLIC_IP"))):
+        if value:
+            item.append(node(tag, value))
+    item.extend([node("architecture", "x86_64"), node("rootDeviceType", "ebs"),
+                 node("virtualizationType", "hvm"), node("hypervisor", "xen"),
+                 tag_set(ec2_tags(vm))])
+    return item
+
+
+def reservations(vms: Iterable[Element], zone: str) -> Element:
+    """reservationSet: instances launched together share the item of their reservation."""
+    grouped: dict[str, tuple[str, list[Element]]] = {}
+    for vm in vms:
+        key = vm.findtext("USER_TEMPLATE/EC2_RESERVATION") or ec2_id("r", vm.findtext("ID") or 0)
+        grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, zone))
+    items = []
+    for key, (owner, instances) in grouped.items():
+        item = fields("item", {"reservationId": key, "ownerId": owner})
+        item.extend([item_set("groupSet", []), item_set("instancesSet", instances)])
+        items.append(item)
+    return item_set("reservationSet", items)
+
+
+def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
+    """Named instances, terminated ones included (the waiters ask for them)."""
+    numbers = {instance_number(i): i for i in ids}
+    found, missing = [], []
+    for number, text in numbers.items():
+        try:
+            found.append(etree.fromstring(call.one("one.vm.info", number,
+                                                   not_found=not_found([text]))))
+        except Ec2Error:
+            missing.append(text)
+    if missing:
+        raise not_found(missing)
+    return found
+
+
+def all_vms(call: Call) -> list[Element]:
+    """The user's instances that are not terminated (oned drops DONE VMs from listings)."""
+    return list(etree.fromstring(call.one("one.vmpool.infoextended", MINE, -1, -1, -1)))
+
+
+def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
+    for name, values in wanted.items():
+        if name == "instance-state-name":
+            actual = [ec2_state(vm)[1]]
+        elif name == "instance-id":
+            actual = [instance_id(vm)]
+        elif name == "instance-type":
+            actual = [vm.findtext("USER_TEMPLATE/EC2_INSTANCE_TYPE") or ""]
+        elif name == "tag-key":
+            actual = list(ec2_tags(vm))
+        elif name.startswith("tag:"):
+            actual = [ec2_tags(vm).get(name[4:], "\0")]
+        else:
+            raise invalid("Filter.Name", name)
+        if not set(actual) & set(values):
+            return False
+    return True
+
+
+def _page(vms: list[Element], params: dict[str, str]) -> tuple[list[Element], str | None]:
+    """MaxResults (5..1000) from NextToken (an opaque form of the next VM id)."""
+    limit = integer(params, "MaxResults", 0, 5, 1000)
+    start = 0
+    if params.get("NextToken"):
+        try:
+            start = int(base64.urlsafe_b64decode(params["NextToken"]).decode())
+        except ValueError:
+            raise invalid("NextToken", params["NextToken"]) from None
+    rest = [vm for vm in vms if int(vm.findtext("ID") or 0) >= start]
+    if not limit or len(rest) <= limit:
+        return rest, None
+    following = rest[limit].findtext("ID") or "0"
+    return rest[:limit], base64.urlsafe_b64encode(following.encode()).decode()
+
+
+def describe_instances(call: Call) -> list[Element]:
+    ids = listed(call.params, "InstanceId")
+    if ids and call.params.get("MaxResults"):
+        raise Ec2Error("InvalidParameterCombination",
+                       "The parameter instancesSet cannot be used with the parameter maxResults")
+    vms = vms_by_id(call, ids) if ids else all_vms(call)
+    wanted = filters(call.params)
+    vms = [vm for vm in vms if _matches(vm, wanted)]
+    shown, token = _page(sorted(vms, key=lambda v: int(v.findtext("ID") or 0)), call.params)
+    body = [reservations(shown, call.config.zone)]
+    if token:
+        body.append(node("nextToken", token))
+    return body
