@@ -130,6 +130,17 @@ def all_vms(call: Call) -> list[Element]:
     return list(etree.fromstring(call.one("one.vmpool.infoextended", MINE, -1, -1, -1)))
 
 
+_FILTERS = ("instance-state-name", "instance-id", "instance-type", "tag-key")
+
+
+def _filters(call: Call) -> dict[str, list[str]]:
+    wanted = filters(call.params)
+    for name in wanted:
+        if name not in _FILTERS and not name.startswith("tag:"):
+            raise invalid("Filter.Name", name)
+    return wanted
+
+
 def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
     for name, values in wanted.items():
         if name == "instance-state-name":
@@ -140,10 +151,8 @@ def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
             actual = [vm.findtext("USER_TEMPLATE/EC2_INSTANCE_TYPE") or ""]
         elif name == "tag-key":
             actual = list(ec2_tags(vm))
-        elif name.startswith("tag:"):
+        else:  # tag:<key>, checked by _filters
             actual = [ec2_tags(vm).get(name[4:], "\0")]
-        else:
-            raise invalid("Filter.Name", name)
         if not set(actual) & set(values):
             return False
     return True
@@ -171,7 +180,7 @@ def describe_instances(call: Call) -> list[Element]:
         raise Ec2Error("InvalidParameterCombination",
                        "The parameter instancesSet cannot be used with the parameter maxResults")
     vms = vms_by_id(call, ids) if ids else all_vms(call)
-    wanted = filters(call.params)
+    wanted = _filters(call)
     vms = [vm for vm in vms if _matches(vm, wanted)]
     shown, token = _page(sorted(vms, key=lambda v: int(v.findtext("ID") or 0)), call.params)
     body = [reservations(shown, call.config.zone)]
