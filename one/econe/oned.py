@@ -52,6 +52,8 @@ class Oned:
         except CliError as exc:
             raise refusal(exc, Ec2Error("AuthFailure", "AWS was not able to validate the "
                                         "provided access credentials")) from None
+        if key.findtext("ENABLED") != "1":
+            raise Ec2Error("AuthFailure", "The user of this access key is disabled.")
         return key.findtext("UNAME") or "", key.findtext("SECRET_ACCESS_KEY") or ""
 
     def user(self, name: str) -> Client:

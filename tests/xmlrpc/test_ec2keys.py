@@ -20,6 +20,7 @@ SCHEMA = etree.XMLSchema(etree.fromstring(b"""
     <xs:element name="ACCESS_KEY_ID" type="xs:string"/>
     <xs:element name="UID" type="xs:integer" minOccurs="0"/>
     <xs:element name="UNAME" type="xs:string" minOccurs="0"/>
+    <xs:element name="ENABLED" type="xs:integer" minOccurs="0"/>
     <xs:element name="CREATED" type="xs:integer" minOccurs="0"/>
     <xs:element name="SECRET_ACCESS_KEY" type="xs:string" minOccurs="0"/>
   </xs:sequence></xs:complexType></xs:element>

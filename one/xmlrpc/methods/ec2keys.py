@@ -42,7 +42,7 @@ def register(api: Api, m: Managers) -> None:
     def secret(s: Session, access_key: str) -> str:
         user, plain = keys.secret(s, access_key)
         return _key_xml({"ACCESS_KEY_ID": access_key, "UID": user.oid, "UNAME": user.name,
-                         "SECRET_ACCESS_KEY": plain})
+                         "ENABLED": int(user.enabled), "SECRET_ACCESS_KEY": plain})
 
     api.add("one.user.ec2keys_secret", [S("access_key")], secret,
             "oneadmin group only: the owner and secret of an access key, for the EC2 server "
