@@ -49,9 +49,7 @@ UNSUPPORTED = frozenset({
     "CreateSnapshot", "DeleteSnapshot", "DescribeSnapshots", "CreateSecurityGroup",
     "DeleteSecurityGroup", "DescribeSecurityGroups", "AuthorizeSecurityGroupIngress",
     "CreateImage", "CopyImage", "ModifyInstanceAttribute", "DescribeInstanceStatus",
-    "CreateVpc", "DescribeVpcs", "CreateSubnet", "DescribeSubnets", "MonitorInstances",
-    "AllocateAddress", "AssociateAddress", "DisassociateAddress", "ReleaseAddress",
-    "DescribeAddresses", "RegisterImage", "DeregisterImage"})
+    "CreateVpc", "DescribeVpcs", "CreateSubnet", "DescribeSubnets", "MonitorInstances"})
 
 
 def read_request(environ: dict[str, Any]) -> signature.Request:

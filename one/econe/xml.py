@@ -37,7 +37,7 @@ def response(action: str, request_id: str, body: Iterable[Element]) -> bytes:
 
 
 # Stable ids: the ONE object id in hex, so ami-0000000a is image 10 and i-0000000a VM 10.
-_ID = re.compile(r"^(ami|i)-([0-9a-f]{8})$")
+_ID = re.compile(r"^(ami|i|eipalloc)-([0-9a-f]{8})$")
 
 
 def ec2_id(prefix: str, oid: int | str) -> str:

@@ -1,7 +1,7 @@
 """The action table: EC2 action name -> function of a Call returning the response body."""
 from __future__ import annotations
 
-from one.econe.actions import images, instances, keypairs, launch, tags, zones
+from one.econe.actions import addresses, images, instances, keypairs, launch, tags, zones
 from one.econe.app import Action
 
 ACTIONS: dict[str, Action] = {
@@ -9,6 +9,8 @@ ACTIONS: dict[str, Action] = {
     "DescribeAvailabilityZones": zones.describe_zones,
     "DescribeInstanceTypes": zones.describe_instance_types,
     "DescribeImages": images.describe_images,
+    "RegisterImage": images.register_image,
+    "DeregisterImage": images.deregister_image,
     "RunInstances": launch.run_instances,
     "DescribeInstances": instances.describe_instances,
     "StopInstances": launch.stop_instances,
@@ -22,4 +24,9 @@ ACTIONS: dict[str, Action] = {
     "CreateTags": tags.create_tags,
     "DeleteTags": tags.delete_tags,
     "DescribeTags": tags.describe_tags,
+    "AllocateAddress": addresses.allocate_address,
+    "DescribeAddresses": addresses.describe_addresses,
+    "AssociateAddress": addresses.associate_address,
+    "DisassociateAddress": addresses.disassociate_address,
+    "ReleaseAddress": addresses.release_address,
 }

@@ -7,8 +7,8 @@ from lxml import etree
 
 from one.econe.app import Call
 from one.econe.errors import Ec2Error
-from one.econe.params import listed
-from one.econe.xml import Element, ec2_id, fields, item_set, one_id
+from one.econe.params import listed, required
+from one.econe.xml import Element, ec2_id, fields, item_set, node, one_id, quoted
 
 READY, USED = "1", "2"
 IMAGE_NOT_FOUND = "InvalidAMIID.NotFound"
@@ -52,3 +52,24 @@ def describe_images(call: Call) -> list[Element]:
         raise not_found(missing[0])
     shown = [images[oid] for oid in (wanted or images)]
     return [item_set("imagesSet", [_image(i) for i in shown])]
+
+
+IMAGES_DATASTORE = 1  # the default image datastore, as oned bootstraps it
+
+
+def register_image(call: Call) -> list[Element]:
+    """An OS image from ImageLocation (a path or URL oned can read), in the default datastore."""
+    name = required(call.params, "Name")
+    location = required(call.params, "ImageLocation")
+    text = f"NAME = {quoted(name)}\nTYPE = OS\nPATH = {quoted(location)}"
+    description = call.params.get("Description")
+    if description:
+        text += f"\nDESCRIPTION = {quoted(description)}"
+    oid = call.one("one.image.allocate", text, IMAGES_DATASTORE)
+    return [node("imageId", ec2_id("ami", oid))]
+
+
+def deregister_image(call: Call) -> list[Element]:
+    ami = required(call.params, "ImageId")
+    call.one("one.image.delete", image_number(ami), False, not_found=not_found(ami))
+    return [node("return", "true")]
