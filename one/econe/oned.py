@@ -37,13 +37,14 @@ def refusal(error: CliError, not_found: Ec2Error | None = None) -> Ec2Error:
 class Oned:
     def __init__(self, config: EconeConfig) -> None:
         self.endpoint = endpoint(config.one_xmlrpc)
-        self.server_session = read_session(config.one_auth)
+        self.auth_file = config.one_auth
         self.token_seconds = config.token_seconds
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def _server(self) -> Client:
-        return Client(self.endpoint, self.server_session)  # one proxy per call: thread-safe
+        """Read at each use: oned may write the file after one-econe starts (make run)."""
+        return Client(self.endpoint, read_session(self.auth_file))  # a proxy per call
 
     def secret(self, access_key: str) -> tuple[str, str]:
         """(user name, secret) of an access key; AuthFailure for an unknown key."""

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import socketserver
 import sys
+import threading
+import time
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from one.cli.errors import CliError
@@ -30,11 +33,28 @@ def make(config: EconeConfig) -> WSGIServer:
     return server
 
 
+def exit_with(pid: int, server: WSGIServer) -> None:
+    """Stop serving once process `pid` is gone (make run: econe ends with make)."""
+    def watch() -> None:
+        while True:
+            time.sleep(1)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                server.shutdown()
+                return
+            except PermissionError:  # alive, owned by someone else
+                continue
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="one-econe", description=__doc__)
     parser.add_argument("-c", "--config", help="econe.conf (TOML)")
     parser.add_argument("--host", help="listen address (host)")
     parser.add_argument("--port", type=int, help="listen port (port), 4567 by default")
+    parser.add_argument("--exit-with", type=int, metavar="PID",
+                        help="stop when process PID ends")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     try:
@@ -45,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CliError, OSError) as exc:
         print(f"one-econe: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
+    if args.exit_with:
+        exit_with(args.exit_with, server)
     print(f"one-econe listening on http://{config.host}:{server.server_port}/", flush=True)
     try:
         server.serve_forever()
