@@ -41,6 +41,14 @@ class Call:
             raise refusal(exc, not_found) from None
 
 
+    def document(self, method: str, *args: Any, not_found: Ec2Error | None = None) -> Element:
+        """`one` for the methods whose value is an XML document, parsed."""
+        try:
+            return self.client.document(method, *args)
+        except CliError as exc:
+            raise refusal(exc, not_found) from None
+
+
 Action = Callable[[Call], Iterable[Element]]
 
 # Real EC2 actions one-econe does not offer (anything else is InvalidAction).

@@ -4,12 +4,20 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from xml.sax.saxutils import escape
+
 from lxml import etree
 
 from one.econe.errors import Ec2Error
 
 NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 Element = etree._Element
+HUGE = etree.XMLParser(huge_tree=True)  # a DescribeInstances of 10,000 is megabytes
+
+
+def text(tag: str, value: object) -> str:
+    """<tag>value</tag> as text, for the documents too big to build node by node."""
+    return f"<{tag}>{escape(str(value))}</{tag}>"
 
 
 def node(tag: str, text: object = None, children: Iterable[Element] = ()) -> Element:

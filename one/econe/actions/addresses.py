@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import secrets
 
-from lxml import etree
-
 from one.econe.actions import instances
 from one.econe.app import Call
 from one.econe.errors import Ec2Error
@@ -25,7 +23,7 @@ def _public(call: Call) -> Element:
     wanted = call.config.public_network
     if not wanted:
         raise Ec2Error("UnsupportedOperation", "This cloud has no public network for addresses.")
-    for vnet in etree.fromstring(call.one("one.vnpool.info", -2, -1, -1)):
+    for vnet in call.document("one.vnpool.info", -2, -1, -1):
         if wanted in (vnet.findtext("NAME"), vnet.findtext("ID")):
             return vnet
     raise Ec2Error("UnsupportedOperation", f"The public network '{wanted}' is not usable.")
@@ -34,7 +32,7 @@ def _public(call: Call) -> Element:
 def _addresses(call: Call) -> list[Element]:
     """The user's reservations from the public network."""
     parent = _public(call).findtext("ID")
-    return [v for v in etree.fromstring(call.one("one.vnpool.info", -3, -1, -1))
+    return [v for v in call.document("one.vnpool.info", -3, -1, -1)
             if v.findtext("PARENT_NETWORK_ID") == parent]
 
 
@@ -63,7 +61,7 @@ def allocate_address(call: Call) -> list[Element]:
     public = _public(call)
     oid = call.one("one.vn.reserve", int(public.findtext("ID") or -1),
                    f"NAME = {quoted('eip-' + secrets.token_hex(4))} SIZE = 1")
-    vnet = etree.fromstring(call.one("one.vn.info", oid))
+    vnet = call.document("one.vn.info", oid)
     return [node("publicIp", _ip(vnet)), node("domain", "vpc"),
             node("allocationId", _allocation(vnet))]
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from lxml import etree
-
 from one.econe.app import Call
 from one.econe.errors import Ec2Error
 from one.econe.params import listed, required
@@ -45,7 +43,7 @@ def _image(image: Element) -> Element:
 def describe_images(call: Call) -> list[Element]:
     """The user's images and those shared with them (OS images only); ImageId.N narrows."""
     wanted = {image_number(ami): ami for ami in listed(call.params, "ImageId")}
-    pool = etree.fromstring(call.one("one.imagepool.info", -2, -1, -1))
+    pool = call.document("one.imagepool.info", -2, -1, -1)
     images = {int(i.findtext("ID") or -1): i for i in pool if i.findtext("TYPE") == "0"}
     missing = [ami for oid, ami in wanted.items() if oid not in images]
     if missing:

@@ -7,8 +7,8 @@ CreateTags, so a restart of one-econe loses nothing.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
+import time
 from typing import Iterable
 
 from lxml import etree
@@ -16,7 +16,7 @@ from lxml import etree
 from one.econe.app import Call
 from one.econe.errors import Ec2Error, invalid
 from one.econe.params import filters, integer, listed
-from one.econe.xml import Element, ec2_id, fields, item_set, node, one_id
+from one.econe.xml import HUGE, Element, ec2_id, node, one_id, text
 from one.states import LcmState, VmState
 
 MINE = -3          # vmpool filter: the user's own VMs
@@ -68,58 +68,55 @@ def ec2_tags(vm: Element) -> dict[str, str]:
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
 
 
-def tag_set(tags: dict[str, str]) -> Element:
-    return item_set("tagSet", [fields("item", {"key": k, "value": v}) for k, v in tags.items()])
+def _tags_text(tags: dict[str, str]) -> str:
+    items = "".join(f"<item>{text('key', k)}{text('value', v)}</item>" for k, v in tags.items())
+    return f"<tagSet>{items}</tagSet>"
 
 
-def _instance(vm: Element, zone: str) -> Element:
+def _instance(vm: Element, zone: str) -> str:
+    """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once."""
     user = vm.find("USER_TEMPLATE")
-    ec2 = (lambda name: user.findtext(f"EC2_{name}")) if user is not None else (lambda name: None)
+    ec2 = (lambda name: user.findtext(f"EC2_{name}") or "") if user is not None else (
+        lambda name: "")
     code, name = ec2_state(vm)
-    stamp = dt.datetime.fromtimestamp(int(vm.findtext("STIME") or 0), dt.timezone.utc)
-    ip = vm.findtext("TEMPLATE/NIC/IP")
-    item = fields("item", {
-        "instanceId": instance_id(vm), "imageId": ec2("IMAGE_ID") or "",
-        "privateDnsName": "", "dnsName": "", "reason": "",
-        "keyName": ec2("KEY_NAME"), "amiLaunchIndex": ec2("LAUNCH_INDEX") or "0",
-        "instanceType": ec2("INSTANCE_TYPE") or "",
-        "launchTime": stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
-    item.insert(1, fields("instanceState", {"code": code, "name": name}))
-    item.append(fields("placement", {"availabilityZone": zone, "tenancy": "default"}))
-    item.append(fields("monitoring", {"state": "disabled"}))
-    for tag, value in (("privateIpAddress", ip), ("ipAddress", ec2("PUBLIC_IP"))):
-        if value:
-            item.append(node(tag, value))
-    item.extend([node("architecture", "x86_64"), node("rootDeviceType", "ebs"),
-                 node("virtualizationType", "hvm"), node("hypervisor", "xen"),
-                 tag_set(ec2_tags(vm))])
-    return item
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(vm.findtext("STIME") or 0)))
+    ip, public, key = vm.findtext("TEMPLATE/NIC/IP"), ec2("PUBLIC_IP"), ec2("KEY_NAME")
+    return "".join((
+        "<item>", text("instanceId", instance_id(vm)),
+        f"<instanceState><code>{code}</code><name>{name}</name></instanceState>",
+        text("imageId", ec2("IMAGE_ID")), "<privateDnsName/><dnsName/><reason/>",
+        text("keyName", key) if key else "", text("amiLaunchIndex", ec2("LAUNCH_INDEX") or "0"),
+        text("instanceType", ec2("INSTANCE_TYPE")), text("launchTime", stamp),
+        f"<placement>{text('availabilityZone', zone)}<tenancy>default</tenancy></placement>",
+        "<monitoring><state>disabled</state></monitoring>",
+        text("privateIpAddress", ip) if ip else "", text("ipAddress", public) if public else "",
+        "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>"
+        "<virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor>",
+        _tags_text(ec2_tags(vm)), "</item>"))
 
 
 def reservations(vms: Iterable[Element], zone: str) -> Element:
     """reservationSet: instances launched together share the item of their reservation."""
-    grouped: dict[str, tuple[str, list[Element]]] = {}
+    grouped: dict[str, tuple[str, list[str]]] = {}
     for vm in vms:
         key = vm.findtext("USER_TEMPLATE/EC2_RESERVATION") or ec2_id("r", vm.findtext("ID") or 0)
         grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, zone))
-    items = []
-    for key, (owner, instances) in grouped.items():
-        item = fields("item", {"reservationId": key, "ownerId": owner})
-        item.extend([item_set("groupSet", []), item_set("instancesSet", instances)])
-        items.append(item)
-    return item_set("reservationSet", items)
+    items = "".join(
+        f"<item>{text('reservationId', key)}{text('ownerId', owner)}<groupSet/>"
+        f"<instancesSet>{''.join(instances)}</instancesSet></item>"
+        for key, (owner, instances) in grouped.items())
+    return etree.fromstring(f"<reservationSet>{items}</reservationSet>", HUGE)
 
 
 def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
     """Named instances, terminated ones included (the waiters ask for them)."""
     numbers = {instance_number(i): i for i in ids}
     found, missing = [], []
-    for number, text in numbers.items():
+    for number, given in numbers.items():
         try:
-            found.append(etree.fromstring(call.one("one.vm.info", number,
-                                                   not_found=not_found([text]))))
+            found.append(call.document("one.vm.info", number, not_found=not_found([given])))
         except Ec2Error:
-            missing.append(text)
+            missing.append(given)
     if missing:
         raise not_found(missing)
     return found
@@ -127,7 +124,7 @@ def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
 
 def all_vms(call: Call) -> list[Element]:
     """The user's instances that are not terminated (oned drops DONE VMs from listings)."""
-    return list(etree.fromstring(call.one("one.vmpool.infoextended", MINE, -1, -1, -1)))
+    return list(call.document("one.vmpool.infoextended", MINE, -1, -1, -1))
 
 
 _FILTERS = ("instance-state-name", "instance-id", "instance-type", "tag-key")

@@ -12,8 +12,6 @@ import json
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from lxml import etree
-
 from one.econe.app import Call
 from one.econe.errors import Ec2Error
 from one.econe.params import listed, required
@@ -32,7 +30,7 @@ def _pair_id(name: str) -> str:
 
 
 def stored_pairs(call: Call) -> dict[str, dict[str, str]]:
-    user = etree.fromstring(call.one("one.user.info", -1))
+    user = call.document("one.user.info", -1)
     text = user.findtext(f"TEMPLATE/{ATTRIBUTE}")
     try:
         pairs = json.loads(text) if text else {}

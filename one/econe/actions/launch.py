@@ -11,8 +11,6 @@ import binascii
 import json
 import secrets
 
-from lxml import etree
-
 from one.cli.errors import ServerError
 from one.econe.actions import images, instances
 from one.econe.actions.keypairs import public_key
@@ -72,7 +70,7 @@ def _extra(call: Call, image: int, reservation: str, index: int) -> str:
 
 
 def _created(call: Call, ids: list[int]) -> list[Element]:
-    return [etree.fromstring(call.one("one.vm.info", oid)) for oid in ids]
+    return [call.document("one.vm.info", oid) for oid in ids]
 
 
 def run_instances(call: Call) -> list[Element]:

@@ -1,12 +1,10 @@
 """DescribeRegions, DescribeAvailabilityZones, DescribeInstanceTypes: the cloud's shape."""
 from __future__ import annotations
 
-from lxml import etree
-
 from one.econe.app import Call
 from one.econe.errors import Ec2Error
 from one.econe.params import listed
-from one.econe.xml import Element, fields, item_set, node
+from one.econe.xml import Element, fields, item_set
 
 
 def describe_regions(call: Call) -> list[Element]:
@@ -38,7 +36,7 @@ def describe_instance_types(call: Call) -> list[Element]:
     unknown = [t for t in wanted if t not in call.config.instance_types]
     if unknown:
         raise Ec2Error("InvalidInstanceType", f"The instance type '{unknown[0]}' does not exist")
-    pool = etree.fromstring(call.one("one.templatepool.info", -2, -1, -1))
+    pool = call.document("one.templatepool.info", -2, -1, -1)
     by_name = {t.findtext("NAME"): t for t in pool}
     by_id = {t.findtext("ID"): t for t in pool}
     items = []
@@ -56,7 +54,7 @@ def template_id(call: Call, instance_type: str) -> int:
         raise Ec2Error("InvalidInstanceType", f"The instance type '{instance_type}' does not exist")
     if ref.isdigit():
         return int(ref)
-    pool = etree.fromstring(call.one("one.templatepool.info", -2, -1, -1))
+    pool = call.document("one.templatepool.info", -2, -1, -1)
     for template in pool:
         if template.findtext("NAME") == ref:
             return int(template.findtext("ID") or -1)
