@@ -60,9 +60,14 @@ def ec2_state(vm: Element) -> tuple[int, str]:
 
 
 def ec2_tags(vm: Element) -> dict[str, str]:
-    text = vm.findtext("USER_TEMPLATE/EC2_TAGS")
+    return _tags(vm.findtext("USER_TEMPLATE/EC2_TAGS"))
+
+
+def _tags(text: str | None) -> dict[str, str]:
+    if not text or text == "{}":
+        return {}
     try:
-        loaded = json.loads(text) if text else {}
+        loaded = json.loads(text)
     except ValueError:  # edited by hand into something else: no tags
         return {}
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
@@ -76,8 +81,12 @@ def _tags_text(tags: dict[str, str]) -> str:
 def _instance(vm: Element, zone: str) -> str:
     """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once."""
     user = vm.find("USER_TEMPLATE")
-    ec2 = (lambda name: user.findtext(f"EC2_{name}") or "") if user is not None else (
-        lambda name: "")
+    facts = {str(c.tag): c.text or "" for c in user if str(c.tag).startswith("EC2_")} \
+        if user is not None else {}
+
+    def ec2(name: str) -> str:
+        return facts.get(f"EC2_{name}", "")
+
     code, name = ec2_state(vm)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(vm.findtext("STIME") or 0)))
     ip, public, key = vm.findtext("TEMPLATE/NIC/IP"), ec2("PUBLIC_IP"), ec2("KEY_NAME")
@@ -92,7 +101,7 @@ def _instance(vm: Element, zone: str) -> str:
         text("privateIpAddress", ip) if ip else "", text("ipAddress", public) if public else "",
         "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>"
         "<virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor>",
-        _tags_text(ec2_tags(vm)), "</item>"))
+        _tags_text(_tags(facts.get("EC2_TAGS"))), "</item>"))
 
 
 def reservations(vms: Iterable[Element], zone: str) -> Element:
