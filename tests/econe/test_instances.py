@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import base64
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 from lxml import etree
 
-from tests.econe.conftest import Cloud
+from tests.econe.conftest import Cloud, start_econe, wait
 
 FAST = {"Delay": 0.2, "MaxAttempts": 150}
 
@@ -164,3 +165,30 @@ def test_owners_are_isolated(cloud: Cloud) -> None:
 
 PUBLIC_KEY = ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
               " user@laptop")
+
+
+def test_min_and_max_count_when_capacity_runs_out(cloud: Cloud, tmp_path) -> None:
+    """MaxCount takes what there is once MinCount is met; below MinCount nothing is left."""
+    rpc = cloud.rpc
+    net = rpc.ok("one.vn.allocate", 'NAME = tiny VN_MAD = dummy BRIDGE = br2 '
+                 'AR = [ TYPE = IP4, IP = "10.9.0.1", SIZE = "2" ]', -1)
+    rpc.ok("one.vn.chmod", net, -1, -1, -1, -1, -1, -1, 1, -1, -1)
+    tid = rpc.ok("one.template.allocate", 'NAME = tiny CPU = 0.1 MEMORY = 32 '
+                 'NIC = [ NETWORK = "tiny", NETWORK_UNAME = "oneadmin" ]')
+    rpc.ok("one.template.chmod", tid, -1, -1, -1, -1, -1, -1, 1, -1, -1, False)
+    server, url = start_econe(cloud.oned, tmp_path, instance_types={"t.tiny": "tiny"})
+    try:
+        access, secret = cloud.keys["alice"]
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name="one",
+                           aws_access_key_id=access, aws_secret_access_key=secret)
+        ami = f"ami-{cloud.image:08x}"
+        with pytest.raises(ClientError) as excinfo:
+            ec2.run_instances(ImageId=ami, InstanceType="t.tiny", MinCount=3, MaxCount=3)
+        assert _code(excinfo) == "InvalidParameterValue"  # oned: no free address
+        # the two made before the third failed are terminated, their addresses freed
+        wait(lambda: len(etree.fromstring(rpc.ok("one.vmpool.info", -2, -1, -1, -1))) == 0)
+        ran = ec2.run_instances(ImageId=ami, InstanceType="t.tiny", MinCount=1, MaxCount=3)
+        assert [i["PrivateIpAddress"] for i in ran["Instances"]] == ["10.9.0.1", "10.9.0.2"]
+    finally:
+        server.shutdown()
+        server.server_close()

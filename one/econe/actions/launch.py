@@ -84,9 +84,9 @@ def run_instances(call: Call) -> list[Element]:
     reservation = f"r-{secrets.token_hex(4)}"
     extras = [_extra(call, image, reservation, index) for index in range(high)]
     ids: list[int] = []
-    for extra in extras:
+    for extra in extras:  # on hold: all or nothing until MinCount is met
         try:
-            ids.append(int(call.client.call("one.template.instantiate", template, "", False,
+            ids.append(int(call.client.call("one.template.instantiate", template, "", True,
                                             extra, False)))
         except ServerError as exc:
             if len(ids) >= low:
@@ -94,6 +94,8 @@ def run_instances(call: Call) -> list[Element]:
             for oid in ids:  # fewer than MinCount: none at all, as EC2
                 call.one("one.vm.action", "terminate-hard", oid)
             raise refusal(exc) from None
+    for oid in ids:
+        call.one("one.vm.action", "release", oid)
     vms = _created(call, ids)
     item = instances.reservations(vms, call.config.zone)[0]
     return list(item)
