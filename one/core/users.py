@@ -130,10 +130,13 @@ class UserManager:
             raise NoExistsError(f"Error getting user [{name}].")
         if user.oid != session.uid and not session.is_admin:
             raise AuthorizationError(f"User [{session.uid}] : Not authorized to login as {name}.")
-        digest = token_digest(token)
+        digest, now = token_digest(token), time.time()
         with self._changing(user.oid) as user:
+            # expired tokens go too, as OpenNebula's LoginTokenPool::reset_expired: a client
+            # taking a token an hour (one-econe) must not grow the user without bound
             tokens = [t for t in user.tokens
-                      if t["DIGEST"] != digest and token_fingerprint(t["DIGEST"]) != token]
+                      if t["DIGEST"] != digest and token_fingerprint(t["DIGEST"]) != token
+                      and (t["EXPIRATION_TIME"] < 0 or t["EXPIRATION_TIME"] > now)]
             if valid == 0:
                 user.tokens = tokens if token else []
                 return token

@@ -93,3 +93,16 @@ def test_deleting_a_user_drops_its_keys(rpc: Caller, oned) -> None:
 def test_bad_arguments(rpc: Caller, oned, args: tuple) -> None:
     reply = rpc("one.user.ec2keys_delete", *args)
     assert reply[0] is False and reply[2] == 0x1000
+
+
+def test_expired_login_tokens_are_dropped_at_the_next_login(rpc: Caller, oned) -> None:
+    """one-econe takes a login token per user and hour: expired ones must not pile up."""
+    import time
+    rpc.ok("one.user.allocate", "carol", "pw", "core", [])
+    rpc.ok("one.user.login", "carol", "", 1, -1)
+    expiry = time.time() + 1
+    while time.time() <= expiry + 0.05:  # bounded: the token's one second
+        time.sleep(0.05)
+    rpc.ok("one.user.login", "carol", "", 3600, -1)
+    user = etree.fromstring(rpc.ok("one.user.info", 1).encode())
+    assert len(user.findall("LOGIN_TOKEN")) == 1
