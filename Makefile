@@ -32,6 +32,7 @@ $(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 	touch $@
 
 run: $(STAMP)
+	$(BIN)/one-econe --exit-with $$PPID &
 	$(BIN)/oned -f
 
 test: $(STAMP)

@@ -10,6 +10,7 @@ from one.core.acl_rules import RuleSet
 from one.core.auth import Authenticator
 from one.core.clusters import ClusterManager
 from one.core.datastores import DatastoreManager
+from one.core.ec2keys import Ec2KeyManager
 from one.core.groups import GroupManager
 from one.core.hooks import Hooks
 from one.core.hosts import HostManager
@@ -51,6 +52,7 @@ class Managers:
     datastores: DatastoreManager
     accounting: Accounting
     quotas: QuotaManager
+    ec2keys: Ec2KeyManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -103,4 +105,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         datastores=DatastoreManager(pools, config, plugins),
         accounting=Accounting(pools, config),
         quotas=QuotaManager(pools),
+        ec2keys=Ec2KeyManager(pools, config.var_location),
     )

@@ -13,7 +13,7 @@ from one.core.authz import ADMIN, MANAGE, USE, require, require_create
 from one.core.ownership import check_name, updated_template
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, NoExistsError
 from one.pool.credentials import hash_password, sha1_hex, token_digest, token_fingerprint
-from one.pool.models import Group, User
+from one.pool.models import Ec2Key, Group, User
 from one.pool.pools import Pools
 from one.pool.template import Template, parse
 
@@ -99,6 +99,7 @@ class UserManager:
             self.pools.users.drop(user)
             self.acl.drop_user(uid)
             self.pools.quotas.drop("user", uid)
+            Ec2Key.delete().where(Ec2Key.uid == user.oid).execute()  # its EC2 credentials
             self.pools.store.after_commit(self.auth.forget)
 
     def passwd(self, session: Session, uid: int, password: str) -> None:
@@ -149,10 +150,13 @@ class UserManager:
             raise NoExistsError(f"Error getting user [{name}].")
         if user.oid != session.uid and not session.is_admin:
             raise AuthorizationError(f"User [{session.uid}] : Not authorized to login as {name}.")
-        digest = token_digest(token)
+        digest, now = token_digest(token), time.time()
         with self._changing(user.oid) as user:
+            # expired tokens go too, as OpenNebula's LoginTokenPool::reset_expired: a client
+            # taking a token an hour (one-econe) must not grow the user without bound
             tokens = [t for t in user.tokens
-                      if t["DIGEST"] != digest and token_fingerprint(t["DIGEST"]) != token]
+                      if t["DIGEST"] != digest and token_fingerprint(t["DIGEST"]) != token
+                      and (t["EXPIRATION_TIME"] < 0 or t["EXPIRATION_TIME"] > now)]
             if valid == 0:
                 user.tokens = tokens if token else []
                 return token

@@ -257,7 +257,6 @@ class ShowbackRow(BaseModel):
         indexes = ((("year", "month"), False),)
 
 
-
 class Quota(BaseModel):
     """Quotas of one user or group (OpenNebula's user_quotas and group_quotas tables),
     or the default quotas (oid -1): kept apart from the user and group rows, so
@@ -272,5 +271,14 @@ class Quota(BaseModel):
         primary_key = pw.CompositeKey("owner", "oid")
 
 
+class Ec2Key(BaseModel):
+    """A user's EC2 access key; the secret is encrypted with the front-end key (one.core.ec2keys)."""
+
+    access_key = pw.CharField(primary_key=True)
+    uid = pw.IntegerField(index=True)
+    secret = pw.TextField()                  # Fernet token of the secret access key
+    created = pw.IntegerField(default=0)
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota]
+              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota, Ec2Key]

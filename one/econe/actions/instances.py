@@ -1,0 +1,195 @@
+"""DescribeInstances: ONE VMs as EC2 instances (i-%08x of the VM id), grouped by reservation.
+
+What EC2 knows that ONE does not (type, AMI, key, reservation, tags) is kept
+in the VM's USER_TEMPLATE as EC2_* attributes, written by RunInstances and
+CreateTags, so a restart of one-econe loses nothing.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Iterable
+
+from lxml import etree
+
+from one.econe.app import Call
+from one.econe.errors import Ec2Error, invalid
+from one.econe.params import filters, integer, listed
+from one.econe.xml import HUGE, Element, ec2_id, node, one_id, text
+from one.states import LcmState, VmState
+
+MINE = -3          # vmpool filter: the user's own VMs
+NOT_FOUND = "InvalidInstanceID.NotFound"
+PENDING, RUNNING, SHUTTING_DOWN, TERMINATED, STOPPING, STOPPED = (
+    (0, "pending"), (16, "running"), (32, "shutting-down"), (48, "terminated"),
+    (64, "stopping"), (80, "stopped"))
+_STOPPED_STATES = {VmState.STOPPED, VmState.SUSPENDED, VmState.POWEROFF, VmState.UNDEPLOYED}
+_STOPPING = {LcmState.SAVE_STOP, LcmState.SAVE_SUSPEND, LcmState.EPILOG_STOP,
+             LcmState.SHUTDOWN_POWEROFF, LcmState.SHUTDOWN_UNDEPLOY, LcmState.EPILOG_UNDEPLOY}
+_SHUTTING = {LcmState.SHUTDOWN, LcmState.CANCEL, LcmState.EPILOG, LcmState.CLEANUP_DELETE}
+_RUNNING = {LcmState.RUNNING, LcmState.UNKNOWN, LcmState.HOTPLUG, LcmState.HOTPLUG_NIC,
+            LcmState.HOTPLUG_SNAPSHOT, LcmState.HOTPLUG_SAVEAS, LcmState.MIGRATE}
+
+
+def instance_number(text: str) -> int:
+    return one_id(text, "i", NOT_FOUND)
+
+
+def instance_id(vm: Element) -> str:
+    return ec2_id("i", vm.findtext("ID") or 0)
+
+
+def not_found(ids: Iterable[str]) -> Ec2Error:
+    return Ec2Error(NOT_FOUND, f"The instance IDs '{', '.join(ids)}' do not exist")
+
+
+def ec2_state(vm: Element) -> tuple[int, str]:
+    state, lcm = int(vm.findtext("STATE") or 0), int(vm.findtext("LCM_STATE") or 0)
+    if state == VmState.DONE:
+        return TERMINATED
+    if state in _STOPPED_STATES:
+        return STOPPED
+    if state != VmState.ACTIVE:
+        return PENDING
+    if lcm in _RUNNING:
+        return RUNNING
+    if lcm in _STOPPING:
+        return STOPPING
+    return SHUTTING_DOWN if lcm in _SHUTTING else PENDING
+
+
+def ec2_tags(vm: Element) -> dict[str, str]:
+    return _tags(vm.findtext("USER_TEMPLATE/EC2_TAGS"))
+
+
+def _tags(text: str | None) -> dict[str, str]:
+    if not text or text == "{}":
+        return {}
+    try:
+        loaded = json.loads(text)
+    except ValueError:  # edited by hand into something else: no tags
+        return {}
+    return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else {}
+
+
+def _tags_text(tags: dict[str, str]) -> str:
+    items = "".join(f"<item>{text('key', k)}{text('value', v)}</item>" for k, v in tags.items())
+    return f"<tagSet>{items}</tagSet>"
+
+
+def _instance(vm: Element, zone: str) -> str:
+    """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once."""
+    user = vm.find("USER_TEMPLATE")
+    facts = {str(c.tag): c.text or "" for c in user if str(c.tag).startswith("EC2_")} \
+        if user is not None else {}
+
+    def ec2(name: str) -> str:
+        return facts.get(f"EC2_{name}", "")
+
+    code, name = ec2_state(vm)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(vm.findtext("STIME") or 0)))
+    ip, public, key = vm.findtext("TEMPLATE/NIC/IP"), ec2("PUBLIC_IP"), ec2("KEY_NAME")
+    return "".join((
+        "<item>", text("instanceId", instance_id(vm)),
+        f"<instanceState><code>{code}</code><name>{name}</name></instanceState>",
+        text("imageId", ec2("IMAGE_ID")), "<privateDnsName/><dnsName/><reason/>",
+        text("keyName", key) if key else "", text("amiLaunchIndex", ec2("LAUNCH_INDEX") or "0"),
+        text("instanceType", ec2("INSTANCE_TYPE")), text("launchTime", stamp),
+        f"<placement>{text('availabilityZone', zone)}<tenancy>default</tenancy></placement>",
+        "<monitoring><state>disabled</state></monitoring>",
+        text("privateIpAddress", ip) if ip else "", text("ipAddress", public) if public else "",
+        "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>"
+        "<virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor>",
+        _tags_text(_tags(facts.get("EC2_TAGS"))), "</item>"))
+
+
+def reservations(vms: Iterable[Element], zone: str) -> Element:
+    """reservationSet: instances launched together share the item of their reservation."""
+    grouped: dict[str, tuple[str, list[str]]] = {}
+    for vm in vms:
+        key = vm.findtext("USER_TEMPLATE/EC2_RESERVATION") or ec2_id("r", vm.findtext("ID") or 0)
+        grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, zone))
+    items = "".join(
+        f"<item>{text('reservationId', key)}{text('ownerId', owner)}<groupSet/>"
+        f"<instancesSet>{''.join(instances)}</instancesSet></item>"
+        for key, (owner, instances) in grouped.items())
+    return etree.fromstring(f"<reservationSet>{items}</reservationSet>", HUGE)
+
+
+def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
+    """Named instances, terminated ones included (the waiters ask for them)."""
+    numbers = {instance_number(i): i for i in ids}
+    found, missing = [], []
+    for number, given in numbers.items():
+        try:
+            found.append(call.document("one.vm.info", number, not_found=not_found([given])))
+        except Ec2Error:
+            missing.append(given)
+    if missing:
+        raise not_found(missing)
+    return found
+
+
+def all_vms(call: Call) -> list[Element]:
+    """The user's instances that are not terminated (oned drops DONE VMs from listings)."""
+    return list(call.document("one.vmpool.infoextended", MINE, -1, -1, -1))
+
+
+_FILTERS = ("instance-state-name", "instance-id", "instance-type", "tag-key")
+
+
+def _filters(call: Call) -> dict[str, list[str]]:
+    wanted = filters(call.params)
+    for name in wanted:
+        if name not in _FILTERS and not name.startswith("tag:"):
+            raise invalid("Filter.Name", name)
+    return wanted
+
+
+def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
+    for name, values in wanted.items():
+        if name == "instance-state-name":
+            actual = [ec2_state(vm)[1]]
+        elif name == "instance-id":
+            actual = [instance_id(vm)]
+        elif name == "instance-type":
+            actual = [vm.findtext("USER_TEMPLATE/EC2_INSTANCE_TYPE") or ""]
+        elif name == "tag-key":
+            actual = list(ec2_tags(vm))
+        else:  # tag:<key>, checked by _filters
+            actual = [ec2_tags(vm).get(name[4:], "\0")]
+        if not set(actual) & set(values):
+            return False
+    return True
+
+
+def _page(vms: list[Element], params: dict[str, str]) -> tuple[list[Element], str | None]:
+    """MaxResults (5..1000) from NextToken (an opaque form of the next VM id)."""
+    limit = integer(params, "MaxResults", 0, 5, 1000)
+    start = 0
+    if params.get("NextToken"):
+        try:
+            start = int(base64.urlsafe_b64decode(params["NextToken"]).decode())
+        except ValueError:
+            raise invalid("NextToken", params["NextToken"]) from None
+    rest = [vm for vm in vms if int(vm.findtext("ID") or 0) >= start]
+    if not limit or len(rest) <= limit:
+        return rest, None
+    following = rest[limit].findtext("ID") or "0"
+    return rest[:limit], base64.urlsafe_b64encode(following.encode()).decode()
+
+
+def describe_instances(call: Call) -> list[Element]:
+    ids = listed(call.params, "InstanceId")
+    if ids and call.params.get("MaxResults"):
+        raise Ec2Error("InvalidParameterCombination",
+                       "The parameter instancesSet cannot be used with the parameter maxResults")
+    vms = vms_by_id(call, ids) if ids else all_vms(call)
+    wanted = _filters(call)
+    vms = [vm for vm in vms if _matches(vm, wanted)]
+    shown, token = _page(sorted(vms, key=lambda v: int(v.findtext("ID") or 0)), call.params)
+    body = [reservations(shown, call.config.zone)]
+    if token:
+        body.append(node("nextToken", token))
+    return body
