@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from one.config import Config
 from one.core.auth import Authenticator
+from one.core.documents import DocumentManager
 from one.core.groups import ClusterManager, GroupManager
 from one.core.hooks import Hooks
 from one.core.hosts import HostManager
@@ -41,6 +42,7 @@ class Managers:
     scheduler: SchedulerLoop | None
     images: ImageManager
     templates: TemplateManager
+    documents: DocumentManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -87,4 +89,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         vms=vms, plugins=plugins, lifecycle=lifecycle,
         logs=logs, hooks=hooks, monitor=monitor, scheduler=scheduler, images=images,
         templates=TemplateManager(pools, vms, images),
+        documents=DocumentManager(pools, config.default_umask),
     )

@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 
 import peewee as pw
 
-from one.pool.models import Cluster, Datastore, Group, Host, Image, User, Vm, VmTemplate, Vnet
+from one.pool.models import Cluster, Datastore, Document, Group, Host, Image, User, Vm, VmTemplate, Vnet
 from one.pool.pool import Pool, Store
+from one.pool.render.document import render_document
 from one.pool.render.host import render_host
 from one.pool.render.image import render_image
 from one.pool.render.user import render_on_read, render_user
@@ -28,6 +29,7 @@ class Pools:
     images: Pool[Image]
     datastores: Pool[Datastore]
     templates: Pool[VmTemplate]
+    documents: Pool[Document]
     limits: Limits = field(default=DEFAULT_LIMITS)  # what users' templates may hold
 
 
@@ -45,4 +47,5 @@ def make_pools(db: pw.Database, limits: Limits = DEFAULT_LIMITS) -> Pools:
         images=Pool(store, Image, "image", render_image),
         datastores=Pool(store, Datastore, "datastore", render_on_read),
         templates=Pool(store, VmTemplate, "VM template", render_vmtemplate),
+        documents=Pool(store, Document, "document", render_document),
     )

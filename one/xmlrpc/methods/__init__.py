@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from one.core.managers import Managers
 from one.xmlrpc.api import Api
-from one.xmlrpc.methods import cluster, host, image, system, template, user, vm, vnet
+from one.xmlrpc.methods import cluster, document, host, image, system, template, user, vm, vnet
 
 
 def register_all(api: Api, managers: Managers) -> None:
-    for module in (system, user, cluster, host, vnet, vm, image, template):
+    for module in (system, user, cluster, host, vnet, vm, image, template, document):
         module.register(api, managers)
