@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from one.flow.lifecycle import GONE, role_named
-from one.flow.model import BadRequest, RoleState, ServiceState
+from one.flow.errors import BadRequest
+from one.flow.model import RoleState, ServiceState
 from one.flow.vms import Vms, VmStatus
 
 _SHUTDOWN_FROM = {ServiceState.PENDING, ServiceState.DEPLOYING, ServiceState.RUNNING,

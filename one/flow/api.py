@@ -17,7 +17,8 @@ from one.cli.client import Client
 from one.cli.errors import CliError, ServerError
 from one.flow.documents import Documents
 from one.flow.lifecycle import Reconciler
-from one.flow.model import SERVICE_TYPE, TEMPLATE_TYPE, BadRequest
+from one.flow.errors import BadRequest
+from one.flow.model import SERVICE_TYPE, TEMPLATE_TYPE
 
 # oned's error codes as OneFlow answers them
 _HTTP = {0x100: 401, 0x200: 403, 0x400: 404, 0x1000: 400}

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from one.cli.client import Client
 from one.flow.documents import Documents, body_of, number
+from one.flow.elasticity import clamp, elastic_change, scheduled_change
 from one.flow.model import SERVICE_TYPE, RoleState, ServiceState, ordered
 from one.flow.vms import GONE, Vms, VmStatus
 
@@ -96,6 +97,7 @@ class Service:
 
     def _running(self) -> None:
         for role in self.body["roles"]:
+            self._policies(role)
             if len(role["nodes"]) != role["cardinality"]:
                 self._start_scaling(role)
             else:
@@ -106,6 +108,23 @@ class Service:
         else:
             warn = RoleState.WARNING in states
             self.set_state(ServiceState.WARNING if warn else ServiceState.RUNNING)
+
+    def _policies(self, role: Role) -> None:
+        """Scheduled, then elasticity policies, may change the cardinality of a role that
+        runs whole; a role with policies stays within min_vms..max_vms (a forced scale
+        outside them holds only on a role without)."""
+        if not (role.get("elasticity_policies") or role.get("scheduled_policies")):
+            return
+        wanted = clamp(role, role["cardinality"])
+        if role["state"] == RoleState.RUNNING and len(role["nodes"]) == role["cardinality"]:
+            running = [self.statuses.get(n["deploy_id"], GONE) for n in role["nodes"]]
+            names = {name for status in running for name in status.values}
+            average = {name: sum(s.values.get(name, 0.0) for s in running) / len(running)
+                       for name in names}
+            scheduled = scheduled_change(role, self.now)
+            elastic = elastic_change(role, average, self.now) if running else None
+            wanted = next((c for c in (scheduled, elastic) if c is not None), wanted)
+        role["cardinality"] = wanted
 
     def _start_scaling(self, role: Role) -> None:
         """Towards the cardinality: new VMs, or the newest ones removed first."""

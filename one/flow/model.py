@@ -10,6 +10,9 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Any
 
+from one.flow.elasticity import check_policies
+from one.flow.errors import BadRequest
+
 TEMPLATE_TYPE, SERVICE_TYPE = 101, 100
 DEPLOYMENTS = ("none", "straight")
 SHUTDOWN_ACTIONS = ("terminate", "terminate-hard", "shutdown", "shutdown-hard")
@@ -31,10 +34,6 @@ class ServiceState(IntEnum):
 
 # Roles share the numbers of the states they have in common with services.
 RoleState = ServiceState
-
-
-class BadRequest(ValueError):
-    """A JSON body OneFlow would refuse with 400."""
 
 
 def _int(role: dict[str, Any], key: str, default: int | None = None) -> int | None:
@@ -69,6 +68,7 @@ def check_role(role: Any, names: set[str]) -> dict[str, Any]:
     for key in ("elasticity_policies", "scheduled_policies"):
         if not isinstance(role.get(key, []), list):
             raise BadRequest(f"Role '{name}': {key} must be a list")
+    check_policies(role)
     return {**role, "cardinality": cardinality}
 
 

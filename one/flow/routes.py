@@ -7,7 +7,8 @@ from one.flow import actions
 from one.flow.api import App, Call, HttpError, Reply
 from one.flow.documents import Documents
 from one.flow.lifecycle import Reconciler
-from one.flow.model import BadRequest, check_template, new_service
+from one.flow.errors import BadRequest
+from one.flow.model import check_template, new_service
 from one.flow.vms import Vms
 
 Args = dict[str, str]

@@ -5,7 +5,7 @@ session; VMs are handed to the service's owner right after they are made.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
@@ -22,6 +22,7 @@ _FAILED_LCM = frozenset(s for s in LcmState if s.name.endswith("FAILURE"))
 class VmStatus:
     state: int
     lcm_state: int
+    values: dict[str, float] = field(default_factory=dict, compare=False)  # MONITORING, numbers
 
     @property
     def running(self) -> bool:
@@ -34,6 +35,16 @@ class VmStatus:
 
 
 GONE = VmStatus(VmState.DONE, 0)
+
+
+def _numbers(elements: Any) -> dict[str, float]:
+    out = {}
+    for el in elements:
+        try:
+            out[str(el.tag)] = float(el.text or "")
+        except ValueError:
+            continue
+    return out
 
 
 class Vms:
@@ -52,7 +63,8 @@ class Vms:
     def statuses(self) -> dict[int, VmStatus]:
         """Every VM not DONE, in one call (a VM missing from it is gone)."""
         pool = etree.fromstring(self.client.call("one.vmpool.info", -2, -1, -1, -1).encode())
-        return {number(vm, "ID"): VmStatus(number(vm, "STATE"), number(vm, "LCM_STATE"))
+        return {number(vm, "ID"): VmStatus(number(vm, "STATE"), number(vm, "LCM_STATE"),
+                                           _numbers(vm.iterfind("MONITORING/*")))
                 for vm in pool}
 
     def create(self, template_id: int, name: str, extra: str, owner: tuple[int, int]) -> int:
