@@ -227,3 +227,19 @@ class DatastoreType(IntEnum):
     IMAGE = 0
     SYSTEM = 1
     FILE = 2
+
+
+class ServiceState(IntEnum):
+    """OneFlow's service (and role) states, as its REST API and documents carry them."""
+
+    PENDING = 0
+    DEPLOYING = 1
+    RUNNING = 2
+    UNDEPLOYING = 3
+    WARNING = 4
+    DONE = 5
+    FAILED_UNDEPLOYING = 6
+    FAILED_DEPLOYING = 7
+    SCALING = 8
+    FAILED_SCALING = 9
+    COOLDOWN = 10

@@ -7,29 +7,15 @@ scripts written against its REST API) read them unchanged.
 """
 from __future__ import annotations
 
-from enum import IntEnum
 from typing import Any
 
 from one.flow.elasticity import check_policies
 from one.flow.errors import BadRequest
+from one.states import ServiceState
 
 TEMPLATE_TYPE, SERVICE_TYPE = 101, 100
 DEPLOYMENTS = ("none", "straight")
 SHUTDOWN_ACTIONS = ("terminate", "terminate-hard", "shutdown", "shutdown-hard")
-
-
-class ServiceState(IntEnum):
-    PENDING = 0
-    DEPLOYING = 1
-    RUNNING = 2
-    UNDEPLOYING = 3
-    WARNING = 4
-    DONE = 5
-    FAILED_UNDEPLOYING = 6
-    FAILED_DEPLOYING = 7
-    SCALING = 8
-    FAILED_SCALING = 9
-    COOLDOWN = 10
 
 
 # Roles share the numbers of the states they have in common with services.
