@@ -31,6 +31,7 @@ $(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 	touch $@
 
 run: $(STAMP)
+	$(BIN)/oneflow-server --wait-auth 30 &
 	$(BIN)/oned -f
 
 test: $(STAMP)

@@ -38,7 +38,9 @@ class Reconciler:
         self.clock = clock
         self.mutex = threading.RLock()  # one writer of service bodies: the loop or a request
 
-    def step(self) -> None:
+    def step(self) -> dict[int, ServiceState]:
+        """One pass over every service; the state each is in after it."""
+        states = {}
         with self.mutex:
             statuses = self.vms.statuses()
             for doc in self.services.elements():
@@ -48,6 +50,8 @@ class Reconciler:
                 Service(self, sid, owner, body, statuses).advance()
                 if json.dumps(body, sort_keys=True) != before:
                     self.services.save(sid, body)
+                states[sid] = ServiceState(body["state"])
+        return states
 
 
 class Service:

@@ -10,6 +10,8 @@ import json
 import logging
 import os
 import threading
+import time
+from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
@@ -18,6 +20,7 @@ from one.cli.errors import CliError
 from one.flow.api import App, Request
 from one.flow.lifecycle import Reconciler
 from one.flow.routes import build_app
+from one.states import ServiceState
 
 log = logging.getLogger(__name__)
 DEFAULT_PORT = 2474
@@ -66,8 +69,8 @@ class FlowServer:
         self.url = f"http://{host}:{self.http.server_address[1]}"
         self._stop = threading.Event()
 
-    def step(self) -> None:
-        self.loop.step()
+    def step(self) -> dict[int, ServiceState]:
+        return self.loop.step()
 
     def serve_in_thread(self) -> None:
         threading.Thread(target=self.http.serve_forever, daemon=True, name="oneflow-http").start()
@@ -93,12 +96,18 @@ def main(argv: list[str] | None = None) -> int:
                                                                         DEFAULT_PORT)))
     parser.add_argument("--interval", type=float, default=5.0,
                         help="seconds between two passes of the reconcile loop")
+    parser.add_argument("--wait-auth", type=float, default=0.0, metavar="SECONDS",
+                        help="wait this long for ONE_AUTH to exist (oned writes it on its "
+                             "first start)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     try:
         one = endpoint(os.environ.get("ONE_XMLRPC") or DEFAULT_ENDPOINT)
-        server = FlowServer(one, read_session(os.environ.get("ONE_AUTH") or DEFAULT_AUTH),
-                            args.host, args.port)
+        auth = os.environ.get("ONE_AUTH") or DEFAULT_AUTH
+        deadline = time.monotonic() + args.wait_auth
+        while not Path(auth).expanduser().exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        server = FlowServer(one, read_session(auth), args.host, args.port)
     except (CliError, OSError) as error:
         parser.exit(1, f"oneflow-server: {error}\n")
     server.serve_in_thread()
