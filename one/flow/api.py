@@ -10,7 +10,6 @@ import base64
 import json
 import re
 from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, Callable
 
 from one.cli.client import Client
@@ -126,7 +125,3 @@ class App:
 
 def _error(status: int, message: str) -> Reply:
     return Reply(status, {"error": {"message": message}})
-
-
-def ok(status: int = HTTPStatus.OK, body: Any = None) -> Reply:
-    return Reply(status, body)

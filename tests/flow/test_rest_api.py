@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 from conftest import REPO, validate
 from one.flow.model import ServiceState as S
