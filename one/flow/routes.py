@@ -5,7 +5,7 @@ from typing import Any
 
 from one.flow import actions
 from one.flow.api import App, Call, HttpError, Reply
-from one.flow.documents import Documents
+from one.flow.documents import Documents, number
 from one.flow.lifecycle import Reconciler
 from one.flow.errors import BadRequest
 from one.flow.model import check_template, new_service
@@ -138,8 +138,13 @@ def service_action(call: Call, args: Args) -> Reply:
     elif perform == "recover":
         _change(call, oid, lambda body: actions.recover(body, loop.vms))
     else:
-        call.services.element(oid)
+        body = call.services.body(oid)
         _ownership(call.services, oid, perform, params)
+        if perform in ("chown", "chgrp"):  # the service's VMs follow it, as in OneFlow
+            doc = call.services.element(oid)
+            for node in (n for role in body["roles"] for n in role["nodes"]):
+                loop.vms.client.call("one.vm.chown", node["deploy_id"], number(doc, "UID"),
+                                     number(doc, "GID"))
     return NO_CONTENT
 
 

@@ -159,8 +159,12 @@ def test_ansible_style_client(flow: Flow) -> None:
     flow.run()
     role = api("GET", f"/service/{sid}")[1]["DOCUMENT"]["TEMPLATE"]["BODY"]["roles"][0]
     assert role["cardinality"] == 3 and len(role["nodes"]) == 3
+    bob = flow.rpc.ok("one.user.allocate", "bob", "pw", "core", [])
     assert api("POST", f"/service/{sid}/action", {"action": {
-        "perform": "chown", "params": {"owner_id": 0, "group_id": 0}}})[0] == 204
+        "perform": "chown", "params": {"owner_id": bob, "group_id": 1}}})[0] == 204
+    assert api("GET", f"/service/{sid}")[1]["DOCUMENT"]["UNAME"] == "bob"
+    for node in role["nodes"]:  # its VMs follow the service
+        assert f"<UID>{bob}</UID><GID>1</GID>" in flow.rpc.ok("one.vm.info", node["deploy_id"])
     assert api("DELETE", f"/service/{sid}")[0] == 204
     pool = api("GET", "/service")[1]["DOCUMENT_POOL"]["DOCUMENT"]
     assert sid not in [s["ID"] for s in pool]
