@@ -33,6 +33,7 @@ $(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 
 run: $(STAMP)
 	$(BIN)/one-econe --exit-with $$PPID &
+	$(BIN)/oneflow-server --wait-auth 30 &
 	$(BIN)/oned -f
 
 test: $(STAMP)

@@ -232,3 +232,19 @@ class DatastoreType(IntEnum):
 class DatastoreState(IntEnum):
     READY = 0
     DISABLED = 1
+
+
+class ServiceState(IntEnum):
+    """OneFlow's service (and role) states, as its REST API and documents carry them."""
+
+    PENDING = 0
+    DEPLOYING = 1
+    RUNNING = 2
+    UNDEPLOYING = 3
+    WARNING = 4
+    DONE = 5
+    FAILED_UNDEPLOYING = 6
+    FAILED_DEPLOYING = 7
+    SCALING = 8
+    FAILED_SCALING = 9
+    COOLDOWN = 10

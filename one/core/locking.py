@@ -8,11 +8,12 @@ Reading the object (info, listings) is never stopped. A lock is the owner's
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, USE, require
 from one.errors import ActionError, ApiError, LockedError
+from one.pool.models import Owned
 from one.pool.pool import Pool
 
 LEVELS = {1: "USE", 2: "MANAGE", 3: "ADMIN", 4: "ALL"}
@@ -49,3 +50,33 @@ def unlock(session: Session, pool: Pool, oid: int, kind: str) -> None:
         if obj.lock and obj.lock.get("OWNER") != session.uid and not session.is_admin:
             raise LockedError(f"{kind} [{oid}] is locked by user [{obj.lock.get('OWNER')}].")
         obj.lock = {}
+
+
+LockableT = TypeVar("LockableT", bound=Owned)
+
+
+class Lockable(Generic[LockableT]):
+    """Reading, guarded access and locks of a manager over one pool of owned objects
+    with a `lock` column (templates, documents): written once, inherited by each."""
+
+    pool: Pool[LockableT]
+    kind: str
+
+    def visible(self, session: Session, oid: int) -> LockableT:
+        """The object to read (info): USE, whatever its lock."""
+        obj = self.pool.get(oid)
+        require(session, obj, USE, self.kind)
+        return obj
+
+    def get(self, session: Session, oid: int, right: int = USE) -> LockableT:
+        """The object to act on, with `right` checked and its lock respected."""
+        obj = self.pool.get(oid)
+        require(session, obj, right, self.kind)
+        check(obj, right, self.kind)
+        return obj
+
+    def lock(self, session: Session, oid: int, level: int, test: bool = False) -> None:
+        lock(session, self.pool, oid, level, test, self.kind)
+
+    def unlock(self, session: Session, oid: int) -> None:
+        unlock(session, self.pool, oid, self.kind)

@@ -10,6 +10,7 @@ from one.core.acl_rules import RuleSet
 from one.core.auth import Authenticator
 from one.core.clusters import ClusterManager
 from one.core.datastores import DatastoreManager
+from one.core.documents import DocumentManager
 from one.core.ec2keys import Ec2KeyManager
 from one.core.groups import GroupManager
 from one.core.hooks import Hooks
@@ -53,6 +54,7 @@ class Managers:
     accounting: Accounting
     quotas: QuotaManager
     ec2keys: Ec2KeyManager
+    documents: DocumentManager
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -106,4 +108,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         accounting=Accounting(pools, config),
         quotas=QuotaManager(pools),
         ec2keys=Ec2KeyManager(pools, config.var_location),
+        documents=DocumentManager(pools, config.default_umask),
     )

@@ -25,23 +25,12 @@ from one.pool.template import Template, parse
 KIND = "TEMPLATE"
 
 
-class TemplateManager:
+class TemplateManager(locking.Lockable[VmTemplate]):
+    kind = KIND
+
     def __init__(self, pools: Pools, vms: VmManager, images: ImageManager) -> None:
         self.pools, self.vms, self.images = pools, vms, images
         self.pool = pools.templates
-
-    def visible(self, session: Session, tid: int) -> VmTemplate:
-        """The template to read (info): USE, whatever its lock."""
-        template = self.pool.get(tid)
-        require(session, template, USE, KIND)
-        return template
-
-    def get(self, session: Session, tid: int, right: int = USE) -> VmTemplate:
-        """The template to act on, with `right` checked and its lock respected."""
-        template = self.pool.get(tid)
-        require(session, template, right, KIND)
-        locking.check(template, right, KIND)
-        return template
 
     # -- writing -----------------------------------------------------------------
     def allocate(self, session: Session, text: str) -> int:
@@ -146,13 +135,6 @@ class TemplateManager:
         template.set("TEMPLATE_ID", str(tid))
         template.set("TEMPLATE_NAME", obj.name)
         return self.vms.create(session, template, hold, checked=stored)
-
-    # -- locks ---------------------------------------------------------------------
-    def lock(self, session: Session, tid: int, level: int, test: bool = False) -> None:
-        locking.lock(session, self.pool, tid, level, test, KIND)
-
-    def unlock(self, session: Session, tid: int) -> None:
-        locking.unlock(session, self.pool, tid, KIND)
 
 
 def _named_image(disk: dict[str, str], owner: str) -> Image | None:

@@ -280,5 +280,14 @@ class Ec2Key(BaseModel):
     created = pw.IntegerField(default=0)
 
 
+class Document(Owned):
+    """A generic document (one.document.*): OneFlow keeps its service templates (TYPE 101)
+    and services (TYPE 100) in them, their JSON in the template's BODY."""
+
+    kind = pw.IntegerField(index=True)    # TYPE, chosen by the client
+    lock = JSONField(default=dict)        # as VmTemplate.lock
+    template = TemplateField(default=Template)
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota, Ec2Key]
+              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota, Ec2Key, Document]

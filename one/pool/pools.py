@@ -6,9 +6,11 @@ from dataclasses import dataclass, field
 import peewee as pw
 
 from one.pool.history import VmPool
-from one.pool.models import Cluster, Datastore, Group, Host, Image, User, Vm, VmTemplate, Vnet
+from one.pool.models import (Cluster, Datastore, Document, Group, Host, Image, User, Vm, VmTemplate,
+                             Vnet)
 from one.pool.pool import Pool, Store
 from one.pool.quotas import QuotaStore
+from one.pool.render.document import render_document
 from one.pool.render.host import render_host
 from one.pool.render.image import render_image
 from one.pool.render.user import render_on_read, render_user
@@ -31,6 +33,7 @@ class Pools:
     datastores: Pool[Datastore]
     templates: Pool[VmTemplate]
     quotas: QuotaStore
+    documents: Pool[Document]
     limits: Limits = field(default=DEFAULT_LIMITS)  # what users' templates may hold
 
 
@@ -49,4 +52,5 @@ def make_pools(db: pw.Database, limits: Limits = DEFAULT_LIMITS) -> Pools:
         datastores=Pool(store, Datastore, "datastore", render_on_read),
         templates=Pool(store, VmTemplate, "VM template", render_vmtemplate),
         quotas=QuotaStore(store),
+        documents=Pool(store, Document, "document", render_document),
     )

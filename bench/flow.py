@@ -1,0 +1,157 @@
+"""`python -m bench.flow`: a service of 1 + 100 workers through oneflow-server against
+creating the same VMs directly.
+
+One oned (dummy hosts, scheduler woken by each allocate) serves both. Directly: one
+client instantiates the front-end, waits for it to run, then instantiates 100 workers
+and waits for them (what a script without OneFlow does). Through OneFlow: the service
+is instantiated over the REST API and an in-process oneflow-server steps its reconcile
+loop until the service is RUNNING; then the worker role is scaled 100 -> 200 and back
+(compared with 100 more direct instantiates, and 100 terminates). Both sides poll
+with the same interval; every VM is deleted and the drivers left to finish between
+sides; which side goes first alternates by round; medians are kept. Issue 13's bar: the flow
+server's own overhead per VM under 10 %.
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import xmlrpc.client
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.report import progress
+from bench.rpc import call
+from bench.rpc import SESSION
+from bench.server import scratch_server
+from bench.workload import NETWORK, SCHEDULED, add_hosts, add_network
+from one.cli.flowclient import FlowClient
+from one.flow.server import FlowServer
+from one.states import ServiceState
+
+WORKERS = 100
+ROUNDS = 5
+HOSTS = 10
+POLL = 0.02
+LIMIT = 10.0
+QUIET = 3.0
+NODE = f'NAME = node CPU = 0.01 MEMORY = 16 NIC = [ NETWORK = "{NETWORK}" ] ' \
+       'CONTEXT = [ NETWORK = "YES" ]'
+
+
+def _running(proxy: Any, vids: list[int]) -> bool:
+    pool = call(proxy, "one.vmpool.info", -2, -1, -1, 3)
+    return pool.count("<LCM_STATE>3</LCM_STATE>") >= len(vids) and all(
+        f"<ID>{vid}</ID>" in pool for vid in vids)
+
+
+def _until(done: Callable[[], bool]) -> None:
+    for _ in range(int(600 / POLL)):  # bounded: 10 minutes
+        if done():
+            return
+        time.sleep(POLL)
+    raise RuntimeError("not settled within 10 minutes")
+
+
+def _clear(proxy: Any) -> None:
+    """Every VM gone from the books (one already going may refuse: it goes anyway)."""
+    pool = call(proxy, "one.vmpool.info", -2, -1, -1, -1)
+    for vid in [int(p.split("</ID>")[0]) for p in pool.split("<VM><ID>")[1:]]:
+        proxy.one.vm.recover(SESSION, vid, 5)
+    _until(lambda: "<VM><ID>" not in call(proxy, "one.vmpool.info", -2, -1, -1, -1))
+    time.sleep(QUIET)  # the drivers' clean-ups finish before the next side is timed
+
+
+def _direct(proxy: Any, tid: int) -> tuple[float, float, float]:
+    """(deploy 1 + N, grow by N, shrink by N) seconds, creating the VMs directly."""
+    start = time.perf_counter()
+    front = [call(proxy, "one.template.instantiate", tid, "front", False, "", False)]
+    _until(lambda: _running(proxy, front))
+    workers = [call(proxy, "one.template.instantiate", tid, f"w{i}", False, "", False)
+               for i in range(WORKERS)]
+    _until(lambda: _running(proxy, front + workers))
+    deploy, start = time.perf_counter() - start, time.perf_counter()
+    more = [call(proxy, "one.template.instantiate", tid, f"x{i}", False, "", False)
+            for i in range(WORKERS)]
+    _until(lambda: _running(proxy, front + workers + more))
+    grow, start = time.perf_counter() - start, time.perf_counter()
+    for vid in reversed(more):
+        call(proxy, "one.vm.action", "terminate-hard", vid)
+    _until(lambda: call(proxy, "one.vmpool.info", -2, -1, -1, 3).count("<VM><ID>")
+           == 1 + WORKERS)
+    shrink = time.perf_counter() - start
+    _clear(proxy)
+    return deploy, grow, shrink
+
+
+def _flow(server: FlowServer, proxy: Any, tid: int) -> tuple[float, float, float]:
+    """The same through oneflow-server's REST API: instantiate, scale up, scale down."""
+    rest = FlowClient(server.url, SESSION).request
+    start = time.perf_counter()
+    doc = rest("POST", f"/service_template/{tid}/action", {"action": {"perform": "instantiate"}})
+    sid = int(doc["DOCUMENT"]["ID"])
+
+    def reaches(*states: ServiceState) -> Callable[[], bool]:
+        """A pass of the server's loop; true once it leaves the service in one of `states`."""
+        return lambda: server.step()[sid] in states
+
+    _until(reaches(ServiceState.RUNNING))
+    deploy, start = time.perf_counter() - start, time.perf_counter()
+    rest("PUT", f"/service/{sid}/role/worker", {"cardinality": 2 * WORKERS})
+    _until(reaches(ServiceState.COOLDOWN))
+    grow, start = time.perf_counter() - start, time.perf_counter()
+    _until(reaches(ServiceState.RUNNING))  # cooldown 0
+    rest("PUT", f"/service/{sid}/role/worker", {"cardinality": WORKERS})
+    settled = reaches(ServiceState.COOLDOWN, ServiceState.RUNNING)  # (cooldown 0)
+    _until(lambda: settled() and call(proxy, "one.vmpool.info", -2, -1, -1, 3).count(
+        "<VM><ID>") == 1 + WORKERS)
+    shrink = time.perf_counter() - start
+    rest("DELETE", f"/service/{sid}")
+    _clear(proxy)
+    return deploy, grow, shrink
+
+
+def main() -> int:
+    rows = []
+    with scratch_server(SCHEDULED, scheduler=True) as oned:
+        proxy = xmlrpc.client.ServerProxy(oned.url)
+        add_hosts(oned.url, HOSTS, 4)
+        add_network(oned.url)
+        tid = call(proxy, "one.template.allocate", NODE)
+        flow = FlowServer(oned.url, SESSION, port=0)
+        flow.serve_in_thread()
+        doc = FlowClient(flow.url, SESSION).request("POST", "/service_template", {
+            "name": "bench", "deployment": "straight", "roles": [
+                {"name": "front", "cardinality": 1, "template_id": tid},
+                {"name": "worker", "cardinality": WORKERS, "template_id": tid,
+                 "parents": ["front"], "cooldown": 0}]})
+        stid = int(doc["DOCUMENT"]["ID"])
+        time.sleep(2)  # the hosts' first monitoring
+        direct, through = [], []
+        for round_ in range(ROUNDS):  # which side goes first alternates
+            progress(f"round {round_ + 1}/{ROUNDS}")
+            sides = [lambda: direct.append(_direct(proxy, tid)),
+                     lambda: through.append(_flow(flow, proxy, stid))]
+            for side in sides if round_ % 2 == 0 else reversed(sides):
+                side()
+        flow.stop()
+    for index, what in enumerate(("1 + 100 VMs to RUNNING", "scale 100 -> 200",
+                                  "scale 200 -> 100")):
+        d = statistics.median(r[index] for r in direct)
+        f = statistics.median(r[index] for r in through)
+        rows.append((what, d, f, 100 * (f / d - 1)))
+    table = Table(title=f"oneflow-server vs the same VMs made directly (seconds, medians of "
+                        f"{ROUNDS})")
+    for column in ("phase", "direct", "oneflow", "overhead", "verdict"):
+        table.add_column(column, justify="right")
+    for what, d, f, extra in rows:
+        table.add_row(what, f"{d:.2f}", f"{f:.2f}", f"{extra:+.1f} %",
+                      "pass" if extra < LIMIT else "FAIL")
+    Console().print(table)
+    return 0 if all(extra < LIMIT for *_, extra in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""OneFlow-compatible services: a REST server that is a client of oned over XML-RPC only."""

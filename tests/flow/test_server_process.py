@@ -1,0 +1,49 @@
+"""The `oneflow-server` console script as an operator starts it: ONE_XMLRPC, ONE_AUTH,
+--port (0: any), answering the REST API; a missing ONE_AUTH is one line and status 1."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ADMIN
+from one.daemon import Oned
+
+from .conftest import Http
+
+SCRIPT = Path(sys.executable).with_name("oneflow-server")
+
+
+def test_console_script_serves_the_api(oned: Oned, tmp_path: Path) -> None:
+    auth = tmp_path / "auth"
+    auth.write_text(ADMIN + "\n")
+    log = tmp_path / "flow.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [str(SCRIPT), "--port", "0", "--interval", "0.2"], stdout=out,
+            stderr=subprocess.STDOUT, env={"ONE_XMLRPC": oned.endpoint, "ONE_AUTH": str(auth),
+                                           "PATH": "/usr/bin:/bin"})
+    try:
+        found = None
+        for _ in range(200):  # bounded: 10 s
+            found = re.search(r"oneflow-server on (\S+),", log.read_text())
+            if found or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert found, log.read_text()
+        api = Http(found[1])
+        assert api("GET", "/service") == (200, {"DOCUMENT_POOL": {"DOCUMENT": []}})
+        assert api.as_user("oneadmin:bad")("GET", "/service")[0] == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_missing_auth_file(tmp_path: Path) -> None:
+    done = subprocess.run([str(SCRIPT), "--port", "0"], capture_output=True, text=True,
+                          env={"ONE_AUTH": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"},
+                          timeout=30)
+    assert done.returncode == 1
+    assert done.stderr.startswith("oneflow-server: ") and "Traceback" not in done.stderr
