@@ -84,7 +84,7 @@ def test_ownership_and_permissions(rpc: Caller) -> None:
     for method, args in (("info", ()), ("update", ("A = 1",)), ("delete", ()),
                          ("clone", ("x",)), ("rename", ("x",)), ("lock", (1,))):
         bob.fails(f"one.document.{method}", theirs, *args, code=AUTHORIZATION)
-    assert "CHOWN" in bob.fails("one.document.chown", mine, 0, -1, code=AUTHORIZATION)
+    assert "MANAGE USER [0]" in bob.fails("one.document.chown", mine, 0, -1, code=AUTHORIZATION)
     rpc.ok("one.document.chmod", theirs, -1, -1, -1, -1, -1, -1, 1, 0, 0)
     assert _doc(bob, theirs).findtext("PERMISSIONS/OTHER_U") == "1"
     rpc.ok("one.document.chown", theirs, uid, -1)
