@@ -72,6 +72,20 @@ class Store:
         self._undo.append(callback)
 
 
+def cached(lookup: Callable[[int], bytes | None],
+           oids: Sequence[int]) -> tuple[dict[int, bytes], list[int]]:
+    """The texts a cache holds for these ids, and the ids it lacks (to read and escape)."""
+    found: dict[int, bytes] = {}
+    missing: list[int] = []
+    for oid in oids:
+        text = lookup(oid)
+        if text is None:
+            missing.append(oid)
+        else:
+            found[oid] = text
+    return found, missing
+
+
 def _run_after(callback: Callable[[], None]) -> None:
     """Work after the outcome is decided must not change it: a committed change is
     reported as done (and the callbacks after it still run), so an error reply
@@ -238,13 +252,8 @@ class Pool(Generic[M]):
 
     def texts(self, oids: Sequence[int], which: int = SHORT) -> list[bytes]:
         """The documents of these objects as escaped XML text (UTF-8), in the given order."""
-        cache, found, missing = self._texts[which], {}, []
-        for oid in oids:
-            text = cache.get(oid)
-            if text is None:
-                missing.append(oid)
-            else:
-                found[oid] = text
+        cache = self._texts[which]
+        found, missing = cached(cache.get, oids)
         if missing:
             generation = self._generation
             fetched = {oid: esc(xml).encode() for oid, xml in self._documents(missing, which).items()}

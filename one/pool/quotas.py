@@ -15,7 +15,7 @@ import threading
 from typing import Any, Sequence
 
 from one.pool.models import Quota
-from one.pool.pool import Store
+from one.pool.pool import Store, cached
 from one.pool.render.common import esc
 from one.pool.render.quota import EMPTY, sections
 
@@ -83,14 +83,7 @@ class QuotaStore:
 
     def texts(self, owner: str, oids: Sequence[int]) -> list[bytes]:
         """The four sections of each owner, escaped as XML-RPC string text."""
-        found: dict[int, bytes] = {}
-        missing = []
-        for oid in oids:
-            text = self._texts.get((owner, oid))
-            if text is None:
-                missing.append(oid)
-            else:
-                found[oid] = text
+        found, missing = cached(lambda oid: self._texts.get((owner, oid)), oids)
         if missing:
             generation = self._generation
             fetched = {oid: esc(body).encode() for oid, body in self.bodies(owner, missing).items()}
