@@ -1,6 +1,7 @@
 """The console in Debian's headless chromium against a real oned with dummy drivers."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def test_vm_from_template_runs_powers_off_and_terminates(console: Console, brows
         browser.find_element(By.ID, field).send_keys(value)
     Select(browser.find_element(By.ID, "network")).select_by_visible_text("private (0)")
     browser.find_element(By.ID, "create").click()
-    vid = int(browser.current_url.rsplit("/", 1)[1])
+    vid = int(wait(lambda: re.search(r"/vms/(\d+)$", browser.current_url)).group(1))
     vm = etree.fromstring(console.rpc.ok("one.vm.info", vid))
     assert (vm.findtext("NAME"), vm.findtext("TEMPLATE/CPU"), vm.findtext("TEMPLATE/MEMORY"),
             vm.findtext("TEMPLATE/NIC/NETWORK")) == ("web1", "0.25", "96", "private")
