@@ -40,6 +40,8 @@ class Sessions:
         sid = secrets.token_urlsafe(32)
         login = Login(user, token, secrets.token_urlsafe(32), time.monotonic() + self.seconds)
         with self._lock:
+            now = time.monotonic()  # forgotten logins go with the next sign-in
+            self._logins = {key: old for key, old in self._logins.items() if old.expires >= now}
             self._logins[sid] = login
         return sid
 

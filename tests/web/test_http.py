@@ -122,3 +122,17 @@ def test_live_states_answer_json_for_a_signed_in_user_only(console: Console, htt
     assert http.request(f"/api/vms/states?ids={vid}")[0] == 401
     http.sign_in()
     assert http.request(f"/api/vms/states?ids={vid},x,999")[1] == f'{{"{vid}": "HOLD"}}'
+
+
+def test_a_user_creates_and_sees_their_own_vms_only(console: Console, http: Http) -> None:
+    admins = console.rpc.ok("one.vm.allocate", VM, True)
+    http.sign_in("alice", "alicepw")
+    status, page = http.post(f"/templates/{console.template}/instantiate", name="mine",
+                             cpu="0.1", memory="32", network="")
+    assert status == 200 and "mine" in page
+    listed = http.request("/vms")[1]
+    mine = ids(listed)
+    assert len(mine) == 1 and admins not in mine and ">alice<" in listed
+    assert etree.fromstring(console.rpc.ok("one.vm.info", mine[0])).findtext("UNAME") == "alice"
+    assert http.request(f"/api/vms/states?ids={admins}")[1] == "{}"
+    assert http.request(f"/vms/{admins}/confirm/terminate")[0] == 403
