@@ -139,11 +139,20 @@ def dashboard(client: Client, hosts: etree._Element | None) -> Dashboard:
         board.vms[row.state] += 1
     for host in ([] if hosts is None else hosts.iterfind("HOST")):
         board.hosts[_host_state(host)] += 1
-        board.cpu.used += _number(host, "HOST_SHARE/CPU_USAGE") / 100
-        board.cpu.total += _number(host, "HOST_SHARE/MAX_CPU") / 100
-        board.memory.used += _number(host, "HOST_SHARE/MEM_USAGE") / 1024
-        board.memory.total += _number(host, "HOST_SHARE/MAX_MEM") / 1024
+        cpu, memory = host_capacity(host)
+        board.cpu.used += cpu.used
+        board.cpu.total += cpu.total
+        board.memory.used += memory.used
+        board.memory.total += memory.total
     return board
+
+
+def host_capacity(host: etree._Element) -> tuple[Capacity, Capacity]:
+    """A host's allocated vs total CPU (in CPUs) and memory (in MB)."""
+    return (Capacity(_number(host, "HOST_SHARE/CPU_USAGE") / 100,
+                     _number(host, "HOST_SHARE/MAX_CPU") / 100),
+            Capacity(_number(host, "HOST_SHARE/MEM_USAGE") / 1024,
+                     _number(host, "HOST_SHARE/MAX_MEM") / 1024))
 
 
 def _host_state(host: etree._Element) -> str:

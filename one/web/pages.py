@@ -6,14 +6,17 @@ the list and the detail page are the same two templates for all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 from lxml import etree
+from markupsafe import Markup
 
 from one.cli.errors import ServerError
+from one.states import HostState, ImageState
 from one.web import charts
 from one.web.app import Page, Refused, Route
 from one.web.http import Response, redirect
-from one.web.oned import ALL, dashboard
+from one.web.oned import ALL, Capacity, dashboard, host_capacity
 
 AUTHORIZATION = 0x200
 
@@ -26,6 +29,16 @@ class Pool:
     element: str
     info: str                     # the object's info method
     columns: tuple[tuple[str, str], ...]
+    states: type[IntEnum] | None = None   # names for the STATE column
+
+    def cell(self, item: etree._Element, path: str) -> str:
+        text = item.findtext(path, "")
+        if path == "STATE" and self.states is not None and text.isdigit():
+            try:
+                return self.states(int(text)).name
+            except ValueError:
+                return text
+        return text
 
 
 OWNED = (ALL, -1, -1)
@@ -33,13 +46,14 @@ POOLS = {
     "hosts": Pool("Hosts", "one.hostpool.info", (), "HOST", "one.host.info",
                   (("ID", "ID"), ("Name", "NAME"), ("State", "STATE"), ("VMs", "HOST_SHARE/RUNNING_VMS"),
                    ("CPU used", "HOST_SHARE/CPU_USAGE"), ("CPU max", "HOST_SHARE/MAX_CPU"),
-                   ("Memory used (KB)", "HOST_SHARE/MEM_USAGE"), ("Memory max (KB)", "HOST_SHARE/MAX_MEM"))),
+                   ("Memory used (KB)", "HOST_SHARE/MEM_USAGE"), ("Memory max (KB)", "HOST_SHARE/MAX_MEM")),
+                  HostState),
     "networks": Pool("Networks", "one.vnpool.info", OWNED, "VNET", "one.vn.info",
                      (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("Bridge", "BRIDGE"),
                       ("Leases", "USED_LEASES"))),
     "images": Pool("Images", "one.imagepool.info", OWNED, "IMAGE", "one.image.info",
                    (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("Datastore", "DATASTORE"),
-                    ("Size (MB)", "SIZE"), ("State", "STATE"), ("VMs", "RUNNING_VMS"))),
+                    ("Size (MB)", "SIZE"), ("State", "STATE"), ("VMs", "RUNNING_VMS")), ImageState),
     "templates": Pool("Templates", "one.templatepool.info", OWNED, "VMTEMPLATE",
                       "one.template.info",
                       (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("CPU", "TEMPLATE/CPU"),
@@ -59,12 +73,9 @@ def home(page: Page) -> Response:
             raise
         hosts = None  # a user who may not list hosts still has a dashboard
     board = dashboard(page.client, hosts)
-    return page.render("dashboard.html", board=board, charts={
-        "hosts": charts.state_bars(board.hosts, "Hosts by state"),
-        "vms": charts.state_bars(board.vms, "VMs by state"),
-        "cpu": charts.capacity_bar("CPU allocated", board.cpu.used, board.cpu.total, "CPUs"),
-        "memory": charts.capacity_bar("Memory allocated", board.memory.used,
-                                      board.memory.total, "MB")})
+    return page.render("dashboard.html", board=board, capacity=_bars(board.cpu, board.memory),
+                       charts={"hosts": charts.state_bars(board.hosts, "Hosts by state"),
+                               "vms": charts.state_bars(board.vms, "VMs by state")})
 
 
 def pool_list(page: Page, kind: str) -> Response:
@@ -80,7 +91,14 @@ def pool_item(page: Page, kind: str, oid: str) -> Response:
     vms = page.client.document("one.vmpool.infoset", ids, False).findall("VM") if ids else []
     body = item.find("TEMPLATE")
     text = "" if body is None else etree.tostring(body, pretty_print=True, encoding="unicode")
-    return page.render("item.html", kind=kind, pool=pool, item=item, vms=vms, source=text)
+    return page.render("item.html", kind=kind, pool=pool, item=item, vms=vms, source=text,
+                       capacity=_bars(*host_capacity(item)) if kind == "hosts" else [])
+
+
+def _bars(cpu: Capacity, memory: Capacity) -> list[Markup]:
+    """Allocated vs total CPU and memory: the cloud's on the dashboard, a host's on its page."""
+    return [charts.capacity_bar("CPU allocated", cpu.used, cpu.total, "CPUs"),
+            charts.capacity_bar("Memory allocated", memory.used, memory.total, "MB")]
 
 
 def host_create(page: Page) -> Response:

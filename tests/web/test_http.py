@@ -90,7 +90,8 @@ def test_hosts_are_created_disabled_and_enabled(console: Console, http: Http) ->
     status, page = http.post("/hosts", name="node1", im_mad="dummy", vmm_mad="dummy")
     assert status == 200 and "node1" in page
     hid = int(re.search(r'action="/hosts/(\d+)/status"', page).group(1))
-    http.post(f"/hosts/{hid}/status", status="disable")
+    page = http.post(f"/hosts/{hid}/status", status="disable")[1]
+    assert "<dd>DISABLED</dd>" in page and "CPU allocated: 0 / " in page
     assert etree.fromstring(console.rpc.ok("one.host.info", hid)).findtext("STATE") == "4"
     http.post(f"/hosts/{hid}/status", status="enable")
     assert etree.fromstring(console.rpc.ok("one.host.info", hid)).findtext("STATE") != "4"
