@@ -8,6 +8,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -15,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from one.cli.client import Client
 from one.cli.errors import CliError, ServerError
+from one.states import HistoryAction
 from one.web.config import WebConfig
 from one.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Request, Response, redirect
 from one.web.sessions import Login, Sessions
@@ -70,6 +72,7 @@ class WebApp:
         self.sessions = Sessions(config.token_seconds)
         self.templates = Environment(loader=PackageLoader("one.web", "templates"),
                                      autoescape=select_autoescape(default=True))
+        self.templates.filters.update(when=when, history_action=history_action)
 
     def __call__(self, environ: Mapping[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         request = Request.from_environ(environ)
@@ -117,6 +120,19 @@ def check_csrf(page: Page) -> None:
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         raise Refused("The form's CSRF token is missing or wrong: reload the page and retry.",
                       "403 Forbidden")
+
+
+def when(epoch: str | None) -> str:
+    """oned's epoch seconds as a UTC time; 0 (not yet) as nothing."""
+    seconds = int(epoch) if epoch and epoch.isdigit() else 0
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds)) if seconds else ""
+
+
+def history_action(number: str | None) -> str:
+    try:
+        return HistoryAction(int(number or "0")).name.lower().replace("_", "-")
+    except ValueError:
+        return number or ""
 
 
 def static(name: str) -> Response:

@@ -63,6 +63,8 @@ def test_vm_from_template_runs_powers_off_and_terminates(console: Console, brows
     browser.execute_script("window.notReloaded = true;")
     console.rpc.ok("one.host.status", 0, 0)  # enabled: the scheduler places it, it boots
     follow(browser, "RUNNING")
+    browser.refresh()  # the whole page as it is now, history included, for the screenshot
+    assert "node0" in browser.find_element(By.ID, "history").text
     browser.save_screenshot(str(tmp_path / "vm.png"))
     act(browser, "poweroff")
     follow(browser, "POWEROFF")
