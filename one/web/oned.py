@@ -63,6 +63,7 @@ class VmQuery:
     descending: bool = False
     page: int = 0
     size: int = 25
+    state: int = -1     # oned's state filter: -1 all but DONE, or one VmState
 
     @property
     def direct(self) -> bool:
@@ -80,10 +81,10 @@ class VmPage:
 def vm_page(client: Client, query: VmQuery) -> VmPage:
     if query.direct:
         doc = client.document("one.vmpool.info", ALL, query.page * query.size,
-                              -(query.size + 1), -1)
+                              -(query.size + 1), query.state)
         rows = [vm_row(vm) for vm in doc.iterfind("VM")]
         return VmPage(rows[:query.size], len(rows) > query.size)
-    found = [row for row in scan_vms(client) if _matches(row, query.text)]
+    found = [row for row in scan_vms(client, query.state) if _matches(row, query.text)]
     found.sort(key=lambda row: row.key(query.sort), reverse=query.descending)
     start = query.page * query.size
     return VmPage(found[start:start + query.size], len(found) > start + query.size, len(found))
@@ -95,11 +96,11 @@ def _matches(row: VmRow, text: str) -> bool:
                              (row.name, row.owner, row.group, row.state, row.host, str(row.id)))
 
 
-def scan_vms(client: Client) -> list[VmRow]:
-    """Every VM the caller may see, read chunk by chunk (bounded)."""
+def scan_vms(client: Client, state: int = -1) -> list[VmRow]:
+    """Every VM the caller may see (in `state`), read chunk by chunk (bounded)."""
     rows: list[VmRow] = []
     for chunk in range(MAX_SCAN):
-        doc = client.document("one.vmpool.info", ALL, chunk * SCAN_CHUNK, -SCAN_CHUNK, -1)
+        doc = client.document("one.vmpool.info", ALL, chunk * SCAN_CHUNK, -SCAN_CHUNK, state)
         batch = [vm_row(vm) for vm in doc.iterfind("VM")]
         rows.extend(batch)
         if len(batch) < SCAN_CHUNK:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from one.states import VmState
 from one.web.app import Page, Refused, Route
 from one.web.http import Response, json_reply, redirect
 from one.web.oned import ALL, SORTS, VmQuery, state_label, vm_page, vm_states
@@ -22,16 +23,18 @@ _NAME = re.compile(r"^[\w .@-]{0,128}$")
 def vm_list(page: Page) -> Response:
     query = _query(page)
     result = vm_page(page.client, query)
-    return page.render("vms.html", query=query, result=result, sorts=SORTS)
+    return page.render("vms.html", query=query, result=result, sorts=SORTS,
+                       states=[(state.value, state.name) for state in VmState])
 
 
 def _query(page: Page) -> VmQuery:
     args = page.request.query
     sort = args.get("sort", "id")
-    number = args.get("page", "0")
+    number, state = args.get("page", "0"), args.get("state", "")
     return VmQuery(text=args.get("q", "").strip()[:100], sort=sort if sort in SORTS else "id",
                    descending=args.get("desc") == "1",
-                   page=int(number) if number.isdigit() else 0, size=page.app.config.page_size)
+                   page=int(number) if number.isdigit() else 0, size=page.app.config.page_size,
+                   state=int(state) if state.isdigit() and int(state) in set(VmState) else -1)
 
 
 def vm_detail(page: Page, vid: str) -> Response:

@@ -58,6 +58,10 @@ def test_the_vm_list_pages_searches_and_sorts(console: Console, http: Http) -> N
     found = http.request("/vms?q=vm-1")[1]
     assert ids(found) == made[10:] and ">2 matching<" in found
     assert ids(http.request("/vms?sort=name&desc=1&q=VM-0")[1]) == made[9:4:-1]
+    console.rpc.ok("one.vm.action", "release", made[3])
+    assert ids(http.request("/vms?state=2&page=2")[1]) == made[11:]  # HOLD, by oned's filter
+    assert made[3] not in ids(http.request("/vms?state=2&sort=name")[1])
+    assert len(ids(http.request("/vms?state=-7")[1])) == 5  # not a state: all
 
 
 def test_instantiate_refuses_bad_choices(console: Console, http: Http) -> None:
