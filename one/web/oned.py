@@ -16,7 +16,7 @@ from one.cli.client import Client
 from one.states import HostState, LcmState, VmState
 
 ALL = -2           # pool filter: everything the caller may see
-SCAN_CHUNK = 1000  # VMs per oned call while searching
+SCAN_CHUNK = 2500  # VMs per oned call while searching
 MAX_SCAN = 200     # chunks: a bound on a search (200,000 VMs)
 SORTS = ("id", "name", "owner", "state")
 
@@ -48,11 +48,20 @@ class VmRow:
 
 
 def vm_row(vm: etree._Element) -> VmRow:
-    state = state_label(int(vm.findtext("STATE", "0")), int(vm.findtext("LCM_STATE", "0")))
-    return VmRow(int(vm.findtext("ID", "0")), vm.findtext("NAME", ""), vm.findtext("UNAME", ""),
-                 vm.findtext("GNAME", ""), state, vm.findtext("TEMPLATE/CPU", ""),
-                 vm.findtext("TEMPLATE/MEMORY", ""),
-                 vm.findtext("HISTORY_RECORDS/HISTORY[last()]/HOSTNAME", ""))
+    """One pass over the VM's children: a search builds 10,000 of these."""
+    top = {child.tag: child.text or "" for child in vm}
+    template = vm.find("TEMPLATE")
+    cpu, memory = ("", "") if template is None else (template.findtext("CPU", ""),
+                                                      template.findtext("MEMORY", ""))
+    state = state_label(int(top.get("STATE") or 0), int(top.get("LCM_STATE") or 0))
+    return VmRow(int(top.get("ID") or 0), top.get("NAME", ""), top.get("UNAME", ""),
+                 top.get("GNAME", ""), state, cpu, memory, _last_host(vm))
+
+
+def _last_host(vm: etree._Element) -> str:
+    """The last history record's host (a plain child walk: `[last()]` paths cost 10x)."""
+    records = vm.find("HISTORY_RECORDS")
+    return records[-1].findtext("HOSTNAME", "") if records is not None and len(records) else ""
 
 
 @dataclass(frozen=True)
