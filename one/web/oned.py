@@ -139,15 +139,12 @@ class Dashboard:
     memory: Capacity = field(default_factory=Capacity)     # in MB (oned's KB / 1024)
 
 
-def dashboard(client: Client, hosts: etree._Element | None) -> Dashboard:
-    """Counts by state and the cloud's allocated vs total capacity.
-
-    `hosts` is None when oned refuses the host pool to this user.
-    """
+def dashboard(client: Client, hosts: etree._Element) -> Dashboard:
+    """Counts by state and the cloud's allocated vs total capacity (`hosts`: the host pool)."""
     board = Dashboard()
     for row in scan_vms(client):
         board.vms[row.state] += 1
-    for host in ([] if hosts is None else hosts.iterfind("HOST")):
+    for host in hosts.iterfind("HOST"):
         board.hosts[_host_state(host)] += 1
         cpu, memory = host_capacity(host)
         board.cpu.used += cpu.used
