@@ -11,7 +11,7 @@ DRIVERS := $(wildcard plugins/*/pyproject.toml)
 # every deployment file with Xen's own libxlutil, which libxen-dev brings).
 SYSTEM_PACKAGES := libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86 \
                    openssh-server openssh-client iproute2 bridge-utils ebtables nftables e2fsprogs \
-                   qemu-utils postgresql libxen-dev
+                   qemu-utils postgresql libxen-dev chromium chromium-driver
 
 .PHONY: install system-deps run test bench clean
 
@@ -20,7 +20,7 @@ install: $(STAMP)
 system-deps:
 	@if ! (command -v libvirtd && command -v virt-xml-validate && command -v qemu-system-x86_64 \
 	       && command -v sshd && command -v ebtables && command -v bridge && command -v mkfs.ext4 \
-	       && command -v qemu-img && ls /usr/lib/postgresql/*/bin/initdb \
+	       && command -v qemu-img && command -v chromium && command -v chromedriver && ls /usr/lib/postgresql/*/bin/initdb \
 	       && pkg-config --exists libvirt xlutil) >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	fi
@@ -34,6 +34,7 @@ $(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 run: $(STAMP)
 	$(BIN)/one-econe --exit-with $$PPID &
 	$(BIN)/oneflow-server --wait-auth 30 &
+	$(BIN)/one-web --exit-with $$PPID &
 	$(BIN)/oned -f
 
 test: $(STAMP)

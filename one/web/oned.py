@@ -1,0 +1,176 @@
+"""oned as the console reads it: rows of the lists, the dashboard's numbers, logins.
+
+Every call goes with the signed-in user's own session, so oned decides what each
+person sees. Lists page through `one.vmpool.info` (offset, -size): a page of the
+console never asks oned for more than it shows, except a search or a sort on
+another column than the id, which scans the pool in bounded chunks.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from one.cli.client import Client
+from one.states import HostState, LcmState, VmState
+
+ALL = -2           # pool filter: everything the caller may see
+SCAN_CHUNK = 2500  # VMs per oned call while searching
+MAX_SCAN = 200     # chunks: a bound on a search (200,000 VMs)
+SORTS = ("id", "name", "owner", "state")
+
+
+def state_label(state: int, lcm_state: int) -> str:
+    """The word people know: RUNNING, PENDING, POWEROFF... (the LCM state while ACTIVE)."""
+    try:
+        if state == VmState.ACTIVE:
+            return LcmState(lcm_state).name
+        return VmState(state).name
+    except ValueError:
+        return "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class VmRow:
+    id: int
+    name: str
+    owner: str
+    group: str
+    state: str
+    cpu: str
+    memory: str
+    host: str
+
+    def key(self, column: str) -> tuple[object, int]:
+        value = {"name": self.name, "owner": self.owner, "state": self.state}.get(column, self.id)
+        return value, self.id
+
+
+def vm_row(vm: etree._Element) -> VmRow:
+    """One pass over the VM's children: a search builds 10,000 of these."""
+    top = {child.tag: child.text or "" for child in vm}
+    template = vm.find("TEMPLATE")
+    cpu, memory = ("", "") if template is None else (template.findtext("CPU", ""),
+                                                      template.findtext("MEMORY", ""))
+    state = state_label(int(top.get("STATE") or 0), int(top.get("LCM_STATE") or 0))
+    return VmRow(int(top.get("ID") or 0), top.get("NAME", ""), top.get("UNAME", ""),
+                 top.get("GNAME", ""), state, cpu, memory, _last_host(vm))
+
+
+def _last_host(vm: etree._Element) -> str:
+    """The last history record's host (a plain child walk: `[last()]` paths cost 10x)."""
+    records = vm.find("HISTORY_RECORDS")
+    return records[-1].findtext("HOSTNAME", "") if records is not None and len(records) else ""
+
+
+@dataclass(frozen=True)
+class VmQuery:
+    """What a VM list page asks for: a search text, a sort, a page."""
+    text: str = ""
+    sort: str = "id"
+    descending: bool = False
+    page: int = 0
+    size: int = 25
+    state: int = -1     # oned's state filter: -1 all but DONE, or one VmState
+
+    @property
+    def direct(self) -> bool:
+        """oned's own order (by id) with no search: one ranged call does it."""
+        return not self.text and self.sort == "id" and not self.descending
+
+
+@dataclass
+class VmPage:
+    rows: list[VmRow]
+    more: bool          # is there a next page
+    matched: int = -1   # rows matching a search (-1: not counted, a direct page)
+
+
+def vm_page(client: Client, query: VmQuery) -> VmPage:
+    if query.direct:
+        doc = client.document("one.vmpool.info", ALL, query.page * query.size,
+                              -(query.size + 1), query.state)
+        rows = [vm_row(vm) for vm in doc.iterfind("VM")]
+        return VmPage(rows[:query.size], len(rows) > query.size)
+    found = [row for row in scan_vms(client, query.state) if _matches(row, query.text)]
+    found.sort(key=lambda row: row.key(query.sort), reverse=query.descending)
+    start = query.page * query.size
+    return VmPage(found[start:start + query.size], len(found) > start + query.size, len(found))
+
+
+def _matches(row: VmRow, text: str) -> bool:
+    needle = text.lower()
+    return not needle or any(needle in value.lower() for value in
+                             (row.name, row.owner, row.group, row.state, row.host, str(row.id)))
+
+
+def scan_vms(client: Client, state: int = -1) -> list[VmRow]:
+    """Every VM the caller may see (in `state`), read chunk by chunk (bounded)."""
+    rows: list[VmRow] = []
+    for chunk in range(MAX_SCAN):
+        doc = client.document("one.vmpool.info", ALL, chunk * SCAN_CHUNK, -SCAN_CHUNK, state)
+        batch = [vm_row(vm) for vm in doc.iterfind("VM")]
+        rows.extend(batch)
+        if len(batch) < SCAN_CHUNK:
+            break
+    return rows
+
+
+def vm_states(client: Client, ids: list[int]) -> dict[int, str]:
+    """The states of the VMs a page shows, for its live refresh."""
+    if not ids:
+        return {}
+    doc = client.document("one.vmpool.infoset", ",".join(map(str, ids)), False)
+    return {row.id: row.state for row in map(vm_row, doc.iterfind("VM"))}
+
+
+@dataclass
+class Capacity:
+    used: float = 0.0
+    total: float = 0.0
+
+
+@dataclass
+class Dashboard:
+    hosts: Counter[str] = field(default_factory=Counter)
+    vms: Counter[str] = field(default_factory=Counter)
+    cpu: Capacity = field(default_factory=Capacity)        # in CPUs (oned's percent / 100)
+    memory: Capacity = field(default_factory=Capacity)     # in MB (oned's KB / 1024)
+
+
+def dashboard(client: Client, hosts: etree._Element) -> Dashboard:
+    """Counts by state and the cloud's allocated vs total capacity (`hosts`: the host pool)."""
+    board = Dashboard()
+    for row in scan_vms(client):
+        board.vms[row.state] += 1
+    for host in hosts.iterfind("HOST"):
+        board.hosts[_host_state(host)] += 1
+        cpu, memory = host_capacity(host)
+        board.cpu.used += cpu.used
+        board.cpu.total += cpu.total
+        board.memory.used += memory.used
+        board.memory.total += memory.total
+    return board
+
+
+def host_capacity(host: etree._Element) -> tuple[Capacity, Capacity]:
+    """A host's allocated vs total CPU (in CPUs) and memory (in MB)."""
+    return (Capacity(_number(host, "HOST_SHARE/CPU_USAGE") / 100,
+                     _number(host, "HOST_SHARE/MAX_CPU") / 100),
+            Capacity(_number(host, "HOST_SHARE/MEM_USAGE") / 1024,
+                     _number(host, "HOST_SHARE/MAX_MEM") / 1024))
+
+
+def _host_state(host: etree._Element) -> str:
+    try:
+        return HostState(int(host.findtext("STATE", "0"))).name
+    except ValueError:
+        return "UNKNOWN"
+
+
+def _number(element: etree._Element, path: str) -> float:
+    try:
+        return float(element.findtext(path, "0") or 0)
+    except ValueError:
+        return 0.0

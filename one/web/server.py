@@ -1,0 +1,57 @@
+"""one-web: serves the web console (wsgiref, one thread per request) on 127.0.0.1:9869."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from one.cli.errors import CliError
+from one.econe.server import ThreadingServer, exit_with  # the same serving loop as econe's
+from one.web import login, pages, vms
+from one.web.app import WebApp
+from one.web.config import WebConfig
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - wsgiref's name
+        logging.getLogger("one.web.access").info(format, *args)
+
+
+def build_app(config: WebConfig) -> WebApp:
+    return WebApp(config, [*login.ROUTES, *vms.ROUTES, *pages.ROUTES])
+
+
+def make(config: WebConfig) -> WSGIServer:
+    """The server bound to config.host:port (port 0: any free one, see server_port)."""
+    return make_server(config.host, config.port, build_app(config),
+                       server_class=ThreadingServer, handler_class=QuietHandler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="one-web", description=__doc__)
+    parser.add_argument("--host", help="listen address (ONE_WEB_HOST, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="listen port (ONE_WEB_PORT, 9869)")
+    parser.add_argument("--exit-with", type=int, metavar="PID", help="stop when process PID ends")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        config = WebConfig.from_env()
+        config.host = args.host or config.host
+        config.port = args.port if args.port is not None else config.port
+        server = make(config)
+    except (CliError, OSError, ValueError) as exc:
+        print(f"one-web: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    if args.exit_with:
+        exit_with(args.exit_with, server)
+    print(f"one-web listening on http://{config.host}:{server.server_port}/", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
