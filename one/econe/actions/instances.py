@@ -16,7 +16,7 @@ from lxml import etree
 from one.econe.app import Call
 from one.econe.errors import Ec2Error, invalid
 from one.econe.params import filters, integer, listed
-from one.econe.xml import HUGE, Element, ec2_id, node, one_id, text
+from one.econe.xml import Element, Part, ec2_id, node, one_id, text
 from one.states import LcmState, VmState
 
 MINE = -3          # vmpool filter: the user's own VMs
@@ -104,17 +104,21 @@ def _instance(vm: Element, zone: str) -> str:
         _tags_text(_tags(facts.get("EC2_TAGS"))), "</item>"))
 
 
-def reservations(vms: Iterable[Element], zone: str) -> Element:
-    """reservationSet: instances launched together share the item of their reservation."""
+def _reservation_items(vms: Iterable[Element], zone: str) -> str:
+    """reservationSet's items: instances launched together share the item of their reservation."""
     grouped: dict[str, tuple[str, list[str]]] = {}
     for vm in vms:
         key = vm.findtext("USER_TEMPLATE/EC2_RESERVATION") or ec2_id("r", vm.findtext("ID") or 0)
         grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, zone))
-    items = "".join(
+    return "".join(
         f"<item>{text('reservationId', key)}{text('ownerId', owner)}<groupSet/>"
         f"<instancesSet>{''.join(instances)}</instancesSet></item>"
         for key, (owner, instances) in grouped.items())
-    return etree.fromstring(f"<reservationSet>{items}</reservationSet>", HUGE)
+
+
+def reservation(vms: Iterable[Element], zone: str) -> Element:
+    """The one reservation of instances launched together (RunInstances' answer)."""
+    return etree.fromstring(_reservation_items(vms, zone))
 
 
 def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
@@ -132,8 +136,9 @@ def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
 
 
 def all_vms(call: Call) -> list[Element]:
-    """The user's instances that are not terminated (oned drops DONE VMs from listings)."""
-    return list(call.document("one.vmpool.infoextended", MINE, -1, -1, -1))
+    """The user's instances that are not terminated (oned drops DONE VMs from listings),
+    from the short listing: it carries the EC2_* facts and is a third of the full one."""
+    return list(call.document("one.vmpool.info", MINE, -1, -1, -1))
 
 
 _FILTERS = ("instance-state-name", "instance-id", "instance-type", "tag-key")
@@ -165,7 +170,7 @@ def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
 
 
 def _page(vms: list[Element], params: dict[str, str]) -> tuple[list[Element], str | None]:
-    """MaxResults (5..1000) from NextToken (an opaque form of the next VM id)."""
+    """MaxResults (5..1000) from NextToken (an opaque form of the next VM id), in id order."""
     limit = integer(params, "MaxResults", 0, 5, 1000)
     start = 0
     if params.get("NextToken"):
@@ -173,14 +178,16 @@ def _page(vms: list[Element], params: dict[str, str]) -> tuple[list[Element], st
             start = int(base64.urlsafe_b64decode(params["NextToken"]).decode())
         except ValueError:
             raise invalid("NextToken", params["NextToken"]) from None
-    rest = [vm for vm in vms if int(vm.findtext("ID") or 0) >= start]
+    numbered = sorted((number, vm) for number, vm in
+                      ((int(vm.findtext("ID") or 0), vm) for vm in vms) if number >= start)
+    rest = [vm for _, vm in numbered]
     if not limit or len(rest) <= limit:
         return rest, None
-    following = rest[limit].findtext("ID") or "0"
+    following = str(numbered[limit][0])
     return rest[:limit], base64.urlsafe_b64encode(following.encode()).decode()
 
 
-def describe_instances(call: Call) -> list[Element]:
+def describe_instances(call: Call) -> list[Part]:
     ids = listed(call.params, "InstanceId")
     if ids and call.params.get("MaxResults"):
         raise Ec2Error("InvalidParameterCombination",
@@ -188,8 +195,9 @@ def describe_instances(call: Call) -> list[Element]:
     vms = vms_by_id(call, ids) if ids else all_vms(call)
     wanted = _filters(call)
     vms = [vm for vm in vms if _matches(vm, wanted)]
-    shown, token = _page(sorted(vms, key=lambda v: int(v.findtext("ID") or 0)), call.params)
-    body = [reservations(shown, call.config.zone)]
+    shown, token = _page(vms, call.params)
+    body: list[Part] = [
+        f"<reservationSet>{_reservation_items(shown, call.config.zone)}</reservationSet>"]
     if token:
         body.append(node("nextToken", token))
     return body
