@@ -169,21 +169,38 @@ def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
     return True
 
 
-def _page(vms: list[Element], params: dict[str, str]) -> tuple[list[Element], str | None]:
-    """MaxResults (5..1000) from NextToken (an opaque form of the next VM id), in id order."""
-    limit = integer(params, "MaxResults", 0, 5, 1000)
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["NextToken"]).decode())
-        except ValueError:
-            raise invalid("NextToken", params["NextToken"]) from None
+def _token(params: dict[str, str]) -> tuple[int, int]:
+    """NextToken, opaque to clients: the next VM's id and its offset in the user's listing."""
+    text = params.get("NextToken")
+    if not text:
+        return 0, 0
+    try:
+        oid, offset = base64.urlsafe_b64decode(text).decode().split(".")
+        return int(oid), int(offset)
+    except ValueError:
+        raise invalid("NextToken", text) from None
+
+
+def _listed(call: Call, limit: int, oid: int, offset: int) -> list[Element]:
+    """The instances from the token on. With MaxResults, a page of oned's listing (one VM
+    more, to know whether another page follows) if the token's VM is still at its offset;
+    else (VMs before it terminated) every instance from its id on."""
+    if limit:
+        page = list(call.document("one.vmpool.info", MINE, offset, -(limit + 1), -1))
+        if not oid or (page and int(page[0].findtext("ID") or -1) == oid):
+            return page
+    return list(call.document("one.vmpool.info", MINE, oid or -1, -1, -1))
+
+
+def _page(vms: list[Element], limit: int, oid: int,
+          offset: int) -> tuple[list[Element], str | None]:
+    """`limit` instances (all with 0) from id `oid` on, in id order, and the next token."""
     numbered = sorted((number, vm) for number, vm in
-                      ((int(vm.findtext("ID") or 0), vm) for vm in vms) if number >= start)
+                      ((int(vm.findtext("ID") or 0), vm) for vm in vms) if number >= oid)
     rest = [vm for _, vm in numbered]
     if not limit or len(rest) <= limit:
         return rest, None
-    following = str(numbered[limit][0])
+    following = f"{numbered[limit][0]}.{offset + limit}"
     return rest[:limit], base64.urlsafe_b64encode(following.encode()).decode()
 
 
@@ -192,10 +209,14 @@ def describe_instances(call: Call) -> list[Part]:
     if ids and call.params.get("MaxResults"):
         raise Ec2Error("InvalidParameterCombination",
                        "The parameter instancesSet cannot be used with the parameter maxResults")
-    vms = vms_by_id(call, ids) if ids else all_vms(call)
     wanted = _filters(call)
-    vms = [vm for vm in vms if _matches(vm, wanted)]
-    shown, token = _page(vms, call.params)
+    limit = integer(call.params, "MaxResults", 0, 5, 1000)  # 5..1000, as EC2
+    oid, offset = _token(call.params)
+    if ids:
+        vms = vms_by_id(call, ids)
+    else:
+        vms = all_vms(call) if wanted else _listed(call, limit, oid, offset)
+    shown, token = _page([vm for vm in vms if _matches(vm, wanted)], limit, oid, offset)
     body: list[Part] = [
         f"<reservationSet>{_reservation_items(shown, call.config.zone)}</reservationSet>"]
     if token:
