@@ -78,8 +78,9 @@ def _tags_text(tags: dict[str, str]) -> str:
     return f"<tagSet>{items}</tagSet>"
 
 
-def _instance(vm: Element, zone: str) -> str:
-    """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once."""
+def _instance(vm: Element, placement: str) -> str:
+    """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once
+    (only the values from the VM's templates need escaping)."""
     user = vm.find("USER_TEMPLATE")
     facts = {str(c.tag): c.text or "" for c in user if str(c.tag).startswith("EC2_")} \
         if user is not None else {}
@@ -91,13 +92,12 @@ def _instance(vm: Element, zone: str) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(vm.findtext("STIME") or 0)))
     ip, public, key = vm.findtext("TEMPLATE/NIC/IP"), ec2("PUBLIC_IP"), ec2("KEY_NAME")
     return "".join((
-        "<item>", text("instanceId", instance_id(vm)),
+        f"<item><instanceId>{instance_id(vm)}</instanceId>",
         f"<instanceState><code>{code}</code><name>{name}</name></instanceState>",
         text("imageId", ec2("IMAGE_ID")), "<privateDnsName/><dnsName/><reason/>",
         text("keyName", key) if key else "", text("amiLaunchIndex", ec2("LAUNCH_INDEX") or "0"),
-        text("instanceType", ec2("INSTANCE_TYPE")), text("launchTime", stamp),
-        f"<placement>{text('availabilityZone', zone)}<tenancy>default</tenancy></placement>",
-        "<monitoring><state>disabled</state></monitoring>",
+        text("instanceType", ec2("INSTANCE_TYPE")), f"<launchTime>{stamp}</launchTime>",
+        placement, "<monitoring><state>disabled</state></monitoring>",
         text("privateIpAddress", ip) if ip else "", text("ipAddress", public) if public else "",
         "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>"
         "<virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor>",
@@ -107,9 +107,10 @@ def _instance(vm: Element, zone: str) -> str:
 def _reservation_items(vms: Iterable[Element], zone: str) -> str:
     """reservationSet's items: instances launched together share the item of their reservation."""
     grouped: dict[str, tuple[str, list[str]]] = {}
+    placement = f"<placement>{text('availabilityZone', zone)}<tenancy>default</tenancy></placement>"
     for vm in vms:
         key = vm.findtext("USER_TEMPLATE/EC2_RESERVATION") or ec2_id("r", vm.findtext("ID") or 0)
-        grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, zone))
+        grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, placement))
     return "".join(
         f"<item>{text('reservationId', key)}{text('ownerId', owner)}<groupSet/>"
         f"<instancesSet>{''.join(instances)}</instancesSet></item>"
