@@ -18,7 +18,7 @@ from one.econe import signature
 from one.econe.config import EconeConfig
 from one.econe.errors import Ec2Error
 from one.econe.oned import Oned, refusal
-from one.econe.xml import Element, response
+from one.econe.xml import Element, Part, response
 
 log = logging.getLogger("one.econe")
 MAX_BODY = 1024 * 1024  # EC2 Query requests are small; UserData is at most 16 KiB
@@ -49,7 +49,7 @@ class Call:
             raise refusal(exc, not_found) from None
 
 
-Action = Callable[[Call], Iterable[Element]]
+Action = Callable[[Call], Iterable[Part]]
 
 # Real EC2 actions one-econe does not offer (anything else is InvalidAction).
 UNSUPPORTED = frozenset({

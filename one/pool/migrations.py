@@ -43,9 +43,15 @@ def _datastore_state(db: pw.Database) -> None:
 
 
 
+def _vm_short_bodies(db: pw.Database) -> None:
+    """4 -> 5: short VM bodies list the EC2_* attributes (what one-econe's DescribeInstances
+    reads); the stored ones of VMs that have some are emptied, so they render on next read."""
+    db.execute_sql("UPDATE vm SET pool_body = '' WHERE body LIKE '%<EC2_%'")
+
+
 # 2 -> 3: the history table (created empty at start) gets a row per record of every VM.
 STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: fill_history,
-                                                   3: _datastore_state}
+                                                   3: _datastore_state, 4: _vm_short_bodies}
 
 
 def upgrade(db: pw.Database, version: int, target: int) -> None:

@@ -147,6 +147,27 @@ def test_filters_and_pages(cloud: Cloud) -> None:
     assert _code(excinfo) == "InvalidParameterValue"
 
 
+def test_pages_stay_whole_when_earlier_instances_terminate(cloud: Cloud) -> None:
+    """MaxResults pages come from oned's paged listing; once instances before the token's
+    one are gone (it moved to a lower offset), the next page still starts at it."""
+    ec2 = cloud.ec2()
+    ids = _launch(cloud, ec2, 12)
+    first = ec2.describe_instances(MaxResults=5)
+    assert [i["InstanceId"] for r in first["Reservations"] for i in r["Instances"]] == ids[:5]
+    ec2.terminate_instances(InstanceIds=ids[:2])
+
+    def listed() -> set[int]:
+        doc = etree.fromstring(cloud.rpc.ok("one.vmpool.info", -2, -1, -1, -1))
+        return {int(vm.findtext("ID")) for vm in doc}
+    wait(lambda: not listed() & {int(i[2:], 16) for i in ids[:2]})
+    rest, token = [], first["NextToken"]
+    while token:
+        page = ec2.describe_instances(MaxResults=5, NextToken=token)
+        rest += [i["InstanceId"] for r in page["Reservations"] for i in r["Instances"]]
+        token = page.get("NextToken")
+    assert rest == ids[5:]
+
+
 def test_owners_are_isolated(cloud: Cloud) -> None:
     alice, bob = cloud.ec2("alice"), cloud.ec2("bob")
     ids = _launch(cloud, alice)

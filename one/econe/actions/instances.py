@@ -16,7 +16,7 @@ from lxml import etree
 from one.econe.app import Call
 from one.econe.errors import Ec2Error, invalid
 from one.econe.params import filters, integer, listed
-from one.econe.xml import HUGE, Element, ec2_id, node, one_id, text
+from one.econe.xml import Element, Part, ec2_id, node, one_id, text
 from one.states import LcmState, VmState
 
 MINE = -3          # vmpool filter: the user's own VMs
@@ -78,8 +78,9 @@ def _tags_text(tags: dict[str, str]) -> str:
     return f"<tagSet>{items}</tagSet>"
 
 
-def _instance(vm: Element, zone: str) -> str:
-    """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once."""
+def _instance(vm: Element, placement: str) -> str:
+    """One instancesSet item, as text: DescribeInstances makes 10,000 of them at once
+    (only the values from the VM's templates need escaping)."""
     user = vm.find("USER_TEMPLATE")
     facts = {str(c.tag): c.text or "" for c in user if str(c.tag).startswith("EC2_")} \
         if user is not None else {}
@@ -91,30 +92,34 @@ def _instance(vm: Element, zone: str) -> str:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(int(vm.findtext("STIME") or 0)))
     ip, public, key = vm.findtext("TEMPLATE/NIC/IP"), ec2("PUBLIC_IP"), ec2("KEY_NAME")
     return "".join((
-        "<item>", text("instanceId", instance_id(vm)),
+        f"<item><instanceId>{instance_id(vm)}</instanceId>",
         f"<instanceState><code>{code}</code><name>{name}</name></instanceState>",
         text("imageId", ec2("IMAGE_ID")), "<privateDnsName/><dnsName/><reason/>",
         text("keyName", key) if key else "", text("amiLaunchIndex", ec2("LAUNCH_INDEX") or "0"),
-        text("instanceType", ec2("INSTANCE_TYPE")), text("launchTime", stamp),
-        f"<placement>{text('availabilityZone', zone)}<tenancy>default</tenancy></placement>",
-        "<monitoring><state>disabled</state></monitoring>",
+        text("instanceType", ec2("INSTANCE_TYPE")), f"<launchTime>{stamp}</launchTime>",
+        placement, "<monitoring><state>disabled</state></monitoring>",
         text("privateIpAddress", ip) if ip else "", text("ipAddress", public) if public else "",
         "<architecture>x86_64</architecture><rootDeviceType>ebs</rootDeviceType>"
         "<virtualizationType>hvm</virtualizationType><hypervisor>xen</hypervisor>",
         _tags_text(_tags(facts.get("EC2_TAGS"))), "</item>"))
 
 
-def reservations(vms: Iterable[Element], zone: str) -> Element:
-    """reservationSet: instances launched together share the item of their reservation."""
+def _reservation_items(vms: Iterable[Element], zone: str) -> str:
+    """reservationSet's items: instances launched together share the item of their reservation."""
     grouped: dict[str, tuple[str, list[str]]] = {}
+    placement = f"<placement>{text('availabilityZone', zone)}<tenancy>default</tenancy></placement>"
     for vm in vms:
         key = vm.findtext("USER_TEMPLATE/EC2_RESERVATION") or ec2_id("r", vm.findtext("ID") or 0)
-        grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, zone))
-    items = "".join(
+        grouped.setdefault(key, (vm.findtext("UID") or "", []))[1].append(_instance(vm, placement))
+    return "".join(
         f"<item>{text('reservationId', key)}{text('ownerId', owner)}<groupSet/>"
         f"<instancesSet>{''.join(instances)}</instancesSet></item>"
         for key, (owner, instances) in grouped.items())
-    return etree.fromstring(f"<reservationSet>{items}</reservationSet>", HUGE)
+
+
+def reservation(vms: Iterable[Element], zone: str) -> Element:
+    """The one reservation of instances launched together (RunInstances' answer)."""
+    return etree.fromstring(_reservation_items(vms, zone))
 
 
 def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
@@ -132,8 +137,9 @@ def vms_by_id(call: Call, ids: list[str]) -> list[Element]:
 
 
 def all_vms(call: Call) -> list[Element]:
-    """The user's instances that are not terminated (oned drops DONE VMs from listings)."""
-    return list(call.document("one.vmpool.infoextended", MINE, -1, -1, -1))
+    """The user's instances that are not terminated (oned drops DONE VMs from listings),
+    from the short listing: it carries the EC2_* facts and is a third of the full one."""
+    return list(call.document("one.vmpool.info", MINE, -1, -1, -1))
 
 
 _FILTERS = ("instance-state-name", "instance-id", "instance-type", "tag-key")
@@ -164,32 +170,56 @@ def _matches(vm: Element, wanted: dict[str, list[str]]) -> bool:
     return True
 
 
-def _page(vms: list[Element], params: dict[str, str]) -> tuple[list[Element], str | None]:
-    """MaxResults (5..1000) from NextToken (an opaque form of the next VM id)."""
-    limit = integer(params, "MaxResults", 0, 5, 1000)
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(base64.urlsafe_b64decode(params["NextToken"]).decode())
-        except ValueError:
-            raise invalid("NextToken", params["NextToken"]) from None
-    rest = [vm for vm in vms if int(vm.findtext("ID") or 0) >= start]
+def _token(params: dict[str, str]) -> tuple[int, int]:
+    """NextToken, opaque to clients: the next VM's id and its offset in the user's listing."""
+    text = params.get("NextToken")
+    if not text:
+        return 0, 0
+    try:
+        oid, offset = base64.urlsafe_b64decode(text).decode().split(".")
+        return int(oid), int(offset)
+    except ValueError:
+        raise invalid("NextToken", text) from None
+
+
+def _listed(call: Call, limit: int, oid: int, offset: int) -> list[Element]:
+    """The instances from the token on. With MaxResults, a page of oned's listing (one VM
+    more, to know whether another page follows) if the token's VM is still at its offset;
+    else (VMs before it terminated) every instance from its id on."""
+    if limit:
+        page = list(call.document("one.vmpool.info", MINE, offset, -(limit + 1), -1))
+        if not oid or (page and int(page[0].findtext("ID") or -1) == oid):
+            return page
+    return list(call.document("one.vmpool.info", MINE, oid or -1, -1, -1))
+
+
+def _page(vms: list[Element], limit: int, oid: int,
+          offset: int) -> tuple[list[Element], str | None]:
+    """`limit` instances (all with 0) from id `oid` on, in id order, and the next token."""
+    numbered = sorted((number, vm) for number, vm in
+                      ((int(vm.findtext("ID") or 0), vm) for vm in vms) if number >= oid)
+    rest = [vm for _, vm in numbered]
     if not limit or len(rest) <= limit:
         return rest, None
-    following = rest[limit].findtext("ID") or "0"
+    following = f"{numbered[limit][0]}.{offset + limit}"
     return rest[:limit], base64.urlsafe_b64encode(following.encode()).decode()
 
 
-def describe_instances(call: Call) -> list[Element]:
+def describe_instances(call: Call) -> list[Part]:
     ids = listed(call.params, "InstanceId")
     if ids and call.params.get("MaxResults"):
         raise Ec2Error("InvalidParameterCombination",
                        "The parameter instancesSet cannot be used with the parameter maxResults")
-    vms = vms_by_id(call, ids) if ids else all_vms(call)
     wanted = _filters(call)
-    vms = [vm for vm in vms if _matches(vm, wanted)]
-    shown, token = _page(sorted(vms, key=lambda v: int(v.findtext("ID") or 0)), call.params)
-    body = [reservations(shown, call.config.zone)]
+    limit = integer(call.params, "MaxResults", 0, 5, 1000)  # 5..1000, as EC2
+    oid, offset = _token(call.params)
+    if ids:
+        vms = vms_by_id(call, ids)
+    else:
+        vms = all_vms(call) if wanted else _listed(call, limit, oid, offset)
+    shown, token = _page([vm for vm in vms if _matches(vm, wanted)], limit, oid, offset)
+    body: list[Part] = [
+        f"<reservationSet>{_reservation_items(shown, call.config.zone)}</reservationSet>"]
     if token:
         body.append(node("nextToken", token))
     return body

@@ -97,8 +97,7 @@ def run_instances(call: Call) -> list[Element]:
     for oid in ids:
         call.one("one.vm.action", "release", oid)
     vms = _created(call, ids)
-    item = instances.reservations(vms, call.config.zone)[0]
-    return list(item)
+    return list(instances.reservation(vms, call.config.zone))
 
 
 def _state_changes(call: Call, action: str, tag: str, force_action: str | None = None,
