@@ -33,7 +33,7 @@ $(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 
 run: $(STAMP)
 	$(BIN)/one-econe --exit-with $$PPID &
-	$(BIN)/oneflow-server --wait-auth 30 &
+	$(BIN)/oneflow-server --wait-auth 30 --exit-with $$PPID &
 	$(BIN)/one-web --exit-with $$PPID &
 	$(BIN)/oned -f
 

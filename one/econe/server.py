@@ -3,49 +3,23 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import socketserver
 import sys
-import threading
-import time
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer, make_server
 
 from one.cli.errors import CliError
 from one.econe.actions import ACTIONS
 from one.econe.app import EconeApp
 from one.econe.config import ConfigError, EconeConfig, load_config
-
-
-class ThreadingServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - wsgiref's name
-        logging.getLogger("one.econe.access").info(format, *args)
+from one.serving import ThreadingServer, access_logged, exit_with
 
 
 def make(config: EconeConfig) -> WSGIServer:
     """The server bound to config.host:port (port 0: any free one, see server_port)."""
     server = make_server(config.host, config.port, EconeApp(config, ACTIONS),
-                         server_class=ThreadingServer, handler_class=QuietHandler)
+                         server_class=ThreadingServer,
+                         handler_class=access_logged("one.econe.access"))
     config.port = server.server_port  # DescribeRegions names the real endpoint
     return server
-
-
-def exit_with(pid: int, server: WSGIServer) -> None:
-    """Stop serving once process `pid` is gone (make run: econe ends with make)."""
-    def watch() -> None:
-        while True:
-            time.sleep(1)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                server.shutdown()
-                return
-            except PermissionError:  # alive, owned by someone else
-                continue
-    threading.Thread(target=watch, daemon=True).start()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one-econe: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
     if args.exit_with:
-        exit_with(args.exit_with, server)
+        exit_with(args.exit_with, server.shutdown)
     print(f"one-econe listening on http://{config.host}:{server.server_port}/", flush=True)
     try:
         server.serve_forever()

@@ -20,6 +20,7 @@ from one.cli.errors import CliError
 from one.flow.api import App, Request
 from one.flow.lifecycle import Reconciler
 from one.flow.routes import build_app
+from one.serving import exit_with
 from one.states import ServiceState
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wait-auth", type=float, default=0.0, metavar="SECONDS",
                         help="wait this long for ONE_AUTH to exist (oned writes it on its "
                              "first start)")
+    parser.add_argument("--exit-with", type=int, metavar="PID", help="stop when process PID ends")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     try:
@@ -111,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, OSError) as error:
         parser.exit(1, f"oneflow-server: {error}\n")
     server.serve_in_thread()
+    if args.exit_with:
+        exit_with(args.exit_with, server.stop)
     log.info("oneflow-server on %s, oned at %s", server.url, one)
     try:
         server.run_loop(args.interval)

@@ -4,18 +4,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer, make_server
 
 from one.cli.errors import CliError
-from one.econe.server import ThreadingServer, exit_with  # the same serving loop as econe's
+from one.serving import ThreadingServer, access_logged, exit_with
 from one.web import login, pages, vms
 from one.web.app import WebApp
 from one.web.config import WebConfig
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - wsgiref's name
-        logging.getLogger("one.web.access").info(format, *args)
 
 
 def build_app(config: WebConfig) -> WebApp:
@@ -25,7 +20,8 @@ def build_app(config: WebConfig) -> WebApp:
 def make(config: WebConfig) -> WSGIServer:
     """The server bound to config.host:port (port 0: any free one, see server_port)."""
     return make_server(config.host, config.port, build_app(config),
-                       server_class=ThreadingServer, handler_class=QuietHandler)
+                       server_class=ThreadingServer,
+                       handler_class=access_logged("one.web.access"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"one-web: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
     if args.exit_with:
-        exit_with(args.exit_with, server)
+        exit_with(args.exit_with, server.shutdown)
     print(f"one-web listening on http://{config.host}:{server.server_port}/", flush=True)
     try:
         server.serve_forever()

@@ -1,5 +1,6 @@
 """The `oneflow-server` console script as an operator starts it: ONE_XMLRPC, ONE_AUTH,
---port (0: any), answering the REST API; a missing ONE_AUTH is one line and status 1."""
+--port (0: any), answering the REST API, ending with the process --exit-with names; a
+missing ONE_AUTH is one line and status 1."""
 from __future__ import annotations
 
 import re
@@ -20,9 +21,11 @@ def test_console_script_serves_the_api(oned: Oned, tmp_path: Path) -> None:
     auth = tmp_path / "auth"
     auth.write_text(ADMIN + "\n")
     log = tmp_path / "flow.log"
+    parent = subprocess.Popen(["sleep", "60"])
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(SCRIPT), "--port", "0", "--interval", "0.2"], stdout=out,
+            [str(SCRIPT), "--port", "0", "--interval", "0.2", "--exit-with", str(parent.pid)],
+            stdout=out,
             stderr=subprocess.STDOUT, env={"ONE_XMLRPC": oned.endpoint, "ONE_AUTH": str(auth),
                                            "PATH": "/usr/bin:/bin"})
     try:
@@ -36,9 +39,14 @@ def test_console_script_serves_the_api(oned: Oned, tmp_path: Path) -> None:
         api = Http(found[1])
         assert api("GET", "/service") == (200, {"DOCUMENT_POOL": {"DOCUMENT": []}})
         assert api.as_user("oneadmin:bad")("GET", "/service")[0] == 401
+        parent.kill()
+        parent.wait()
+        assert process.wait(timeout=10) == 0  # make run's servers end with make
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        for child in (parent, process):
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 def test_missing_auth_file(tmp_path: Path) -> None:
