@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 from one.config import Config
-from one.core import leases, placement, quotas
+from one.core import leases, locking, placement, quotas, resize
 from one.core.auth import Session
-from one.core.authz import ADMIN, MANAGE, USE, require, require_create
+from one.core.authz import ADMIN, MANAGE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import check_name, referenced, updated_template
@@ -64,25 +64,28 @@ def _wrong_state(vm: Vm, action: str) -> ActionError:
                        f"{VmState(vm.state).name}.")
 
 
-class VmManager:
+class VmManager(locking.Lockable[Vm]):
+    """`get` (and `authorize`) respect the VM's lock: every operation of the lock's
+    level and above is refused (LOCKED); `visible` reads it whatever its lock."""
+
+    kind = "VM"
+
     def __init__(self, pools: Pools, config: Config, vnets: VnetManager,
                  lifecycle: LifeCycle, images: ImageManager) -> None:
         self.pools = pools
+        self.pool = pools.vms
         self.config = config
         self.vnets = vnets
         self.lifecycle = lifecycle
         self.images = images
         self.restricted = RestrictedAttributes(config)
 
-    def get(self, session: Session, vid: int, right: int = USE) -> Vm:
-        vm = self.pools.vms.get(vid)
-        require(session, vm, right, "VM")
-        return vm
-
     def authorize(self, session: Session, vid: int, right: int) -> None:
         """The right checked on the owner columns only: the VM to change is loaded
         again inside the write that saves it."""
-        require(session, self.pools.vms.peek(vid, Vm.uid, Vm.gid, Vm.perms), right, "VM")
+        vm = self.pools.vms.peek(vid, Vm.uid, Vm.gid, Vm.perms, Vm.lock)
+        require(session, vm, right, "VM")
+        locking.check(vm, right, "VM")
 
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
@@ -276,6 +279,21 @@ class VmManager:
         return image_id
 
     # -- edits --------------------------------------------------------------
+    def resize(self, session: Session, vid: int, text: str, enforce: bool = False) -> None:
+        """one.vm.resize (MANAGE): CPU, VCPU, MEMORY. `enforce` is oned 7's deprecated
+        argument: the host's capacity is always checked where the VM holds some."""
+        self.authorize(session, vid, MANAGE)
+        template = parse(text, self.pools.limits)
+        self.restricted.check(session, "VM", template)
+        with self.pools.vms.modify(vid) as vm:
+            new = resize.requested(template, vm)
+            if vm.state not in resize.COLD:
+                state = VmState(vm.state).name
+                if vm.state == VmState.ACTIVE:
+                    state = LcmState(vm.lcm_state).name
+                raise ActionError(f"Cannot resize a VM in state {state}.")
+            resize.apply(self.pools, vm, new)
+
     def update(self, session: Session, vid: int, text: str, append: int) -> None:
         """Changes USER_TEMPLATE, as one.vm.update does."""
         self.authorize(session, vid, MANAGE)

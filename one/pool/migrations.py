@@ -42,10 +42,16 @@ def _datastore_state(db: pw.Database) -> None:
         migrate(migrator.add_column("datastore", "state", pw.IntegerField(default=0)))
 
 
+def _vm_lock(db: pw.Database) -> None:
+    """4 -> 5: VMs get a lock (one.vm.lock), all unlocked; bodies have no LOCK to drop."""
+    if "lock" not in {column.name for column in db.get_columns("vm")}:
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.add_column("vm", "lock", pw.TextField(default="{}")))
+
 
 # 2 -> 3: the history table (created empty at start) gets a row per record of every VM.
 STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: fill_history,
-                                                   3: _datastore_state}
+                                                   3: _datastore_state, 4: _vm_lock}
 
 
 def upgrade(db: pw.Database, version: int, target: int) -> None:

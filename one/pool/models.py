@@ -162,6 +162,7 @@ class Vm(Owned):
     user_template = TemplateField(default=Template)  # USER_TEMPLATE
     monitoring = JSONField(default=dict)   # JSON
     history = JSONField(default=list)      # JSON list of history records
+    lock = JSONField(default=dict)         # as VmTemplate.lock
 
 
 class Datastore(Owned):

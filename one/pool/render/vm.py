@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from one.pool.models import Vm
 from one.pool.render.common import el, fields, ids, permissions
 from one.pool.render.vm_template import system_xml
+from one.pool.render.vmtemplate import lock_xml
 from one.pool.template import Template
 
 MONITORING_ORDER = (
@@ -58,8 +59,9 @@ def _head(vm: Vm) -> str:
 
 
 def _times(vm: Vm) -> str:
+    """RESCHED to DEPLOY_ID, and the LOCK that follows them in both documents."""
     return (f"<RESCHED>{vm.resched}</RESCHED><STIME>{vm.stime}</STIME>"
-            f"<ETIME>{vm.etime}</ETIME>{el('DEPLOY_ID', vm.deploy_id)}")
+            f"<ETIME>{vm.etime}</ETIME>{el('DEPLOY_ID', vm.deploy_id)}{lock_xml(vm.lock or {})}")
 
 
 def vm_xml(vm: Vm, records: bool = True) -> str:

@@ -35,7 +35,7 @@ def register(api: Api, m: Managers) -> None:
 
     def info(s: Session, vid: int, decrypt: bool = False) -> str | Escaped:
         if s.classic:
-            return classic.vm_xml(vms.get(s, vid))
+            return classic.vm_xml(vms.visible(s, vid))
         if not s.is_admin:
             require(s, pool.peek(vid, Vm.uid, Vm.gid, Vm.perms), USE, "VM")
         return Escaped([pool.text(vid)])
@@ -51,6 +51,11 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
             "Replaces (0) or merges (1) the USER_TEMPLATE.")
     register_ownership(api, "one.vm", pool, vms.get, moved=m.quotas.chowned)
+    api.add("one.vm.lock", [I("id"), I("level", 4), B("test", False)], returns_id(vms.lock),
+            "Locks: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL (the operations of that level and above).")
+    api.add("one.vm.resize", [I("id"), S("template"), B("enforce", False)],
+            returns_id(vms.resize), "Changes CPU, VCPU and MEMORY of a VM that is not running.")
+    api.add("one.vm.unlock", [I("id")], returns_id(vms.unlock), "Lifts the lock.")
     api.add("one.vm.disksaveas", [I("id"), I("disk_id"), S("name"), S("type", ""), I("snap_id", -1)],
             lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind),
             "Saves a disk into a new image when the VM ends (epilog); returns the image id.")
