@@ -13,6 +13,7 @@ from one.cli.commands import (calls, create_command, id_action, list_command,
 from one.cli.errors import USAGE, CliError
 from one.cli.files import read_file
 from one.cli.format import elapsed, enum_name, pairs, short_period, size, span, timestamp
+from one.cli.monitoring import monitoring_command
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
 from one.cli.table import Column, label, named, right, sized, yes_no
@@ -202,6 +203,7 @@ COMMANDS = (
             exclusive=RECOVER),
     *ownership_commands(VM),
     *lock_commands(VM, "VMs"),
+    monitoring_command(VM, ("CPU", "MEMORY")),
 )
 TOOL = Tool("onevm", "Manages OpenNebula virtual machines.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

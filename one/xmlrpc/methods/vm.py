@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from one.core.auth import Session
+from one.core import monitoring
 from one.core.authz import USE, pool_filter, require
 from one.core.managers import Managers
 from one.errors import ApiError
@@ -53,6 +54,8 @@ def register(api: Api, m: Managers) -> None:
     register_ownership(api, "one.vm", pool, vms.get, moved=m.quotas.chowned)
     api.add("one.vm.lock", [I("id"), I("level", 4), B("test", False)], returns_id(vms.lock),
             "Locks: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL (the operations of that level and above).")
+    api.add("one.vm.monitoring", [I("id")],
+            lambda s, vid: monitoring.vm(s, m.pools, vid), "The VM's kept monitoring samples.")
     api.add("one.vm.resize", [I("id"), S("template"), B("enforce", False)],
             returns_id(vms.resize), "Changes CPU, VCPU and MEMORY of a VM that is not running.")
     api.add("one.vm.unlock", [I("id")], returns_id(vms.unlock), "Lifts the lock.")
@@ -108,5 +111,7 @@ def _register_pool(api: Api, m: Managers) -> None:
         return listing(pool, "VM_POOL", combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2, "VM")),
                        full=extended)
 
+    api.add("one.vmpool.monitoring", [I("filter"), I("seconds", -1)], monitoring.vm_pool,
+            "Monitoring samples of the VMs: seconds -1 all, 0 the last of each, N the last N s.")
     api.add("one.vmpool.infoset", [S("ids"), B("extended", False)], infoset,
             "Lists the VMs of a comma-separated id list.")
