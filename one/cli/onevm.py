@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from one.cli import sched
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
                               lock_commands, ownership_commands, show_command, top_command)
@@ -204,6 +205,7 @@ COMMANDS = (
     *ownership_commands(VM),
     *lock_commands(VM, "VMs"),
     monitoring_command(VM, ("CPU", "MEMORY")),
+    *sched.COMMANDS,
 )
 TOOL = Tool("onevm", "Manages OpenNebula virtual machines.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

@@ -284,3 +284,30 @@ def test_resize(ok, run, vm):
     assert nothing.code != 0 and "give --cpu, --vcpu or --memory" in nothing.err
     bad = run("onevm", "resize", str(vid), "--cpu", "0")
     assert bad.code != 0 and "Traceback" not in bad.err
+
+
+def test_scheduled_actions(ok, run, vm):
+    vid, name = vm
+
+    def actions() -> list[dict]:
+        found = json.loads(ok("onevm", "show", str(vid), "--json").out)["VM"]["TEMPLATE"]
+        listed = found.get("SCHED_ACTION", [])
+        return listed if isinstance(listed, list) else [listed]
+
+    added = ok("onevm", "sched-add", name, "poweroff", "--time", "2030-01-07 10:00",
+               "--weekly", "1,3", "--end", "4")
+    assert added.out.strip() == "Scheduled action ID: 0"
+    (action,) = actions()
+    assert (action["ACTION"], action["REPEAT"], action["DAYS"], action["END_TYPE"],
+            action["END_VALUE"]) == ("poweroff", "0", "1,3", "1", "4")
+    ok("onevm", "sched-add", str(vid), "terminate", "--time", "+3600")
+    ok("onevm", "sched-update", str(vid), "0", "--action", "suspend")
+    assert [a["ACTION"] for a in actions()] == ["suspend", "terminate"]
+    ok("onevm", "sched-delete", str(vid), "0")
+    assert [a["ID"] for a in actions()] == ["1"]
+    for argv, words in ((("sched-add", str(vid), "explode", "--time", "+1"), "is not a VM action"),
+                        (("sched-add", str(vid), "hold", "--time", "tomorrow"), "expected a date"),
+                        (("sched-update", str(vid), "1"), "give --action"),
+                        (("sched-delete", str(vid), "7"), "no scheduled action 7")):
+        refused = run("onevm", *argv)
+        assert refused.code != 0 and words in refused.err and "Traceback" not in refused.err

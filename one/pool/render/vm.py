@@ -64,6 +64,10 @@ def _times(vm: Vm) -> str:
             f"<ETIME>{vm.etime}</ETIME>{el('DEPLOY_ID', vm.deploy_id)}{lock_xml(vm.lock or {})}")
 
 
+def _sched_ids(vm: Vm) -> list[str]:
+    return [action.get("ID", "") for action in vm.template.vectors("SCHED_ACTION")]
+
+
 def vm_xml(vm: Vm, records: bool = True) -> str:
     """The full document `one.vm.info` returns."""
     history = "".join(_history(h, HISTORY_ORDER) for h in vm.history) if records else ""
@@ -72,7 +76,7 @@ def vm_xml(vm: Vm, records: bool = True) -> str:
         f"<STATE>{vm.state}</STATE><LCM_STATE>{vm.lcm_state}</LCM_STATE>"
         f"<PREV_STATE>{vm.prev_state}</PREV_STATE>"
         f"<PREV_LCM_STATE>{vm.prev_lcm_state}</PREV_LCM_STATE>{_times(vm)}"
-        f"{_monitoring(vm)}<SCHED_ACTIONS/>{system_xml(vm.template)}"
+        f"{_monitoring(vm)}{ids('SCHED_ACTIONS', _sched_ids(vm))}{system_xml(vm.template)}"
         f"{vm.user_template.to_xml('USER_TEMPLATE')}"
         f"<HISTORY_RECORDS>{history}</HISTORY_RECORDS>"
         f"<BACKUPS><BACKUP_CONFIG/>{ids('BACKUP_IDS', ())}</BACKUPS></VM>"

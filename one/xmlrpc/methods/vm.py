@@ -54,6 +54,13 @@ def register(api: Api, m: Managers) -> None:
     register_ownership(api, "one.vm", pool, vms.get, moved=m.quotas.chowned)
     api.add("one.vm.lock", [I("id"), I("level", 4), B("test", False)], returns_id(vms.lock),
             "Locks: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL (the operations of that level and above).")
+    api.add("one.vm.schedadd", [I("id"), S("template")], vms.sched_add,
+            "Adds a scheduled action (SCHED_ACTION = [ ACTION, TIME, REPEAT, DAYS, END_TYPE, "
+            "END_VALUE ]); returns its ID.")
+    api.add("one.vm.schedupdate", [I("id"), I("sched_id"), S("template")],
+            returns_id(vms.sched_update), "Changes a scheduled action.")
+    api.add("one.vm.scheddelete", [I("id"), I("sched_id")], returns_id(vms.sched_delete),
+            "Deletes a scheduled action.")
     api.add("one.vm.monitoring", [I("id")],
             lambda s, vid: monitoring.vm(s, m.pools, vid), "The VM's kept monitoring samples.")
     api.add("one.vm.resize", [I("id"), S("template"), B("enforce", False)],
