@@ -52,6 +52,9 @@ class Config:
     default_vn_mad: str = "dummy"     # network driver of NICs whose network names none
     sched_interval: int = 15          # seconds between scheduler cycles (also woken on demand)
     monitoring_interval: int = 60     # seconds between host probes
+    host_monitoring_expiration_time: int = 43200  # seconds host samples are kept (0: none)
+    vm_monitoring_expiration_time: int = 14400    # seconds VM samples are kept (0: none)
+    sched_action_interval: int = 30   # seconds between runs of due scheduled actions
     driver_timeout: int = 600         # seconds a driver operation may take
     driver_retries: int = 0           # retries of a failed driver operation
     driver_threads: int = 16          # threads per driver

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import xmlrpc.client
 from pathlib import Path
 from typing import Any, Iterator
@@ -32,6 +33,17 @@ def start_oned(var: Path, db: str = "", config_text: str = "") -> Oned:
     oned = build(config, auth)
     oned.serve_in_thread()
     return oned
+
+
+def restart_at(oned: Oned, var: Path, version: int, *statements: str) -> Oned:
+    """Stop `oned`, take its database back to schema `version` with the SQL
+    `statements`, and start a new oned on it (which upgrades it)."""
+    oned.stop()
+    with sqlite3.connect(var / "one.db") as db:
+        for statement in statements:
+            db.execute(statement)
+        db.execute("UPDATE schema_version SET version = ?", (version,))
+    return start_oned(var)
 
 
 @pytest.fixture

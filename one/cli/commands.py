@@ -192,6 +192,20 @@ def delete_command(spec: PoolSpec) -> Command:
     return id_action(spec, "delete", f"Deletes {spec.kind}s", calls(f"{spec.prefix}.delete"))
 
 
+LOCK_LEVELS = {"use": 1, "manage": 2, "admin": 3, "all": 4}
+
+
+def lock_commands(spec: PoolSpec, noun: str) -> tuple[Command, Command]:
+    """lock (--use by default, or --manage, --admin, --all) and unlock of `noun` (plural)."""
+    levels = tuple(arg(f"--{name}", dest="level", action="store_const", const=level,
+                       default=LOCK_LEVELS["use"], help=f"lock level {name.upper()}")
+                   for name, level in LOCK_LEVELS.items())
+    lock = id_action(spec, "lock", f"Locks {noun} against changes (--use: against use too)",
+                     lambda ctx, ns, oid: ctx.call(f"{spec.prefix}.lock", oid, ns.level, False),
+                     levels)
+    return lock, id_action(spec, "unlock", f"Unlocks {noun}", calls(f"{spec.prefix}.unlock"))
+
+
 def ownership_commands(spec: PoolSpec) -> tuple[Command, ...]:
     """What every owned object (VM, VNET) offers beyond list and show."""
     return (rename_command(spec), update_command(spec), chown_command(spec),

@@ -9,6 +9,7 @@ from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, list_command,
                               rename_command, show_command, top_command, update_command)
 from one.cli.format import size, timestamp
+from one.cli.monitoring import monitoring_command
 from one.cli.pools import CLUSTER, HOST
 from one.cli.sections import VIRTUAL_MACHINES, Fields, TemplateText
 from one.cli.table import Column, label, named, right, short
@@ -96,6 +97,7 @@ COMMANDS = (
     update_command(HOST),
     rename_command(HOST),
     SYNC,
+    monitoring_command(HOST, ("USED_CPU", "USED_MEMORY")),
 )
 TOOL = Tool("onehost", "Manages OpenNebula hosts.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

@@ -5,8 +5,8 @@ import argparse
 import sys
 
 from one.cli.base import Command, Context, Tool, arg
-from one.cli.commands import (calls, create_command, id_action, list_command,
-                              ownership_commands, show_command)
+from one.cli.commands import (LOCK_LEVELS, create_command, id_action, list_command,
+                              lock_commands, ownership_commands, show_command)
 from one.cli.files import read_file
 from one.cli.format import timestamp
 from one.cli.pools import TEMPLATE
@@ -15,7 +15,6 @@ from one.cli.table import Column, label, right
 from one.cli.vm_options import HOLD_ARG, MULTIPLE_ARG, TEMPLATE_ARGS, template_text
 from one.cli.xmldoc import Element
 
-LOCK_LEVELS = {"use": 1, "manage": 2, "admin": 3, "all": 4}
 _LOCK_NAMES = {str(level): name.upper() for name, level in LOCK_LEVELS.items()}
 
 
@@ -72,11 +71,6 @@ CLONE = Command("clone", _clone, "Copies a template (--recursive: and its images
 DELETE = id_action(TEMPLATE, "delete", "Deletes templates (--recursive: and their images)",
                    lambda ctx, ns, oid: ctx.call("one.template.delete", oid, ns.recursive),
                    (RECURSIVE,))
-LOCK = id_action(TEMPLATE, "lock", "Locks templates against changes (--use: against use too)",
-                 lambda ctx, ns, oid: ctx.call("one.template.lock", oid, ns.level, False),
-                 tuple(arg(f"--{name}", dest="level", action="store_const", const=level,
-                           default=LOCK_LEVELS["use"], help=f"lock level {name.upper()}")
-                       for name, level in LOCK_LEVELS.items()))
 
 COMMANDS = (
     list_command(TEMPLATE, COLUMNS),
@@ -86,8 +80,7 @@ COMMANDS = (
     INSTANTIATE,
     CLONE,
     DELETE,
-    LOCK,
-    id_action(TEMPLATE, "unlock", "Unlocks templates", calls("one.template.unlock")),
+    *lock_commands(TEMPLATE, "templates"),
     *ownership_commands(TEMPLATE),
 )
 TOOL = Tool("onetemplate", "Manages OpenNebula VM templates.", COMMANDS)

@@ -7,11 +7,14 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from one.cli import sched
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
-                              ownership_commands, show_command, top_command)
+                              lock_commands, ownership_commands, show_command, top_command)
+from one.cli.errors import USAGE, CliError
 from one.cli.files import read_file
-from one.cli.format import elapsed, enum_name, short_period, size, span, timestamp
+from one.cli.format import elapsed, enum_name, pairs, short_period, size, span, timestamp
+from one.cli.monitoring import monitoring_command
 from one.cli.pools import HOST, VM
 from one.cli.sections import PERMISSIONS, Fields, Rows, TemplateText
 from one.cli.table import Column, label, named, right, sized, yes_no
@@ -143,6 +146,18 @@ MIGRATE = id_action(
      ENFORCE_ARG))
 
 
+def _resize(ctx: Context, ns: argparse.Namespace, oid: int) -> object:
+    given = {"CPU": ns.cpu, "VCPU": ns.vcpu, "MEMORY": ns.memory}
+    if all(value is None for value in given.values()):
+        raise CliError("resize: give --cpu, --vcpu or --memory", USAGE)
+    text = pairs({key: str(value) for key, value in given.items() if value is not None})
+    return ctx.call("one.vm.resize", oid, text, ns.enforce)
+
+
+RESIZE = id_action(VM, "resize", "Changes CPU, VCPU and MEMORY of VMs that are not running",
+                   _resize, (*TEMPLATE_ARGS[1:4], ENFORCE_ARG))
+
+
 def _disk_saveas(ctx: Context, ns: argparse.Namespace) -> None:
     """OpenNebula's `onevm disk-saveas`: the new image id, the disk written at the epilog."""
     image = ctx.call("one.vm.disksaveas", ctx.one(VM, ns.id), ns.disk_id, ns.name, ns.type,
@@ -180,6 +195,7 @@ COMMANDS = (
     DEPLOY,
     MIGRATE,
     DISK_SAVEAS,
+    RESIZE,
     *(action_command(*action) for action in ACTIONS),
     id_action(VM, "delete", "Deletes VMs in any state (recover --delete)",
               calls("one.vm.recover", 3)),
@@ -187,6 +203,9 @@ COMMANDS = (
                       lambda ctx, ns, oid: ctx.call("one.vm.recover", oid, ns.op)),
             exclusive=RECOVER),
     *ownership_commands(VM),
+    *lock_commands(VM, "VMs"),
+    monitoring_command(VM, ("CPU", "MEMORY")),
+    *sched.COMMANDS,
 )
 TOOL = Tool("onevm", "Manages OpenNebula virtual machines.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

@@ -19,6 +19,7 @@ from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
 from one.core.quotas import QuotaManager
+from one.core.sched_actions import Runner as SchedActions
 from one.core.scheduling import SchedulerLoop
 from one.core.templates import TemplateManager
 from one.core.throttle import Throttle
@@ -55,6 +56,7 @@ class Managers:
     quotas: QuotaManager
     ec2keys: Ec2KeyManager
     documents: DocumentManager
+    sched_actions: SchedActions
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -65,9 +67,11 @@ class Managers:
         self.monitor.start()
         if self.scheduler is not None:
             self.scheduler.start()
+        self.sched_actions.start()
 
     def stop(self) -> None:
-        for part in (self.scheduler, self.monitor, self.lifecycle, self.images, self.hooks):
+        for part in (self.sched_actions, self.scheduler, self.monitor, self.lifecycle, self.images,
+                     self.hooks):
             if part is not None:
                 part.stop()
         self.logs.close()
@@ -109,4 +113,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         quotas=QuotaManager(pools),
         ec2keys=Ec2KeyManager(pools, config.var_location),
         documents=DocumentManager(pools, config.default_umask),
+        sched_actions=SchedActions(pools, vms.perform, config.sched_action_interval),
     )

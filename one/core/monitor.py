@@ -9,7 +9,9 @@ monitor writes only what it owns: never CPU_USAGE, MEM_USAGE, RUNNING_VMS or
 the VM list. What the probe says of each VM, or what the VMM driver's poll
 says when the IM driver does not report VMs, goes to the life cycle as poll
 events, for the VMs that were in a polled phase on that host before the probe and
-still are.
+still are. The same write keeps a sample of each host and reported VM in the
+monitoring history and prunes what is older than its window
+(HOST_/VM_MONITORING_EXPIRATION_TIME; 0 keeps none).
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from one.config import Config
 from one.core.lifecycle.engine import LifeCycle, phase_of
@@ -26,6 +28,7 @@ from one.core.lifecycle.records import now
 from one.core.views import host_view, vm_view
 from one.plugins.drivers import HostProbe, PollState, VmPoll
 from one.plugins.manager import PluginManager
+from one.pool import monitoring as history
 from one.pool.models import Host, Vm
 from one.pool.pools import Pools
 from one.states import HostState, LcmState, VmState
@@ -69,6 +72,7 @@ class Monitor:
         hosts = list(Host.select().where(Host.state != HostState.OFFLINE).order_by(Host.oid))
         results = list(self._pool.map(self._probe, hosts))
         changed: list[tuple[Host, int]] = []
+        samples: list[dict[str, Any]] = []
         with self.pools.store.write():
             for host, result in zip(hosts, results):
                 fresh = self.pools.hosts.find(host.oid)  # with what was booked while probing
@@ -76,9 +80,12 @@ class Monitor:
                     continue  # deleted or taken offline meanwhile: the answer is moot
                 previous = fresh.state
                 self._apply(fresh, result.outcome)
-                self._report_vms(result, set(fresh.vms))
+                samples += self._report_vms(result, set(fresh.vms))
+                if not isinstance(result.outcome, Exception):
+                    samples.append(history.host_sample(fresh))
                 if fresh.state != previous:
                     changed.append((fresh, previous))
+            self._keep(samples)
         for host, previous in changed:
             if self.host_changed is not None:
                 self.host_changed(host, previous)
@@ -143,18 +150,34 @@ class Monitor:
         if host.state != state and host.state != HostState.DISABLED:
             host.prev_state, host.state = host.state, state
 
-    def _report_vms(self, result: Probed, on_host: set[int]) -> None:
+    def _report_vms(self, result: Probed, on_host: set[int]) -> list[dict[str, Any]]:
         """A VM that changed phase or host while the host was probed may be missing from
         the answer for that reason alone (it booted or migrated meanwhile): only the
-        others are told, as they are now (inside the monitor's write)."""
+        others are told, as they are now (inside the monitor's write). Returns the
+        monitoring samples of those the hypervisor reported."""
         outcome = result.outcome
         if isinstance(outcome, Exception) or outcome.vms is None or not result.watched:
-            return
+            return []
         still = self._polled([vid for vid in result.watched if vid in on_host])
+        samples, stamp = [], now()
         for vid, seen in result.watched.items():
             if still.get(vid) == seen:
                 poll = outcome.vms.get(seen[1], VmPoll(PollState.GONE))
                 self.lifecycle.post(partial(self.lifecycle.poll, vid, poll))
+                if poll.state != PollState.GONE:
+                    samples.append(history.vm_sample(vid, {
+                        "CPU": poll.cpu, "MEMORY": poll.memory, "NETRX": poll.netrx,
+                        "NETTX": poll.nettx}, stamp))
+        return samples
+
+    def _keep(self, samples: list[dict[str, Any]]) -> None:
+        """Store the cycle's samples of the kinds kept; drop those past their window."""
+        windows = {history.HOST: self.config.host_monitoring_expiration_time,
+                   history.VM: self.config.vm_monitoring_expiration_time}
+        history.add([sample for sample in samples if windows[sample["kind"]] > 0])
+        stamp = now()
+        for kind, window in windows.items():
+            history.prune(kind, stamp - window)
 
     # -- the thread -----------------------------------------------------------
     def start(self) -> None:

@@ -10,9 +10,9 @@ import time
 from typing import Any
 
 from one.config import Config
-from one.core import leases, placement, quotas
+from one.core import leases, locking, placement, quotas, resize, sched_actions
 from one.core.auth import Session
-from one.core.authz import ADMIN, MANAGE, USE, require, require_create
+from one.core.authz import ADMIN, MANAGE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
 from one.core.lifecycle.engine import LifeCycle
 from one.core.ownership import check_name, referenced, updated_template
@@ -64,25 +64,28 @@ def _wrong_state(vm: Vm, action: str) -> ActionError:
                        f"{VmState(vm.state).name}.")
 
 
-class VmManager:
+class VmManager(locking.Lockable[Vm]):
+    """`get` (and `authorize`) respect the VM's lock: every operation of the lock's
+    level and above is refused (LOCKED); `visible` reads it whatever its lock."""
+
+    kind = "VM"
+
     def __init__(self, pools: Pools, config: Config, vnets: VnetManager,
                  lifecycle: LifeCycle, images: ImageManager) -> None:
         self.pools = pools
+        self.pool = pools.vms
         self.config = config
         self.vnets = vnets
         self.lifecycle = lifecycle
         self.images = images
         self.restricted = RestrictedAttributes(config)
 
-    def get(self, session: Session, vid: int, right: int = USE) -> Vm:
-        vm = self.pools.vms.get(vid)
-        require(session, vm, right, "VM")
-        return vm
-
     def authorize(self, session: Session, vid: int, right: int) -> None:
         """The right checked on the owner columns only: the VM to change is loaded
         again inside the write that saves it."""
-        require(session, self.pools.vms.peek(vid, Vm.uid, Vm.gid, Vm.perms), right, "VM")
+        vm = self.pools.vms.peek(vid, Vm.uid, Vm.gid, Vm.perms, Vm.lock)
+        require(session, vm, right, "VM")
+        locking.check(vm, right, "VM")
 
     # -- allocation ---------------------------------------------------------
     def allocate(self, session: Session, text: str, hold: bool = False) -> int:
@@ -115,6 +118,9 @@ class VmManager:
 
     def _complete(self, session: Session, vm: Vm, vid: int) -> None:
         system = vm.template
+        given = vm.user_template.vectors("SCHED_ACTION")
+        vm.user_template.remove("SCHED_ACTION")
+        sched_actions.add_checked(system, given, vm.stime)
         system.set("VMID", str(vid))
         if "TM_MAD_SYSTEM" not in system:
             system.set("TM_MAD_SYSTEM", "")
@@ -214,7 +220,12 @@ class VmManager:
         if name == "restart" and vm.state == VmState.ACTIVE and vm.lcm_state == LcmState.BOOT:
             self.lifecycle.recover(vid, 2)  # classic restart of a VM stuck booting
             return
+        self.perform(vid, action)
+
+    def perform(self, vid: int, action: str) -> None:
+        """An action whose rights were checked (or that the core runs: scheduled actions)."""
         with self.pools.store.write():
+            vm = self.pools.vms.get(vid)
             if action == "resched" or (action in ("release", "resume") and vm.state in _UNPLACED):
                 self._place_again(vid, action)
             self.lifecycle.action(vid, action)
@@ -275,7 +286,63 @@ class VmManager:
                 vm.template.add("DISK", item)
         return image_id
 
+    # -- scheduled actions ---------------------------------------------------
+    @staticmethod
+    def _sched_vectors(text: str, limits: Any) -> list[dict[str, str]]:
+        """The SCHED_ACTION vectors of a template, or the template itself as one."""
+        template = parse(text, limits)
+        vectors = template.vectors("SCHED_ACTION")
+        if vectors:
+            return vectors
+        return [{name: value for name, value in template.attrs if isinstance(value, str)}]
+
+    def sched_add(self, session: Session, vid: int, text: str) -> int:
+        """one.vm.schedadd (MANAGE): returns the new action's ID."""
+        self.authorize(session, vid, MANAGE)
+        given = self._sched_vectors(text, self.pools.limits)
+        with self.pools.vms.modify(vid) as vm:
+            return int(sched_actions.add_checked(vm.template, given[:1], vm.stime)[0])
+
+    def sched_update(self, session: Session, vid: int, sid: int, text: str) -> None:
+        """one.vm.schedupdate: the given fields replace the action's, checked again."""
+        self.authorize(session, vid, MANAGE)
+        given = self._sched_vectors(text, self.pools.limits)[0]
+        with self.pools.vms.modify(vid) as vm:
+            actions = vm.template.vectors("SCHED_ACTION")
+            old = self._sched_action(vm, actions, sid)
+            new = sched_actions.checked({**old, **given}, sid, vm.stime)
+            sched_actions.replace(vm.template, [new if a is old else a for a in actions])
+
+    def sched_delete(self, session: Session, vid: int, sid: int) -> None:
+        self.authorize(session, vid, MANAGE)
+        with self.pools.vms.modify(vid) as vm:
+            actions = vm.template.vectors("SCHED_ACTION")
+            old = self._sched_action(vm, actions, sid)
+            sched_actions.replace(vm.template, [a for a in actions if a is not old])
+
+    @staticmethod
+    def _sched_action(vm: Vm, actions: list[dict[str, str]], sid: int) -> dict[str, str]:
+        found = next((a for a in actions if a.get("ID") == str(sid)), None)
+        if found is None:
+            raise ActionError(f"VM [{vm.oid}] has no scheduled action {sid}.")
+        return found
+
     # -- edits --------------------------------------------------------------
+    def resize(self, session: Session, vid: int, text: str, enforce: bool = False) -> None:
+        """one.vm.resize (MANAGE): CPU, VCPU, MEMORY. `enforce` is oned 7's deprecated
+        argument: the host's capacity is always checked where the VM holds some."""
+        self.authorize(session, vid, MANAGE)
+        template = parse(text, self.pools.limits)
+        self.restricted.check(session, "VM", template)
+        with self.pools.vms.modify(vid) as vm:
+            new = resize.requested(template, vm)
+            if vm.state not in resize.COLD:
+                state = VmState(vm.state).name
+                if vm.state == VmState.ACTIVE:
+                    state = LcmState(vm.lcm_state).name
+                raise ActionError(f"Cannot resize a VM in state {state}.")
+            resize.apply(self.pools, vm, new)
+
     def update(self, session: Session, vid: int, text: str, append: int) -> None:
         """Changes USER_TEMPLATE, as one.vm.update does."""
         self.authorize(session, vid, MANAGE)

@@ -14,7 +14,7 @@ import peewee
 from one.pool import models
 from one.pool.migrations import upgrade
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def sqlite_path(url: str) -> str | None:

@@ -42,6 +42,12 @@ def _datastore_state(db: pw.Database) -> None:
         migrate(migrator.add_column("datastore", "state", pw.IntegerField(default=0)))
 
 
+def _vm_lock(db: pw.Database) -> None:
+    """5 -> 6: VMs get a lock (one.vm.lock), all unlocked; bodies have no LOCK to drop."""
+    if "lock" not in {column.name for column in db.get_columns("vm")}:
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.add_column("vm", "lock", pw.TextField(default="{}")))
+
 
 def _vm_short_bodies(db: pw.Database) -> None:
     """4 -> 5: short VM bodies list the EC2_* attributes (what one-econe's DescribeInstances
@@ -51,7 +57,8 @@ def _vm_short_bodies(db: pw.Database) -> None:
 
 # 2 -> 3: the history table (created empty at start) gets a row per record of every VM.
 STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: fill_history,
-                                                   3: _datastore_state, 4: _vm_short_bodies}
+                                                   3: _datastore_state, 4: _vm_short_bodies,
+                                                   5: _vm_lock}
 
 
 def upgrade(db: pw.Database, version: int, target: int) -> None:

@@ -162,6 +162,7 @@ class Vm(Owned):
     user_template = TemplateField(default=Template)  # USER_TEMPLATE
     monitoring = JSONField(default=dict)   # JSON
     history = JSONField(default=list)      # JSON list of history records
+    lock = JSONField(default=dict)         # as VmTemplate.lock
 
 
 class Datastore(Owned):
@@ -289,5 +290,22 @@ class Document(Owned):
     template = TemplateField(default=Template)
 
 
+class MonitoringRow(BaseModel):
+    """One monitoring sample of a VM (kind 0) or a host (kind 1), as oned's vm_monitoring
+    and host_monitoring tables keep them: its `<MONITORING>` element pre-rendered, so
+    the monitoring methods concatenate stored text. Pruned past the configured window."""
+
+    id = pw.AutoField()            # insertion order, for samples of the same second
+    kind = pw.SmallIntegerField()
+    oid = pw.IntegerField()
+    timestamp = pw.IntegerField()
+    body = pw.TextField()
+
+    class Meta:
+        table_name = "monitoring"
+        indexes = ((("kind", "oid", "timestamp"), False), (("kind", "timestamp"), False))
+
+
 ALL_MODELS = [SchemaVersion, PoolControl, Group, User, Cluster, Host, Vnet, Lease, Vm, Datastore, Image,
-              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota, Ec2Key, Document]
+              VmTemplate, Acl, GroupAdmin, HistoryRow, ShowbackRow, Quota, Ec2Key, Document,
+              MonitoringRow]

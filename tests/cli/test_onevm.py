@@ -255,3 +255,59 @@ def test_long_name_is_cut_in_the_list_and_whole_in_show(ok, unique):
     assert len(row.rstrip()) == len(other.rstrip()) and row.index("1M") == other.index("1M")
     assert lines[0].index("STAT") == row.index(row.split()[4])
     assert ok("onevm", "show", str(vid)).field("NAME") == name
+
+
+def test_lock_and_unlock(ok, run, vm):
+    vid, name = vm
+    ok("onevm", "lock", name, "--manage")
+    shown = json.loads(ok("onevm", "show", str(vid), "--json").out)["VM"]
+    assert shown["LOCK"]["LOCKED"] == "2"
+    refused = run("onevm", "hold", str(vid))
+    assert refused.code != 0 and f"VM [{vid}] is locked (MANAGE)" in refused.err
+    assert "Traceback" not in refused.err and stat(ok, vid) == "pend"
+    ok("onevm", "lock", str(vid))  # --use by default
+    assert run("onevm", "chmod", str(vid), "600").code != 0
+    ok("onevm", "unlock", str(vid))
+    assert "LOCK" not in json.loads(ok("onevm", "show", str(vid), "--json").out)["VM"]
+    ok("onevm", "hold", str(vid))
+    assert stat(ok, vid) == "hold"
+
+
+def test_resize(ok, run, vm):
+    vid, name = vm
+    ok("onevm", "resize", name, "--cpu", "2", "--memory", "1g")
+    shown = json.loads(ok("onevm", "show", str(vid), "--json").out)["VM"]["TEMPLATE"]
+    assert (shown["CPU"], shown["MEMORY"]) == ("2", "1024")
+    ok("onevm", "resize", str(vid), "--vcpu", "3", "--enforce")
+    assert json.loads(ok("onevm", "show", str(vid), "--json").out)["VM"]["TEMPLATE"]["VCPU"] == "3"
+    nothing = run("onevm", "resize", str(vid))
+    assert nothing.code != 0 and "give --cpu, --vcpu or --memory" in nothing.err
+    bad = run("onevm", "resize", str(vid), "--cpu", "0")
+    assert bad.code != 0 and "Traceback" not in bad.err
+
+
+def test_scheduled_actions(ok, run, vm):
+    vid, name = vm
+
+    def actions() -> list[dict]:
+        found = json.loads(ok("onevm", "show", str(vid), "--json").out)["VM"]["TEMPLATE"]
+        listed = found.get("SCHED_ACTION", [])
+        return listed if isinstance(listed, list) else [listed]
+
+    added = ok("onevm", "sched-add", name, "poweroff", "--time", "2030-01-07 10:00",
+               "--weekly", "1,3", "--end", "4")
+    assert added.out.strip() == "Scheduled action ID: 0"
+    (action,) = actions()
+    assert (action["ACTION"], action["REPEAT"], action["DAYS"], action["END_TYPE"],
+            action["END_VALUE"]) == ("poweroff", "0", "1,3", "1", "4")
+    ok("onevm", "sched-add", str(vid), "terminate", "--time", "+3600")
+    ok("onevm", "sched-update", str(vid), "0", "--action", "suspend")
+    assert [a["ACTION"] for a in actions()] == ["suspend", "terminate"]
+    ok("onevm", "sched-delete", str(vid), "0")
+    assert [a["ID"] for a in actions()] == ["1"]
+    for argv, words in ((("sched-add", str(vid), "explode", "--time", "+1"), "is not a VM action"),
+                        (("sched-add", str(vid), "hold", "--time", "tomorrow"), "expected a date"),
+                        (("sched-update", str(vid), "1"), "give --action"),
+                        (("sched-delete", str(vid), "7"), "no scheduled action 7")):
+        refused = run("onevm", *argv)
+        assert refused.code != 0 and words in refused.err and "Traceback" not in refused.err

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from lxml import etree
 
 # (verb, the STAT it leads to); stop and undeploy come back through the scheduler.
 ROUND_TRIP = (
@@ -203,3 +204,25 @@ def test_disk_saveas_names_the_new_image(ok, run, new_host, reach, vm_text, uniq
     assert again.code == 1 and f"already saved as image {iid}" in again.err
     assert run("onevm", "disk-saveas", str(vid), "zero", "x").code == 2
     ok("onevm", "terminate", "--hard", str(vid))
+
+
+def test_monitoring_plots_and_tables(ok, run, running, eventually):
+    vid, hid, host = running
+
+    def samples(tool: str, oid: int) -> int | None:
+        found = len(etree.fromstring(ok(tool, "monitoring", str(oid), "--xml").out.encode()))
+        return found if found >= 2 else None
+
+    eventually(lambda: samples("onevm", vid), "two VM samples")
+    plotted = ok("onevm", "monitoring", str(vid)).out
+    assert f"VM {vid} CPU  last" in plotted and f"VM {vid} MEMORY  last" in plotted
+    assert plotted.count("┤") == 12  # two plots of six rows
+    table = ok("onevm", "monitoring", str(vid), "netrx", "--table").out.splitlines()
+    assert table[0].split() == ["TIME", "NETRX"] and len(table) >= 3
+    eventually(lambda: samples("onehost", hid), "two host samples")
+    assert f"HOST {hid} USED_CPU" in ok("onehost", "monitoring", host, "--width", "20").out
+    for argv, words in ((("onevm", "monitoring", "987654"), "Error getting"),
+                        (("onevm", "monitoring", str(vid), "--width", "3"), "--width"),
+                        (("onehost", "monitoring", "no-such-host"), "not found")):
+        refused = run(*argv)
+        assert refused.code != 0 and words in refused.err and "Traceback" not in refused.err

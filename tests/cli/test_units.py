@@ -161,3 +161,17 @@ def test_datastore_without_capacity_shows_dashes():
                           "<TOTAL_MB>0</TOTAL_MB><FREE_MB>0</FREE_MB></DATASTORE>")
     out = rendered(lambda console: render_table(console, onedatastore.COLUMNS, [ds]))
     assert out.splitlines()[1].split() == ["9", "new", "0M", "-", "0", "unkn", "off"]
+
+
+def test_plot_scales_a_series_into_rows_of_blocks():
+    from one.cli.plot import plot
+    rising = plot("CPU", [(1_800_000_000 + 60 * i, float(i)) for i in range(10)], width=10,
+                  height=4)
+    lines = rising.splitlines()
+    assert lines[0] == "CPU  last 9  min 0  max 9" and len(lines) == 6
+    assert lines[1].startswith("9 ┤") and lines[4].startswith("0 ┤")
+    assert lines[4][3:] == "▁▄" + "█" * 8  # the bottom row: the least value is one eighth
+    assert lines[1][3:].rstrip().endswith("█") and lines[1][3] == " "
+    assert plot("CPU", []) == "CPU: no samples"
+    flat = plot("MEM", [(1, 5.0), (61, 5.0)], width=10, height=4).splitlines()
+    assert flat[1][3:].strip() == "" and flat[4][3:] == "█" + " " * 8 + "█"

@@ -2,12 +2,11 @@
 filled for a database made before it existed (schema 2 -> 3)."""
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from conftest import Caller, Engine, start_oned
+from conftest import Caller, Engine, restart_at, start_oned
 from one.pool.models import HistoryRow
 
 
@@ -45,11 +44,7 @@ def test_a_schema_2_database_gets_its_rows(tmp_path: Path) -> None:
     engine.monitor()
     vid = engine.vm("CPU = 1 MEMORY = 64", host)
     before = engine.rpc.ok("one.vmpool.accounting", -2, -1, -1)
-    first.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
-        db.execute("DROP TABLE history")
-        db.execute("UPDATE schema_version SET version = 2")
-    second = start_oned(tmp_path)
+    second = restart_at(first, tmp_path, 2, "DROP TABLE history")
     try:
         after = Caller(second.endpoint).ok("one.vmpool.accounting", -2, -1, -1)
         assert after == before and f"<OID>{vid}</OID>" in after

@@ -11,7 +11,7 @@ import pyone
 import pytest
 from lxml import etree
 
-from conftest import Caller, start_oned, validate
+from conftest import Caller, restart_at, start_oned, validate
 from one.pool.db import SCHEMA_VERSION
 
 IMAGE_DS = 'NAME = "fast"\nDS_MAD = "fs"\nTM_MAD = "ssh"\n'
@@ -155,11 +155,7 @@ def test_a_schema_2_database_gets_datastore_states(tmp_path) -> None:
     """Databases from before datastore STATE (schema 2) are upgraded at start."""
     first = start_oned(tmp_path)
     dsid = Caller(first.endpoint).ok("one.datastore.allocate", IMAGE_DS, -1)
-    first.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
-        db.execute('ALTER TABLE "datastore" DROP COLUMN "state"')
-        db.execute("UPDATE schema_version SET version = 2")
-    second = start_oned(tmp_path)
+    second = restart_at(first, tmp_path, 2, 'ALTER TABLE "datastore" DROP COLUMN "state"')
     try:
         rpc = Caller(second.endpoint)
         validate(rpc.ok("one.datastore.info", dsid), "datastore.xsd")

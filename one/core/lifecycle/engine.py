@@ -232,10 +232,7 @@ class LifeCycle:
         if host.state == 8:  # OFFLINE
             raise ActionError(f"Host [{host.oid}] is offline.")
         self.plugins.registries["vmm"].check(host.vm_mad)
-        cpu, memory = records.demand(vm)
-        share = host.share
-        if enforce and (share.get("MAX_CPU", 0) - share.get("CPU_USAGE", 0) < cpu
-                        or share.get("MAX_MEM", 0) - share.get("MEM_USAGE", 0) < memory):
+        if enforce and not records.fits(host, vm):
             raise ActionError(f"Host [{host.oid}] does not have enough capacity for VM [{vm.oid}].")
 
     def _place(self, vm: Vm, host: Host, action: int) -> None:

@@ -78,6 +78,14 @@ def demand(vm: Vm) -> tuple[int, int]:
     return cpu, memory
 
 
+def fits(host: Host, vm: Vm) -> bool:
+    """Whether the host's free share (MAX less USAGE) takes the VM's demand."""
+    cpu, memory = demand(vm)
+    share = host.share
+    return (share.get("MAX_CPU", 0) - share.get("CPU_USAGE", 0) >= cpu
+            and share.get("MAX_MEM", 0) - share.get("MEM_USAGE", 0) >= memory)
+
+
 def book(host: Host, vm: Vm) -> None:
     cpu, memory = demand(vm)
     share = dict(host.share)

@@ -51,7 +51,7 @@ def permissions(perms: int) -> str:
     return f"<PERMISSIONS>{inner}</PERMISSIONS>"
 
 
-def ids(name: str, values: Iterable[int]) -> str:
+def ids(name: str, values: Iterable[int | str]) -> str:
     return f"<{name}>{''.join(f'<ID>{v}</ID>' for v in values)}</{name}>"
 
 

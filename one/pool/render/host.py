@@ -39,7 +39,8 @@ def _share(host: Host) -> str:
     )
 
 
-def _monitoring(host: Host) -> str:
+def monitoring_xml(host: Host) -> str:
+    """The host's `<MONITORING>` (host.xsd): in its document and in its monitoring history."""
     mon = host.monitoring or {}
     if not mon:
         return "<MONITORING/>"
@@ -55,7 +56,7 @@ def host_xml(host: Host, reveal: bool = False) -> str:
         f"<PREV_STATE>{host.prev_state}</PREV_STATE>{el('IM_MAD', host.im_mad)}"
         f"{el('VM_MAD', host.vm_mad)}<CLUSTER_ID>{host.cluster_id}</CLUSTER_ID>"
         f"{el('CLUSTER', host.cluster)}{_share(host)}{ids('VMS', host.vms)}"
-        f"{shown_template(host, reveal).to_xml()}{_monitoring(host)}</HOST>"
+        f"{shown_template(host, reveal).to_xml()}{monitoring_xml(host)}</HOST>"
     )
 
 

@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from one.pool.models import Vm
 from one.pool.render.common import el, fields, ids, permissions
 from one.pool.render.vm_template import system_xml
+from one.pool.render.vmtemplate import lock_xml
 from one.pool.template import Template
 
 MONITORING_ORDER = (
@@ -61,8 +62,13 @@ def _head(vm: Vm) -> str:
 
 
 def _times(vm: Vm) -> str:
+    """RESCHED to DEPLOY_ID, and the LOCK that follows them in both documents."""
     return (f"<RESCHED>{vm.resched}</RESCHED><STIME>{vm.stime}</STIME>"
-            f"<ETIME>{vm.etime}</ETIME>{el('DEPLOY_ID', vm.deploy_id)}")
+            f"<ETIME>{vm.etime}</ETIME>{el('DEPLOY_ID', vm.deploy_id)}{lock_xml(vm.lock or {})}")
+
+
+def _sched_ids(vm: Vm) -> list[str]:
+    return [action.get("ID", "") for action in vm.template.vectors("SCHED_ACTION")]
 
 
 def vm_xml(vm: Vm, records: bool = True) -> str:
@@ -73,7 +79,7 @@ def vm_xml(vm: Vm, records: bool = True) -> str:
         f"<STATE>{vm.state}</STATE><LCM_STATE>{vm.lcm_state}</LCM_STATE>"
         f"<PREV_STATE>{vm.prev_state}</PREV_STATE>"
         f"<PREV_LCM_STATE>{vm.prev_lcm_state}</PREV_LCM_STATE>{_times(vm)}"
-        f"{_monitoring(vm)}<SCHED_ACTIONS/>{system_xml(vm.template)}"
+        f"{_monitoring(vm)}{ids('SCHED_ACTIONS', _sched_ids(vm))}{system_xml(vm.template)}"
         f"{vm.user_template.to_xml('USER_TEMPLATE')}"
         f"<HISTORY_RECORDS>{history}</HISTORY_RECORDS>"
         f"<BACKUPS><BACKUP_CONFIG/>{ids('BACKUP_IDS', ())}</BACKUPS></VM>"

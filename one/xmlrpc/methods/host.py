@@ -1,6 +1,7 @@
 """one.host.* and one.hostpool.info, modern and classic forms."""
 from __future__ import annotations
 
+from one.core import monitoring
 from one.core.auth import Session
 from one.core.managers import Managers
 from one.pool.render import classic
@@ -46,5 +47,10 @@ def register(api: Api, m: Managers) -> None:
         return listing(pool, "HOST_POOL")
 
     api.add("one.hostpool.info", [], pool_info, "Lists every host.")
+    api.add("one.host.monitoring", [I("id")], lambda s, hid: monitoring.host(m.pools, hid),
+            "The host's kept monitoring samples.")
+    api.add("one.hostpool.monitoring", [I("seconds", -1)],
+            lambda s, seconds=-1: monitoring.host_pool(seconds),
+            "Monitoring samples of every host: seconds -1 all, 0 the last of each, N the last N s.")
     api.add("one.hostpool.sync", [], hosts.sync,
             "Extension: rebuilds host shares from the VMs placed; returns the repairs made.")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from one.core.auth import Session
+from one.core import monitoring
 from one.core.authz import USE, pool_filter, require
 from one.core.managers import Managers
 from one.errors import ApiError
@@ -35,7 +36,7 @@ def register(api: Api, m: Managers) -> None:
 
     def info(s: Session, vid: int, decrypt: bool = False) -> str | Escaped:
         if s.classic:
-            return classic.vm_xml(vms.get(s, vid))
+            return classic.vm_xml(vms.visible(s, vid))
         if not s.is_admin:
             require(s, pool.peek(vid, Vm.uid, Vm.gid, Vm.perms), USE, "VM")
         return Escaped([pool.text(vid)])
@@ -51,6 +52,20 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vm.update", [I("id"), S("template"), I("append", 0)], returns_id(vms.update),
             "Replaces (0) or merges (1) the USER_TEMPLATE.")
     register_ownership(api, "one.vm", pool, vms.get, moved=m.quotas.chowned)
+    api.add("one.vm.lock", [I("id"), I("level", 4), B("test", False)], returns_id(vms.lock),
+            "Locks: 1 USE, 2 MANAGE, 3 ADMIN, 4 ALL (the operations of that level and above).")
+    api.add("one.vm.schedadd", [I("id"), S("template")], vms.sched_add,
+            "Adds a scheduled action (SCHED_ACTION = [ ACTION, TIME, REPEAT, DAYS, END_TYPE, "
+            "END_VALUE ]); returns its ID.")
+    api.add("one.vm.schedupdate", [I("id"), I("sched_id"), S("template")],
+            returns_id(vms.sched_update), "Changes a scheduled action.")
+    api.add("one.vm.scheddelete", [I("id"), I("sched_id")], returns_id(vms.sched_delete),
+            "Deletes a scheduled action.")
+    api.add("one.vm.monitoring", [I("id")],
+            lambda s, vid: monitoring.vm(s, m.pools, vid), "The VM's kept monitoring samples.")
+    api.add("one.vm.resize", [I("id"), S("template"), B("enforce", False)],
+            returns_id(vms.resize), "Changes CPU, VCPU and MEMORY of a VM that is not running.")
+    api.add("one.vm.unlock", [I("id")], returns_id(vms.unlock), "Lifts the lock.")
     api.add("one.vm.disksaveas", [I("id"), I("disk_id"), S("name"), S("type", ""), I("snap_id", -1)],
             lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind),
             "Saves a disk into a new image when the VM ends (epilog); returns the image id.")
@@ -103,5 +118,7 @@ def _register_pool(api: Api, m: Managers) -> None:
         return listing(pool, "VM_POOL", combine(Vm.oid.in_(wanted), pool_filter(Vm, s, -2, "VM")),
                        full=extended)
 
+    api.add("one.vmpool.monitoring", [I("filter"), I("seconds", -1)], monitoring.vm_pool,
+            "Monitoring samples of the VMs: seconds -1 all, 0 the last of each, N the last N s.")
     api.add("one.vmpool.infoset", [S("ids"), B("extended", False)], infoset,
             "Lists the VMs of a comma-separated id list.")
