@@ -79,6 +79,7 @@ def _kept(kind: PoolKind, oid: int, protected: Collection[int], admin: Client) -
 
 def _delete(admin: Client, kind: PoolKind, oid: int) -> list:
     if kind.name == "vm":
+        admin.call("one.vm.unlock", oid)  # a lock the fuzz set is deliberate, not a fault
         return admin.call("one.vm.recover", oid, 3)
     return admin.call(f"one.{kind.name}.delete", oid)
 
