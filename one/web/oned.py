@@ -14,6 +14,7 @@ from lxml import etree
 
 from one.cli.client import Client
 from one.states import HostState, LcmState, VmState
+from one.web.charts import Sample
 
 ALL = -2           # pool filter: everything the caller may see
 SCAN_CHUNK = 2500  # VMs per oned call while searching
@@ -160,6 +161,23 @@ def host_capacity(host: etree._Element) -> tuple[Capacity, Capacity]:
                      _number(host, "HOST_SHARE/MAX_CPU") / 100),
             Capacity(_number(host, "HOST_SHARE/MEM_USAGE") / 1024,
                      _number(host, "HOST_SHARE/MAX_MEM") / 1024))
+
+
+# where a sample of each kind holds CPU (percent) and memory (KB), and its method
+MONITORED = {"vm": ("one.vm.monitoring", "CPU", "MEMORY"),
+             "host": ("one.host.monitoring", "CAPACITY/USED_CPU", "CAPACITY/USED_MEMORY")}
+
+
+def usage(client: Client, kind: str, oid: int) -> tuple[list[Sample], list[Sample]]:
+    """CPU (percent) and memory (MB) over time, oldest first, from oned's kept samples."""
+    method, cpu_path, memory_path = MONITORED[kind]
+    cpu: list[Sample] = []
+    memory: list[Sample] = []
+    for sample in client.document(method, oid).iterfind("MONITORING"):
+        stamp = int(_number(sample, "TIMESTAMP"))
+        cpu.append((stamp, _number(sample, cpu_path)))
+        memory.append((stamp, _number(sample, memory_path) / 1024))
+    return cpu, memory
 
 
 def _host_state(host: etree._Element) -> str:

@@ -15,7 +15,7 @@ from one.states import HostState, ImageState
 from one.web import charts
 from one.web.app import Page, Refused, Route
 from one.web.http import Response, redirect
-from one.web.oned import ALL, Capacity, dashboard, host_capacity
+from one.web.oned import ALL, Capacity, dashboard, host_capacity, usage
 
 @dataclass(frozen=True)
 class Pool:
@@ -82,7 +82,9 @@ def pool_item(page: Page, kind: str, oid: str) -> Response:
     body = item.find("TEMPLATE")
     text = "" if body is None else etree.tostring(body, pretty_print=True, encoding="unicode")
     return page.render("item.html", kind=kind, pool=pool, item=item, vms=vms, source=text,
-                       capacity=_bars(*host_capacity(item)) if kind == "hosts" else [])
+                       capacity=_bars(*host_capacity(item)) if kind == "hosts" else [],
+                       usage=charts.usage(*usage(page.client, "host", int(oid)))
+                       if kind == "hosts" else [])
 
 
 def _bars(cpu: Capacity, memory: Capacity) -> list[Markup]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from one.states import VmState
+from one.web import charts
 from one.web.app import Page, Refused, Route
 from one.web.http import Response, json_reply, redirect
-from one.web.oned import ALL, SORTS, VmQuery, state_label, vm_page, vm_states
+from one.web.oned import ALL, SORTS, VmQuery, state_label, usage, vm_page, vm_states
 
 # one.vm.action names the console offers, with the words of their buttons
 ACTIONS = {
@@ -40,7 +41,8 @@ def _query(page: Page) -> VmQuery:
 def vm_detail(page: Page, vid: str) -> Response:
     vm = page.client.document("one.vm.info", int(vid), False)
     state = state_label(int(vm.findtext("STATE", "0")), int(vm.findtext("LCM_STATE", "0")))
-    return page.render("vm.html", vm=vm, state=state, actions=ACTIONS)
+    return page.render("vm.html", vm=vm, state=state, actions=ACTIONS,
+                       usage=charts.usage(*usage(page.client, "vm", int(vid))))
 
 
 def confirm(page: Page, vid: str, action: str) -> Response:
