@@ -41,3 +41,15 @@ def exit_with(pid: int, stop: Callable[[], None]) -> None:
             except PermissionError:  # alive, owned by someone else
                 continue
     threading.Thread(target=watch, daemon=True, name="exit-with").start()
+
+
+def serve(name: str, server: WSGIServer, host: str, parent: int | None) -> int:
+    """Announce the server on stdout and serve until Ctrl-C or the end of `parent`."""
+    if parent:
+        exit_with(parent, server.shutdown)
+    print(f"{name} listening on http://{host}:{server.server_port}/", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -10,7 +10,7 @@ from one.cli.errors import CliError
 from one.econe.actions import ACTIONS
 from one.econe.app import EconeApp
 from one.econe.config import ConfigError, EconeConfig, load_config
-from one.serving import ThreadingServer, access_logged, exit_with
+from one.serving import ThreadingServer, access_logged, serve
 
 
 def make(config: EconeConfig) -> WSGIServer:
@@ -39,14 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, CliError, OSError) as exc:
         print(f"one-econe: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
-    if args.exit_with:
-        exit_with(args.exit_with, server.shutdown)
-    print(f"one-econe listening on http://{config.host}:{server.server_port}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve("one-econe", server, config.host, args.exit_with)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import sys
 from wsgiref.simple_server import WSGIServer, make_server
 
 from one.cli.errors import CliError
-from one.serving import ThreadingServer, access_logged, exit_with
+from one.serving import ThreadingServer, access_logged, serve
 from one.web import login, pages, vms
 from one.web.app import WebApp
 from one.web.config import WebConfig
@@ -39,14 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, OSError, ValueError) as exc:
         print(f"one-web: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
-    if args.exit_with:
-        exit_with(args.exit_with, server.shutdown)
-    print(f"one-web listening on http://{config.host}:{server.server_port}/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return serve("one-web", server, config.host, args.exit_with)
 
 
 if __name__ == "__main__":
