@@ -2,8 +2,10 @@
 
 The core (oned: one/core, one/pool, one/xmlrpc, the composition root) and the plugin
 contract (one/plugins) never import the driver toolkit (one/drivers) nor what only
-drivers need (paramiko); the toolkit never reaches into the core. Checked on the
-import statements themselves, so a lazy import inside a function counts too.
+drivers need (paramiko); the toolkit never reaches into the core; the clients of oned
+(CLI, one-econe, oneflow-server, one-web) reach it over XML-RPC only, so each may run on
+another machine. Checked on the import statements themselves, so a lazy import inside a
+function counts too.
 """
 from __future__ import annotations
 
@@ -22,6 +24,10 @@ CORE = [ONE / "core", ONE / "pool", ONE / "xmlrpc", ONE / "daemon.py", ONE / "co
 CONTRACT = [ONE / "plugins"]
 TOOLKIT = [ONE / "drivers"]
 DRIVER_ONLY = ("one.drivers", "paramiko")
+# Each client package, and the fewest modules it has (so an emptied tree cannot pass).
+CLIENTS = {"cli": 10, "econe": 11, "flow": 10, "web": 9}
+OUTSIDE_CLIENTS = ("one.core", "one.pool", "one.xmlrpc", "one.daemon", "one.plugins",
+                   "one.config", "one.drivers")
 
 
 def sources(roots: list[Path]) -> Iterator[Path]:
@@ -73,6 +79,13 @@ def test_the_core_and_the_contract_never_import_the_driver_toolkit(roots: list[P
 def test_the_toolkit_stays_out_of_the_core() -> None:
     core = ("one.core", "one.pool", "one.xmlrpc", "one.cli", "one.daemon")
     assert violations(TOOLKIT, core) == []
+
+
+@pytest.mark.parametrize("client", sorted(CLIENTS))
+def test_the_clients_talk_to_oned_only_over_xmlrpc(client: str) -> None:
+    package = [ONE / client]
+    assert len(list(sources(package))) >= CLIENTS[client]
+    assert violations(package + [ONE / "serving.py"], OUTSIDE_CLIENTS) == []
 
 
 def test_relative_imports_are_resolved() -> None:

@@ -2,9 +2,7 @@
 201/200/204/400/401/403/404/405, OneFlow's error JSON, and that bad requests change nothing."""
 from __future__ import annotations
 
-import ast
-
-from conftest import REPO, validate
+from conftest import validate
 from one.flow.model import ServiceState as S
 
 from .conftest import Flow, Http
@@ -121,17 +119,6 @@ def test_service_owned_by_its_user_with_vms(flow: Flow) -> None:
     flow.settle()
     assert bob("GET", f"/service/{sid}")[0] == 404
     assert "<STATE>6</STATE>" in flow.rpc.ok("one.vm.info", vid)
-
-
-def test_flow_imports_nothing_from_the_core() -> None:
-    """oneflow-server is a client of oned: XML-RPC only, so it may run on another machine."""
-    for path in (REPO / "one" / "flow").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                assert not name.startswith(("one.core", "one.pool", "one.xmlrpc", "one.daemon",
-                                            "one.plugins")), f"{path.name} imports {name}"
 
 
 def test_ansible_style_client(flow: Flow) -> None:
