@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from wsgiref.simple_server import WSGIServer, make_server
 
 from one.cli.errors import CliError
@@ -28,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="one-web", description=__doc__)
     parser.add_argument("--host", help="listen address (ONE_WEB_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (ONE_WEB_PORT, 9869)")
+    parser.add_argument("--vm-log-dir", type=Path, metavar="DIR",
+                        help="where oned writes VM logs (ONE_WEB_VM_LOGS, $ONE_VAR/vms)")
+    parser.add_argument("--novnc-dir", type=Path, metavar="DIR",
+                        help="noVNC's npm package (ONE_WEB_NOVNC, one/web/node_modules/@novnc/novnc)")
     parser.add_argument("--exit-with", type=int, metavar="PID", help="stop when process PID ends")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -35,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         config = WebConfig.from_env()
         config.host = args.host or config.host
         config.port = args.port if args.port is not None else config.port
+        config.vm_log_dir = args.vm_log_dir or config.vm_log_dir
+        config.novnc_dir = args.novnc_dir or config.novnc_dir
         server = make(config)
     except (CliError, OSError, ValueError) as exc:
         print(f"one-web: {getattr(exc, 'message', exc)}", file=sys.stderr)
