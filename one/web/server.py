@@ -9,20 +9,34 @@ from wsgiref.simple_server import WSGIServer, make_server
 
 from one.cli.errors import CliError
 from one.serving import ThreadingServer, access_logged, serve
-from one.web import login, pages, vms
+from one.web import console, login, pages, vms
 from one.web.app import WebApp
 from one.web.config import WebConfig
 
 
 def build_app(config: WebConfig) -> WebApp:
-    return WebApp(config, [*login.ROUTES, *vms.ROUTES, *pages.ROUTES])
+    return WebApp(config, [*login.ROUTES, *console.ROUTES, *vms.ROUTES, *pages.ROUTES])
+
+
+class Handler(access_logged("one.web.access")):  # type: ignore[misc]  # a class made at run time
+    """wsgiref's handler, except that a WebSocket request (the VNC console's) is served
+    on the connection itself: WSGI has no way to hand a socket over."""
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.headers.get("Upgrade", "").lower() != "websocket":
+            return True
+        app = self.server.get_app()
+        self.log_request(console.websocket(app, self.path, self.headers, self.rfile,
+                                           self.connection))
+        return False  # wsgiref goes no further with this request
 
 
 def make(config: WebConfig) -> WSGIServer:
     """The server bound to config.host:port (port 0: any free one, see server_port)."""
     return make_server(config.host, config.port, build_app(config),
-                       server_class=ThreadingServer,
-                       handler_class=access_logged("one.web.access"))
+                       server_class=ThreadingServer, handler_class=Handler)
 
 
 def main(argv: list[str] | None = None) -> int:

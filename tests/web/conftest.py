@@ -97,8 +97,8 @@ class Http:
         import http.cookiejar
         import urllib.request
         self.url = url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.csrf = ""
 
     def request(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
