@@ -25,7 +25,7 @@ class Handler(access_logged("one.web.access")):  # type: ignore[misc]  # a class
     def parse_request(self) -> bool:
         if not super().parse_request():
             return False
-        if self.headers.get("Upgrade", "").lower() != "websocket":
+        if self.command != "GET" or self.headers.get("Upgrade", "").lower() != "websocket":
             return True
         app = self.server.get_app()
         self.log_request(console.websocket(app, self.path, self.headers, self.rfile,

@@ -24,6 +24,10 @@ CHUNK = 1 << 16           # bytes read from the TCP side at once
 class ProtocolError(Exception):
     """The peer broke RFC 6455 (unmasked frame, oversized payload, early end)."""
 
+    def __init__(self, message: str, status: int = 1002) -> None:
+        super().__init__(message)
+        self.status = status   # the close frame's code: 1002 protocol error, 1009 too big
+
 
 def accept_key(key: str) -> str:
     """Sec-WebSocket-Accept for the client's Sec-WebSocket-Key."""
@@ -62,7 +66,7 @@ def read_frame(stream: BinaryIO) -> tuple[int, bytes]:
     if not second & 0x80:
         raise ProtocolError("a client's frame must be masked")
     if size > MAX_PAYLOAD:
-        raise ProtocolError(f"frame of {size} bytes")
+        raise ProtocolError(f"frame of {size} bytes", 1009)
     mask = _exactly(stream, 4)
     data = _exactly(stream, size)
     return first & 0x0F, _unmask(data, mask)
@@ -88,6 +92,7 @@ class Relay:
     def __init__(self, rfile: BinaryIO, client: socket.socket, peer: socket.socket) -> None:
         self.rfile, self.client, self.peer = rfile, client, peer
         self._send = threading.Lock()   # frames from both threads never interleave
+        self._closed = False            # a close frame went out: nothing may follow it
 
     def run(self) -> None:
         back = threading.Thread(target=self._peer_to_client, daemon=True, name="ws-relay")
@@ -108,27 +113,34 @@ class Relay:
                 elif opcode == PING:
                     self._write(frame(PONG, payload))
                 elif opcode == CLOSE:
-                    self._write(frame(CLOSE, payload[:2]))
+                    self._close(payload[:2])
                     return
                 elif opcode == TEXT:   # RFB is binary (no base64 subprotocol here)
-                    self._write(frame(CLOSE, struct.pack("!H", 1003)))
+                    self._close(struct.pack("!H", 1003))
                     return
-        except (ProtocolError, OSError):
+        except ProtocolError as error:
+            self._close(struct.pack("!H", error.status))
+        except OSError:
             return
 
     def _peer_to_client(self) -> None:
         try:
             while data := self.peer.recv(CHUNK):
                 self._write(frame(BINARY, data))
-            self._write(frame(CLOSE, struct.pack("!H", 1000)))
+            self._close(struct.pack("!H", 1000))
         except OSError:
             pass
         finally:
             _shutdown(self.client, socket.SHUT_RD)   # ends the read of the browser's side
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, last: bool = False) -> None:
         with self._send:
-            self.client.sendall(data)
+            if not self._closed:
+                self.client.sendall(data)
+            self._closed = self._closed or last
+
+    def _close(self, status: bytes) -> None:
+        self._write(frame(CLOSE, status), last=True)
 
 
 def _shutdown(sock: socket.socket, how: int = socket.SHUT_RDWR) -> None:

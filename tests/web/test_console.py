@@ -3,22 +3,18 @@ a host named 127.0.0.1, reached through one-web's WebSocket proxy by an independ
 WebSocket client (websocket-client) and by noVNC in headless chromium."""
 from __future__ import annotations
 
-import html
-import re
 import shutil
-import socket
 import subprocess
 import urllib.parse
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pytest
 import websocket
-from lxml import etree
 from selenium.webdriver.common.by import By
 
 from conftest import Caller
 from web.conftest import Console, Http, sign_in, wait
+from web.vnc import connect, console_socket, free, refusal, running_vm
 
 QEMU = "qemu-system-x86_64"
 
@@ -27,58 +23,17 @@ QEMU = "qemu-system-x86_64"
 def vnc_port() -> Iterator[int]:
     """QEMU with no machine at all, its VNC server on 127.0.0.1 (640x480, named QEMU)."""
     assert shutil.which(QEMU), f"{QEMU} is needed (make system-deps installs it)"
-    port = next(p for p in range(6000, 6900) if _free(p))
+    port = next(p for p in range(6000, 6900) if free(p))
     qemu = subprocess.Popen([QEMU, "-nodefaults", "-machine", "none",
                              "-vnc", f"127.0.0.1:{port - 5900}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait(lambda: qemu.poll() is not None or not _free(port))
+        wait(lambda: qemu.poll() is not None or not free(port))
         assert qemu.poll() is None, "QEMU ended"
         yield port
     finally:
         qemu.terminate()
         qemu.wait(10)
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-def running_vm(console: Console, port: int, rpc: Caller | None = None) -> int:
-    """A VM whose GRAPHICS is the VNC server on `port`, running on the host 127.0.0.1."""
-    hosts = etree.fromstring(console.rpc.ok("one.hostpool.info"))
-    found = hosts.xpath("HOST[NAME='127.0.0.1']/ID/text()")
-    hid = int(found[0]) if found else console.rpc.ok("one.host.allocate", "127.0.0.1", "dummy",
-                                                      "dummy", -1)
-    wait(lambda: etree.fromstring(console.rpc.ok("one.host.info", hid)).findtext("STATE") == "2")
-    vid = (rpc or console.rpc).ok("one.vm.allocate", 'NAME = desk CPU = 0.1 MEMORY = 32 GRAPHICS = '
-                                  f'[ TYPE = "VNC", LISTEN = "127.0.0.1", PORT = "{port}" ]', True)
-    console.rpc.ok("one.vm.deploy", vid, hid, False, -1)
-    wait(lambda: etree.fromstring(console.rpc.ok("one.vm.info", vid)).findtext("LCM_STATE") == "3")
-    return vid
-
-
-@dataclass
-class Socket:
-    """What a console page hands its script: the WebSocket's address, with the cookie."""
-    url: str
-    cookie: str
-    origin: str
-
-
-def console_socket(console: Console, http: Http, vid: int) -> Socket:
-    status, page = http.request(f"/vms/{vid}/console")
-    assert status == 200, page
-    path = html.unescape(re.search(r'data-socket="([^"]+)"', page).group(1))
-    sid = next(c.value for c in http.jar if c.name == "one_session")
-    return Socket("ws" + console.url[4:] + path, f"one_session={sid}", console.url)
-
-
-def connect(target: Socket, **change: str) -> websocket.WebSocket:
-    options = {"cookie": target.cookie, "origin": target.origin, "url": target.url, **change}
-    return websocket.create_connection(options.pop("url"), subprotocols=["binary"], timeout=10,
-                                       **{k: v for k, v in options.items() if v})
 
 
 class Rfb:
@@ -134,14 +89,6 @@ def test_novnc_in_chromium_shows_the_vms_screen(console: Console, browser: Any,
     assert size == [640, 480]
 
 
-def refusal(target: Socket, **change: str) -> tuple[int, str]:
-    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
-        connect(target, **change)
-    body = (refused.value.resp_body or b"").decode()
-    assert "Traceback" not in body
-    return refused.value.status_code, body.strip()
-
-
 def test_the_proxy_refuses_what_it_must(console: Console, http: Http, vnc_port: int) -> None:
     vid = running_vm(console, vnc_port)
     http.sign_in()
@@ -182,7 +129,7 @@ def test_a_vm_without_vnc_or_a_server_has_no_console(console: Console, http: Htt
     assert 'id="open-console"' not in http.request(f"/vms/{plain}")[1]
     vid = running_vm(console, vnc_port)
     target = console_socket(console, http, vid)
-    gone = running_vm(console, next(p for p in range(6900, 7000) if _free(p)))
+    gone = running_vm(console, next(p for p in range(6900, 7000) if free(p)))
     code, body = refusal(console_socket(console, http, gone))
     assert code == 502 and body.startswith(f"Cannot reach VM {gone}'s VNC server at 127.0.0.1:")
     assert http.request(f"/vms/{vid}/vnc")[0] == 426   # not a WebSocket request
