@@ -64,3 +64,14 @@ def test_only_the_end_of_a_long_log_is_shown(console: Console, http: Http) -> No
     assert "line 001999" in page and "line 000000" not in page
     shown = page.split('id="log-text">')[1].split("</pre>")[0]
     assert shown.startswith("line ") and len(shown.encode()) <= 32 * 1024
+
+
+def test_opennebulas_own_layout_is_read_too(console: Console, http: Http,
+                                            tmp_path: Path) -> None:
+    """An OpenNebula system install writes /var/log/one/<id>.log."""
+    vid = console.rpc.ok("one.vm.allocate", VM, True)
+    (tmp_path / "var-log-one").mkdir()
+    (tmp_path / "var-log-one" / f"{vid}.log").write_text("[Z0][ReM][D]: Req:1234 UID:0\n")
+    console.config.vm_log_dir = tmp_path / "var-log-one"
+    http.sign_in()
+    assert "[ReM][D]: Req:1234 UID:0" in http.request(f"/vms/{vid}")[1]
