@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import urllib.parse
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -74,7 +75,7 @@ def test_a_websocket_client_speaks_rfb_through_the_proxy(console: Console, http:
 
 
 def test_novnc_in_chromium_shows_the_vms_screen(console: Console, browser: Any,
-                                                vnc_port: int) -> None:
+                                                vnc_port: int, tmp_path: Path) -> None:
     vid = running_vm(console, vnc_port)
     sign_in(browser, console.url)
     wait(lambda: browser.find_elements(By.ID, "whoami"))
@@ -87,6 +88,7 @@ def test_novnc_in_chromium_shows_the_vms_screen(console: Console, browser: Any,
         "const c = document.querySelector('#console-screen canvas');"
         "return c && c.width > 0 ? [c.width, c.height] : null;"))
     assert size == [640, 480]
+    browser.save_screenshot(str(tmp_path / "console.png"))
 
 
 def test_the_proxy_refuses_what_it_must(console: Console, http: Http, vnc_port: int) -> None:
@@ -137,7 +139,7 @@ def test_a_vm_without_vnc_or_a_server_has_no_console(console: Console, http: Htt
 
 
 def test_the_console_page_says_how_to_install_novnc(console: Console, http: Http,
-                                                    vnc_port: int, tmp_path: Any) -> None:
+                                                    vnc_port: int, tmp_path: Path) -> None:
     vid = running_vm(console, vnc_port)
     http.sign_in()
     status, script = http.request("/novnc/core/rfb.js")
