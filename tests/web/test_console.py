@@ -11,6 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 import websocket
+from lxml import etree
 from selenium.webdriver.common.by import By
 
 from conftest import Caller
@@ -151,3 +152,17 @@ def test_the_console_page_says_how_to_install_novnc(console: Console, http: Http
     status, page = http.request(f"/vms/{vid}/console")
     assert status == 200 and 'id="novnc-missing"' in page and "make install" in page
     assert "data-socket" not in page
+
+
+def test_a_vm_no_longer_on_a_host_has_no_console(console: Console, http: Http,
+                                                 vnc_port: int) -> None:
+    """oned is asked again when the socket opens: a token got while the VM ran is no use
+    once it is powered off."""
+    vid = running_vm(console, vnc_port)
+    http.sign_in()
+    target = console_socket(console, http, vid)
+    console.rpc.ok("one.vm.action", "poweroff", vid)
+    wait(lambda: etree.fromstring(console.rpc.ok("one.vm.info", vid)).findtext("STATE") == "8")
+    assert refusal(target) == (409, f"VM {vid} is not active on a host: no console to open.")
+    status, page = http.request(f"/vms/{vid}/console")
+    assert status == 409 and "not active on a host" in page
