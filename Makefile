@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Built-in drivers are plugin packages of their own, installed like third-party ones.
 DRIVERS := $(wildcard plugins/*/pyproject.toml)
+# noVNC for one-web's VNC console, from the npm registry (one/web/package.json and its
+# lock); one/web/node_modules is not committed. Its package.json marks it installed.
+NOVNC  := one/web/node_modules/@novnc/novnc/package.json
 
 # What the drivers and their tests need from the system (libvirt-python builds
 # against libvirt-dev; the KVM tests run a real libvirtd and QEMU; the Xen tests parse
@@ -15,7 +18,7 @@ SYSTEM_PACKAGES := libvirt-daemon-system libvirt-clients libvirt-dev pkg-config 
 
 .PHONY: install system-deps run test bench clean
 
-install: $(STAMP)
+install: $(STAMP) $(NOVNC)
 
 system-deps:
 	@if ! (command -v libvirtd && command -v virt-xml-validate && command -v qemu-system-x86_64 \
@@ -31,13 +34,18 @@ $(STAMP): setup.cfg pyproject.toml $(DRIVERS) | system-deps
 	$(BIN)/pip install -q -e '.[test]' $(foreach d,$(DRIVERS),-e $(dir $(d)))
 	touch $@
 
-run: $(STAMP)
+$(NOVNC): one/web/package.json one/web/package-lock.json
+	command -v npm >/dev/null || (apt-get update -qq && apt-get install -y -qq npm)
+	cd one/web && npm ci --no-audit --no-fund
+	touch $@
+
+run: $(STAMP) $(NOVNC)
 	$(BIN)/one-econe --exit-with $$PPID &
 	$(BIN)/oneflow-server --wait-auth 30 --exit-with $$PPID &
 	$(BIN)/one-web --exit-with $$PPID &
 	$(BIN)/oned -f
 
-test: $(STAMP)
+test: $(STAMP) $(NOVNC)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
@@ -45,4 +53,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info one/web/node_modules

@@ -19,7 +19,7 @@ from one.cli.errors import CliError, ServerError
 from one.states import HistoryAction
 from one.web.config import WebConfig
 from one.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Request, Response, redirect
-from one.web.sessions import Login, Sessions
+from one.web.sessions import ConsoleTokens, Login, Sessions
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -70,6 +70,7 @@ class WebApp:
         self.config = config
         self.routes = list(routes)
         self.sessions = Sessions(config.token_seconds)
+        self.console_tokens = ConsoleTokens()
         self.templates = Environment(loader=PackageLoader("one.web", "templates"),
                                      autoescape=select_autoescape(default=True))
         self.templates.filters.update(when=when, history_action=history_action)

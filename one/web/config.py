@@ -1,15 +1,20 @@
 """Where one-web listens and which oned it speaks to.
 
-Precedence, lowest first: defaults, ONE_XMLRPC and ONE_WEB_HOST / ONE_WEB_PORT in the
-environment (as every OpenNebula client), command-line flags.
+Precedence, lowest first: defaults, ONE_XMLRPC, ONE_WEB_HOST / ONE_WEB_PORT,
+ONE_WEB_VM_LOGS (else ONE_VAR's vms/) and ONE_WEB_NOVNC in the environment (as every
+OpenNebula client), command-line flags.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 from one.cli.client import DEFAULT_ENDPOINT, endpoint
+
+# where `make` has npm install noVNC (one/web/package.json; not committed)
+NOVNC = Path(__file__).parent / "node_modules" / "@novnc" / "novnc"
 
 
 @dataclass
@@ -19,6 +24,8 @@ class WebConfig:
     one_xmlrpc: str = DEFAULT_ENDPOINT
     token_seconds: int = 3600         # lifetime of a signed-in user's oned login token
     page_size: int = 25               # rows of a list page
+    vm_log_dir: Path = field(default_factory=lambda: vm_logs_of(Path.home() / ".one" / "var"))
+    novnc_dir: Path = NOVNC           # noVNC's package, installed by `make` from npm
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebConfig:
@@ -28,4 +35,15 @@ class WebConfig:
         config.host = env.get("ONE_WEB_HOST") or config.host
         if env.get("ONE_WEB_PORT"):
             config.port = int(env["ONE_WEB_PORT"])
+        if env.get("ONE_WEB_VM_LOGS"):
+            config.vm_log_dir = Path(env["ONE_WEB_VM_LOGS"])
+        elif env.get("ONE_VAR"):
+            config.vm_log_dir = vm_logs_of(Path(env["ONE_VAR"]))
+        if env.get("ONE_WEB_NOVNC"):
+            config.novnc_dir = Path(env["ONE_WEB_NOVNC"])
         return config
+
+
+def vm_logs_of(var: Path) -> Path:
+    """Where an oned with VAR_LOCATION `var` writes its VMs' logs (`<var>/vms/<id>/vm.log`)."""
+    return var / "vms"

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from itertools import islice
 
 from lxml import etree
 from markupsafe import Markup
 
+from one.cli.client import Client
 from one.states import HostState, ImageState
 from one.web import charts
 from one.web.app import Page, Refused, Route
@@ -21,7 +23,7 @@ from one.web.oned import ALL, Capacity, dashboard, host_capacity, usage
 class Pool:
     title: str
     listing: str                  # the pool's info method
-    args: tuple[int, ...]
+    ranged: bool                  # it takes (filter, start, -size): oned pages it
     element: str
     info: str                     # the object's info method
     columns: tuple[tuple[str, str], ...]
@@ -37,26 +39,25 @@ class Pool:
         return text
 
 
-OWNED = (ALL, -1, -1)
 POOLS = {
-    "hosts": Pool("Hosts", "one.hostpool.info", (), "HOST", "one.host.info",
+    "hosts": Pool("Hosts", "one.hostpool.info", False, "HOST", "one.host.info",
                   (("ID", "ID"), ("Name", "NAME"), ("State", "STATE"), ("VMs", "HOST_SHARE/RUNNING_VMS"),
                    ("CPU used", "HOST_SHARE/CPU_USAGE"), ("CPU max", "HOST_SHARE/MAX_CPU"),
                    ("Memory used (KB)", "HOST_SHARE/MEM_USAGE"), ("Memory max (KB)", "HOST_SHARE/MAX_MEM")),
                   HostState),
-    "networks": Pool("Networks", "one.vnpool.info", OWNED, "VNET", "one.vn.info",
+    "networks": Pool("Networks", "one.vnpool.info", True, "VNET", "one.vn.info",
                      (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("Bridge", "BRIDGE"),
                       ("Leases", "USED_LEASES"))),
-    "images": Pool("Images", "one.imagepool.info", OWNED, "IMAGE", "one.image.info",
+    "images": Pool("Images", "one.imagepool.info", True, "IMAGE", "one.image.info",
                    (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("Datastore", "DATASTORE"),
                     ("Size (MB)", "SIZE"), ("State", "STATE"), ("VMs", "RUNNING_VMS")), ImageState),
-    "templates": Pool("Templates", "one.templatepool.info", OWNED, "VMTEMPLATE",
+    "templates": Pool("Templates", "one.templatepool.info", True, "VMTEMPLATE",
                       "one.template.info",
                       (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("CPU", "TEMPLATE/CPU"),
                        ("Memory (MB)", "TEMPLATE/MEMORY"))),
-    "users": Pool("Users", "one.userpool.info", (), "USER", "one.user.info",
+    "users": Pool("Users", "one.userpool.info", False, "USER", "one.user.info",
                   (("ID", "ID"), ("Name", "NAME"), ("Group", "GNAME"), ("Enabled", "ENABLED"))),
-    "groups": Pool("Groups", "one.grouppool.info", (), "GROUP", "one.group.info",
+    "groups": Pool("Groups", "one.grouppool.info", False, "GROUP", "one.group.info",
                    (("ID", "ID"), ("Name", "NAME"),)),
 }
 
@@ -69,9 +70,26 @@ def home(page: Page) -> Response:
 
 
 def pool_list(page: Page, kind: str) -> Response:
-    pool = POOLS[kind]
-    doc = page.client.document(pool.listing, *pool.args)
-    return page.render("pool.html", kind=kind, pool=pool, items=doc.findall(pool.element))
+    text = page.request.query.get("page", "")
+    number = int(text) if text.isdigit() else 0
+    items, more = pool_page(page.client, POOLS[kind], number, page.app.config.page_size)
+    return page.render("pool.html", kind=kind, pool=POOLS[kind], items=items, number=number,
+                       more=more)
+
+
+def pool_page(client: Client, pool: Pool, number: int,
+              size: int) -> tuple[list[etree._Element], bool]:
+    """Page `number` of the pool and whether another follows. oned pages the pools whose
+    listing takes a range (one row more tells if there is a next page); hosts, users
+    and groups come whole from oned (OpenNebula's methods take no range), so the
+    console cuts the page out of the listing."""
+    if pool.ranged:
+        items = client.document(pool.listing, ALL, number * size, -(size + 1)).findall(
+            pool.element)
+    else:
+        everything = client.document(pool.listing).iterfind(pool.element)
+        items = list(islice(everything, number * size, (number + 1) * size + 1))
+    return items[:size], len(items) > size
 
 
 def pool_item(page: Page, kind: str, oid: str) -> Response:

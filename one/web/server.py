@@ -4,30 +4,49 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from wsgiref.simple_server import WSGIServer, make_server
 
 from one.cli.errors import CliError
 from one.serving import ThreadingServer, access_logged, serve
-from one.web import login, pages, vms
+from one.web import console, login, pages, vms
 from one.web.app import WebApp
 from one.web.config import WebConfig
 
 
 def build_app(config: WebConfig) -> WebApp:
-    return WebApp(config, [*login.ROUTES, *vms.ROUTES, *pages.ROUTES])
+    return WebApp(config, [*login.ROUTES, *console.ROUTES, *vms.ROUTES, *pages.ROUTES])
+
+
+class Handler(access_logged("one.web.access")):  # type: ignore[misc]  # a class made at run time
+    """wsgiref's handler, except that a WebSocket request (the VNC console's) is served
+    on the connection itself: WSGI has no way to hand a socket over."""
+
+    def parse_request(self) -> bool:
+        if not super().parse_request():
+            return False
+        if self.command != "GET" or self.headers.get("Upgrade", "").lower() != "websocket":
+            return True
+        app = self.server.get_app()
+        self.log_request(console.websocket(app, self.path, self.headers, self.rfile,
+                                           self.connection))
+        return False  # wsgiref goes no further with this request
 
 
 def make(config: WebConfig) -> WSGIServer:
     """The server bound to config.host:port (port 0: any free one, see server_port)."""
     return make_server(config.host, config.port, build_app(config),
-                       server_class=ThreadingServer,
-                       handler_class=access_logged("one.web.access"))
+                       server_class=ThreadingServer, handler_class=Handler)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="one-web", description=__doc__)
     parser.add_argument("--host", help="listen address (ONE_WEB_HOST, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="listen port (ONE_WEB_PORT, 9869)")
+    parser.add_argument("--vm-log-dir", type=Path, metavar="DIR",
+                        help="where oned writes VM logs (ONE_WEB_VM_LOGS, $ONE_VAR/vms)")
+    parser.add_argument("--novnc-dir", type=Path, metavar="DIR",
+                        help="noVNC's npm package (ONE_WEB_NOVNC, one/web/node_modules/@novnc/novnc)")
     parser.add_argument("--exit-with", type=int, metavar="PID", help="stop when process PID ends")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -35,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         config = WebConfig.from_env()
         config.host = args.host or config.host
         config.port = args.port if args.port is not None else config.port
+        config.vm_log_dir = args.vm_log_dir or config.vm_log_dir
+        config.novnc_dir = args.novnc_dir or config.novnc_dir
         server = make(config)
     except (CliError, OSError, ValueError) as exc:
         print(f"one-web: {getattr(exc, 'message', exc)}", file=sys.stderr)

@@ -56,3 +56,28 @@ class Sessions:
     def close(self, sid: str) -> Login | None:
         with self._lock:
             return self._logins.pop(sid, None)
+
+
+class ConsoleTokens:
+    """One-time tokens a console page gets for one VM and one login: its WebSocket must
+    bring one back, so a page of another site cannot open a console with the cookie."""
+
+    def __init__(self, seconds: float = 60.0) -> None:
+        self.seconds = seconds
+        self._tokens: dict[str, tuple[str, int, float]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, sid: str, vid: int) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            self._tokens = {key: held for key, held in self._tokens.items() if held[2] >= now}
+            self._tokens[token] = (sid, vid, now + self.seconds)
+        return token
+
+    def take(self, token: str, sid: str, vid: int) -> bool:
+        """Is `token` unused, unexpired and given to login `sid` for VM `vid`? It is spent."""
+        with self._lock:
+            held = self._tokens.pop(token, None)
+        return (held is not None and held[2] >= time.monotonic() and held[1] == vid
+                and hmac.compare_digest(held[0], sid))

@@ -9,6 +9,7 @@ from one.web import charts
 from one.web.app import Page, Refused, Route
 from one.web.http import Response, json_reply, redirect
 from one.web.oned import ALL, SORTS, VmQuery, state_label, usage, vm_page, vm_states
+from one.web.vmlog import log_tail
 
 # one.vm.action names the console offers, with the words of their buttons
 ACTIONS = {
@@ -39,10 +40,12 @@ def _query(page: Page) -> VmQuery:
 
 
 def vm_detail(page: Page, vid: str) -> Response:
+    """The VM as oned shows it to the user; only then its log from this machine's disk."""
     vm = page.client.document("one.vm.info", int(vid), False)
     state = state_label(int(vm.findtext("STATE", "0")), int(vm.findtext("LCM_STATE", "0")))
     return page.render("vm.html", vm=vm, state=state, actions=ACTIONS,
-                       usage=charts.usage(*usage(page.client, "vm", int(vid))))
+                       usage=charts.usage(*usage(page.client, "vm", int(vid))),
+                       log=log_tail(page.app.config.vm_log_dir, int(vid)))
 
 
 def confirm(page: Page, vid: str, action: str) -> Response:

@@ -26,6 +26,7 @@ class Console:
     rpc: Caller
     url: str
     template: int
+    config: WebConfig
 
 
 def wait(what: Callable[[], Any], seconds: float = 30.0) -> Any:
@@ -56,9 +57,11 @@ def console(tmp_path: Path) -> Iterator[Console]:
     oned.start_engine()
     rpc = Caller(oned.endpoint)
     tid = furnish(rpc)
-    server = make(WebConfig(port=0, one_xmlrpc=oned.endpoint, page_size=5))
+    config = WebConfig(port=0, one_xmlrpc=oned.endpoint, page_size=5,
+                       vm_log_dir=tmp_path / "vms")  # where this oned writes VM logs
+    server = make(config)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Console(oned, rpc, f"http://127.0.0.1:{server.server_port}", tid)
+    yield Console(oned, rpc, f"http://127.0.0.1:{server.server_port}", tid, config)
     server.shutdown()
     server.server_close()
     oned.stop()
@@ -94,8 +97,8 @@ class Http:
         import http.cookiejar
         import urllib.request
         self.url = url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
         self.csrf = ""
 
     def request(self, path: str, form: dict[str, str] | None = None) -> tuple[int, str]:
