@@ -1,0 +1,111 @@
+"""Three `oned --ha` processes on one PostgreSQL database, and a client that follows
+the leader as OpenNebula's clients of a Raft zone do (retry on another endpoint)."""
+from __future__ import annotations
+
+import http.client
+import re
+import signal
+import time
+import xmlrpc.client
+from pathlib import Path
+from typing import Any, Callable
+
+from conftest import ADMIN
+from test_daemon_lock import Daemon
+
+LEADER, FOLLOWER = 3, 2
+CONFIG = """
+RAFT = [ ELECTION_TIMEOUT_MS = 2000, BROADCAST_TIMEOUT_MS = 200 ]
+VM_MAD = [ NAME = "dummy", STATE_DIR = "{dummy}", DELAY = "0.2" ]
+IM_MAD = [ NAME = "dummy", STATE_DIR = "{dummy}" ]
+"""
+# What a client may see while the leader changes: the call did not happen, or its
+# outcome is unknown; either way it is checked and, if needed, sent again.
+UNSETTLED = (OSError, http.client.HTTPException, xmlrpc.client.ProtocolError)
+
+
+def role(endpoint: str) -> int | None:
+    """The server's Raft state, or None when it does not answer."""
+    try:
+        reply = xmlrpc.client.ServerProxy(endpoint).one.zone.raftstatus(ADMIN)
+    except UNSETTLED:
+        return None
+    found = re.search(r"<STATE>(\d+)</STATE>", reply[1]) if reply[0] else None
+    return int(found[1]) if found else None
+
+
+def until(condition: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
+    """Poll a condition of a live system (not an assertion about time)."""
+    deadline = time.monotonic() + seconds
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+    return value
+
+
+class Cluster:
+    """The servers 0..n-1, each with a var directory of its own, one dummy STATE_DIR."""
+
+    def __init__(self, root: Path, database: str, size: int = 3) -> None:
+        self.root, self.database = root, database
+        self.dummy = root / "dummy"
+        self.config = root / "oned.conf"
+        self.config.write_text(CONFIG.format(dummy=self.dummy))
+        self.servers: list[Daemon] = []
+        self.endpoints: list[str] = []
+        for server_id in range(size):
+            self.start(server_id)
+            if server_id == 0:
+                until(lambda: role(self.endpoints[0]) == LEADER, "the first leader")
+
+    def start(self, server_id: int) -> Daemon:
+        daemon = Daemon(self.root / f"s{server_id}", "--ha", "--server-id", str(server_id),
+                        "--config", str(self.config), "--db", self.database)
+        if server_id < len(self.servers):
+            self.servers[server_id] = daemon
+            self.endpoints[server_id] = daemon.endpoint()
+        else:
+            self.servers.append(daemon)
+            self.endpoints.append(daemon.endpoint())
+        return daemon
+
+    def roles(self) -> list[int | None]:
+        return [role(endpoint) for endpoint in self.endpoints]
+
+    def leader(self) -> int:
+        """The index of the server that leads now (waits for one)."""
+        return until(lambda: next((i + 1 for i, r in enumerate(self.roles()) if r == LEADER), 0),
+                     "a leader") - 1
+
+    def stop(self) -> None:
+        for daemon in self.servers:
+            daemon.stop(signal.SIGKILL)
+
+
+class Client:
+    """Calls the leader; on a connection error or a follower's INTERNAL answer, finds the
+    leader again and lets the caller check what happened before sending again."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self.endpoint = cluster.endpoints[cluster.leader()]
+        self.retries = 0
+
+    def call(self, method: str, *args: Any) -> list[Any] | None:
+        """The reply, or None when the outcome is unknown (the leader changed)."""
+        try:
+            reply = getattr(xmlrpc.client.ServerProxy(self.endpoint), method)(ADMIN, *args)
+        except UNSETTLED:
+            reply = None
+        if reply is None or (reply[0] is False and reply[2] == 0x2000):
+            self.retries += 1
+            self.endpoint = self.cluster.endpoints[self.cluster.leader()]
+            return None
+        return reply
+
+    def ok(self, method: str, *args: Any) -> Any:
+        """A call that may safely be repeated (reads), repeated until it answers."""
+        while (reply := self.call(method, *args)) is None:
+            pass
+        assert reply[0] is True, reply
+        return reply[1]
