@@ -130,6 +130,19 @@ class Lease:
     def _try_lock(self) -> bool:
         return bool(self._one("SELECT pg_try_advisory_lock(%s)", (PG_LOCK_KEY,))[0])
 
+    def _wait_lock(self) -> bool:
+        """The lock, once the session just ended has let it go (up to the timeout)."""
+        try:
+            with self.db.atomic():
+                self.db.execute_sql("SET LOCAL lock_timeout = %s", (self._timeout_ms(),))
+                self._one("SELECT pg_advisory_lock(%s)", (PG_LOCK_KEY,))
+        except peewee.OperationalError:
+            return False
+        return True
+
+    def _timeout_ms(self) -> str:
+        return f"{int(self.timeout * 1000)}ms"
+
     def try_lead(self) -> int | None:
         """Become the leader if the lock is free or its holder went silent: the new
         term, or None (someone else leads)."""
@@ -140,7 +153,7 @@ class Lease:
             log.warning("leader %s silent for %g s (term %s): ending its lock session",
                         leader, self.timeout, term)
             self._end_sessions(leader, lock_only=True)
-            if not self._try_lock():
+            if not self._wait_lock():
                 return None
         return self._raise_term()
 
@@ -149,7 +162,7 @@ class Lease:
         holds the lease row (one stuck mid-transaction is ended)."""
         try:
             with self.db.atomic():
-                self.db.execute_sql("SET LOCAL lock_timeout = %s", (f"{int(self.timeout * 1000)}ms",))
+                self.db.execute_sql("SET LOCAL lock_timeout = %s", (self._timeout_ms(),))
                 _, old = self._one("SELECT term, leader FROM one_ha_lease WHERE id = 0 FOR UPDATE")
                 (term,) = self._one("UPDATE one_ha_lease SET term = term + 1, leader = %s "
                                     "WHERE id = 0 RETURNING term", (self.server_id,))

@@ -34,6 +34,17 @@ def role(endpoint: str) -> int | None:
     return int(found[1]) if found else None
 
 
+def new_database(url: str, name: str) -> str:
+    """Another database on the same PostgreSQL server: its URL."""
+    import psycopg2
+    connection = psycopg2.connect(url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    connection.close()
+    return f"{url.rpartition('/')[0]}/{name}"
+
+
 def until(condition: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
     """Poll a condition of a live system (not an assertion about time)."""
     deadline = time.monotonic() + seconds
@@ -51,26 +62,26 @@ class Cluster:
         self.dummy = root / "dummy"
         self.config = root / "oned.conf"
         self.config.write_text(CONFIG.format(dummy=self.dummy))
-        self.servers: list[Daemon] = []
-        self.endpoints: list[str] = []
-        for server_id in range(size):
-            self.start(server_id)
-            if server_id == 0:
-                until(lambda: role(self.endpoints[0]) == LEADER, "the first leader")
+        self.servers = [self._daemon(server_id) for server_id in range(size)]  # all at once
+        self.endpoints = [daemon.endpoint() for daemon in self.servers]
+        until(self.settled, "one leader and its followers")
 
-    def start(self, server_id: int) -> Daemon:
-        daemon = Daemon(self.root / f"s{server_id}", "--ha", "--server-id", str(server_id),
-                        "--config", str(self.config), "--db", self.database)
-        if server_id < len(self.servers):
-            self.servers[server_id] = daemon
-            self.endpoints[server_id] = daemon.endpoint()
-        else:
-            self.servers.append(daemon)
-            self.endpoints.append(daemon.endpoint())
-        return daemon
+    def _daemon(self, server_id: int) -> Daemon:
+        return Daemon(self.root / f"s{server_id}", "--ha", "--server-id", str(server_id),
+                      "--config", str(self.config), "--db", self.database)
+
+    def restart(self, server_id: int) -> None:
+        """The server started again (same id, var directory and address family)."""
+        self.servers[server_id] = self._daemon(server_id)
+        self.endpoints[server_id] = self.servers[server_id].endpoint()
 
     def roles(self) -> list[int | None]:
         return [role(endpoint) for endpoint in self.endpoints]
+
+    def settled(self) -> bool:
+        """One server leads, the others follow (once the leader made oneadmin)."""
+        roles = self.roles()
+        return roles.count(LEADER) == 1 and roles.count(FOLLOWER) == len(roles) - 1
 
     def leader(self) -> int:
         """The index of the server that leads now (waits for one)."""
