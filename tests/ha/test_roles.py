@@ -2,7 +2,10 @@
 documents, a deposed leader that can no longer act, and what is refused."""
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 import xmlrpc.client
 from pathlib import Path
@@ -134,3 +137,19 @@ def test_a_stopped_leader_is_deposed_and_never_commits(cluster: Cluster) -> None
     cluster.restart(old)  # back as a follower
     assert until(lambda: role(cluster.endpoints[old]), "the old leader back") == FOLLOWER
     assert cluster.leader() == new
+
+
+def test_onezone_show_lists_the_servers_and_their_roles(cluster: Cluster, tmp_path: Path) -> None:
+    auth = tmp_path / "one_auth"
+    auth.write_text(f"{ADMIN}\n")
+    follower = _follower(cluster)
+    shown = subprocess.run([sys.executable, "-m", "one.cli.onezone", "show", "0"],
+                           env={**os.environ, "ONE_XMLRPC": follower.endpoint,
+                                "ONE_AUTH": str(auth)},
+                           capture_output=True, text=True, check=True).stdout
+    status = shown.split("HA & FEDERATION SYNC STATUS\n")[1].split("\n\n")[0].splitlines()
+    assert status[0].split() == ["ID", "NAME", "STATE", "TERM", "INDEX", "COMMIT", "VOTE",
+                                 "FED_INDEX"]
+    leader = cluster.leader()
+    assert [row.split()[:3] for row in status[1:]] == [
+        [str(i), f"server-{i}", "leader" if i == leader else "follower"] for i in range(3)]
