@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Callable, cast
 
 import peewee
-from peewee import Database
 
 from one.config import Config, driver_settings, load_config
 from one.core import capacity, quota_sync
@@ -85,7 +84,7 @@ def load_plugins(config: Config) -> PluginManager:
     return plugins
 
 
-def build_api(config: Config, db: Database, auth_file: Path | None = None,
+def build_api(config: Config, db: peewee.Database, auth_file: Path | None = None,
               plugins: PluginManager | None = None,
               fence: Callable[[], None] | None = None) -> tuple[Managers, Api]:
     """The managers over this database, its first objects and start-up repairs made
@@ -190,13 +189,18 @@ def main(argv: list[str] | None = None) -> int:
     oned.start_engine()
     lock.record_pid()
     print(f"oned listening on {oned.endpoint}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=oned.server.shutdown).start())
+    return _serve(oned.server, oned.close)
+
+
+def _serve(server: XmlRpcHttpServer, close: Callable[[], None]) -> int:
+    """Until SIGTERM or Ctrl-C; then `close`."""
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     try:
-        oned.server.serve_forever()
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        oned.close()
+        close()
     return 0
 
 
@@ -214,15 +218,7 @@ def _main_ha(config: Config, args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(name)s] %(message)s")
     server.start()
     print(f"oned listening on {server.lease.endpoint} (server {server.ha.server_id})", flush=True)
-    signal.signal(signal.SIGTERM,
-                  lambda *_: threading.Thread(target=server.server.shutdown).start())
-    try:
-        server.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-    return 0
+    return _serve(server.server, server.close)
 
 
 if __name__ == "__main__":
