@@ -100,6 +100,17 @@ def test_ha_start_refusals(tmp_path: Path) -> None:
     no_id = Daemon(tmp_path / "b", "--ha", "--db", "postgresql://127.0.0.1:1/one")
     assert no_id.exit_code() == 1
     assert "oned: --ha needs a server id >= 0 (--server-id or FEDERATION/SERVER_ID)" in no_id.text()
+    for name, text, message in (
+            ("c", 'RAFT = [ ELECTION_TIMEOUT_MS = "soon" ]\nFEDERATION = [ SERVER_ID = 1 ]',
+             "oned: Configuration: RAFT/ELECTION_TIMEOUT_MS = 'soon' is not milliseconds"),
+            ("d", 'FEDERATION = [ SERVER_ID = "first" ]',
+             "oned: Configuration: FEDERATION/SERVER_ID is not a number")):
+        config = tmp_path / f"{name}.conf"
+        config.write_text(text)
+        refused = Daemon(tmp_path / name, "--ha", "--config", str(config),
+                         "--db", "postgresql://127.0.0.1:1/one")
+        assert refused.exit_code() == 1
+        assert message in refused.text() and "Traceback" not in refused.text()
 
 
 def _call_later(endpoint: str, method: str, *args: Any) -> tuple[threading.Thread, list[Any]]:
