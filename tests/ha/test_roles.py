@@ -133,6 +133,8 @@ def test_a_stopped_leader_is_deposed_and_never_commits(cluster: Cluster) -> None
     stopped = cluster.servers[old].process
     stopped.send_signal(signal.SIGSTOP)
     try:
+        until(lambda: Path(f"/proc/{stopped.pid}/stat").read_text().split(") ")[1][0] == "T",
+              "the leader stopped")
         thread, outcome = _call_later(cluster.endpoints[old], "one.user.allocate",
                                       "late", "pw", "core", [])
         new = until(lambda: next((i + 1 for i, e in enumerate(cluster.endpoints)
