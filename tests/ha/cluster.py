@@ -94,23 +94,24 @@ class Cluster:
 
 
 class Client:
-    """Calls the leader; on a connection error or a follower's INTERNAL answer, finds the
-    leader again and lets the caller check what happened before sending again."""
+    """Calls one server (a follower forwards writes); on a connection error or an INTERNAL
+    answer (no leader, the leader did not answer) it moves on to the next server, and the
+    caller checks what happened before sending a write again."""
 
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, start: int = 0) -> None:
         self.cluster = cluster
-        self.endpoint = cluster.endpoints[cluster.leader()]
-        self.retries = 0
+        self.index = start % len(cluster.endpoints)
 
     def call(self, method: str, *args: Any) -> list[Any] | None:
         """The reply, or None when the outcome is unknown (the leader changed)."""
+        endpoint = self.cluster.endpoints[self.index]
         try:
-            reply = getattr(xmlrpc.client.ServerProxy(self.endpoint), method)(ADMIN, *args)
+            reply = getattr(xmlrpc.client.ServerProxy(endpoint), method)(ADMIN, *args)
         except UNSETTLED:
             reply = None
         if reply is None or (reply[0] is False and reply[2] == 0x2000):
-            self.retries += 1
-            self.endpoint = self.cluster.endpoints[self.cluster.leader()]
+            self.index = (self.index + 1) % len(self.cluster.endpoints)
+            time.sleep(0.05)  # while no server leads, every one refuses writes
             return None
         return reply
 

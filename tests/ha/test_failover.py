@@ -70,7 +70,7 @@ def _act(client: Client, name: str, method: str, args: tuple, until_state: int) 
 
 
 def _life_cycles(cluster: Cluster, worker: int, host: int, deploys: list[str]) -> None:
-    client = Client(cluster)
+    client = Client(cluster, start=worker)  # each worker on another server, followers too
     for n in range(PER_WORKER):
         name = f"w{worker}-{n}"
         vid = _allocate(client, name)
