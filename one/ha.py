@@ -39,7 +39,7 @@ from one.pool.db import connect, open_database, sqlite_path
 from one.pool.pools import make_pools
 from one.writer_lock import WriterLock
 from one.xmlrpc.api import Api
-from one.xmlrpc.front import ELECTING, LEADING, Front
+from one.xmlrpc.front import ELECTING, FOLLOWING, LEADING, Front
 from one.xmlrpc.http import XmlRpcHttpServer
 from one.xmlrpc.methods import register_all, zone
 
@@ -171,7 +171,7 @@ class HaServer:
             try:
                 self._tick()
             except peewee.PeeweeException as exc:  # also a session ended by a new leader
-                if self.front.role != "following":
+                if self.front.role != FOLLOWING:
                     self._deposed(f"the lease connection failed: {exc}")
                 log.warning("lease check failed: %s", exc)
                 self.lease_db.close()

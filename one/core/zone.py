@@ -31,11 +31,11 @@ class RaftState:
 SOLO_STATE = RaftState(-1, SOLO, 0, -1)
 
 
-def _server(server: Server, term: int, full: bool) -> str:
+def _server(server: Server, state: RaftState, full: bool) -> str:
     fields = el("ENDPOINT", server.endpoint) + el("ID", server.id) + el("NAME", server.name)
     if full and server.alive:
-        fields += (el("STATE", LEADER if server.leader else FOLLOWER) + el("TERM", term)
-                   + el("VOTEDFOR", -1) + el("COMMIT", -1) + el("LOG_INDEX", -1)
+        fields += (el("STATE", LEADER if server.leader else FOLLOWER) + el("TERM", state.term)
+                   + el("VOTEDFOR", state.votedfor) + el("COMMIT", -1) + el("LOG_INDEX", -1)
                    + el("FEDLOG_INDEX", -1))
     return f"<SERVER>{fields}</SERVER>"
 
@@ -51,7 +51,7 @@ class Zones:
     def _zone(self, full: bool) -> str:
         servers, state = self.servers(), self.state()
         leader = next((s.endpoint for s in servers if s.leader and s.alive), self.own_endpoint())
-        pool = "".join(_server(s, state.term, full) for s in servers)
+        pool = "".join(_server(s, state, full) for s in servers)
         return (f"<ZONE>{el('ID', ZONE_ID)}{el('NAME', ZONE_NAME)}{el('STATE', 0)}"
                 f"<TEMPLATE>{el('ENDPOINT', leader)}</TEMPLATE>"
                 f"<SERVER_POOL>{pool}</SERVER_POOL></ZONE>")
