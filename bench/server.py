@@ -97,11 +97,12 @@ def oned_conf(*vectors: str, **values: int) -> str:
 
 
 @contextmanager
-def running_server(workdir: Path, config: str = "", scheduler: bool = False) -> Iterator[Server]:
+def running_server(workdir: Path, config: str = "", scheduler: bool = False,
+                   args: tuple[str, ...] = ()) -> Iterator[Server]:
     """A fresh oned on an empty database in `workdir`, stopped whatever happens.
 
-    `config` is the text of its oned.conf. The scheduler is off unless asked
-    for, so that no VM changes state while the listings are timed.
+    `config` is the text of its oned.conf; `args` more flags. The scheduler is off
+    unless asked for, so that no VM changes state while the listings are timed.
     """
     auth = workdir / "one_auth"
     auth.write_text(f"{SESSION}\n")
@@ -112,6 +113,7 @@ def running_server(workdir: Path, config: str = "", scheduler: bool = False) -> 
     command = [_oned_binary(), "-f", "--port", "0", "--var", str(workdir), "--config", str(conf)]
     if not scheduler:
         command.append("--no-sched")
+    command.extend(args)
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:

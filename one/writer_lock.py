@@ -6,7 +6,9 @@ each other's work, so oned takes, before it writes anything:
 - `fcntl.flock` on `<var>/oned.lock`;
 - for SQLite, `flock` on `<db>.lock` beside the database file as well (a
   database may be named by another oned's `DB` from another var directory);
-- for PostgreSQL, a session advisory lock, held by a connection of its own.
+- for PostgreSQL, a session advisory lock, held by a connection of its own
+  (`oned --ha` servers share the database: for them that lock is the
+  leadership, see `one.core.lease`, and this one takes only the files).
 
 Each lock belongs to the process and dies with it, so a restart after
 `kill -9` simply takes it again: nothing stale to clean. The lock files hold
@@ -47,9 +49,10 @@ def _write_pid(fd: int) -> None:
 
 
 class WriterLock:
-    def __init__(self, var: str, db_url: str) -> None:
+    def __init__(self, var: str, db_url: str, database: bool = True) -> None:
         self.var = var
         self.db_url = db_url
+        self.database = database  # False: the var directory only (an HA server)
         self.pid_file = os.path.join(var, "oned.pid")
         self._files: list[int] = []
         self._pg: peewee.Database | None = None
@@ -76,7 +79,7 @@ class WriterLock:
                     raise AlreadyRunning(f"oned is already running on {what}{owner}") from None
                 self._files.append(fd)
                 _write_pid(fd)
-            if sqlite_path(self.db_url) is None:
+            if sqlite_path(self.db_url) is None and self.database:
                 self._lock_postgres()
         except BaseException:
             self.release()

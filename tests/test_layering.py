@@ -20,7 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 ONE = REPO / "one"
 CORE = [ONE / "core", ONE / "pool", ONE / "xmlrpc", ONE / "daemon.py", ONE / "config.py",
-        ONE / "writer_lock.py", ONE / "states.py", ONE / "errors.py"]
+        ONE / "writer_lock.py", ONE / "ha.py", ONE / "states.py", ONE / "errors.py"]
 CONTRACT = [ONE / "plugins"]
 TOOLKIT = [ONE / "drivers"]
 DRIVER_ONLY = ("one.drivers", "paramiko")

@@ -65,11 +65,18 @@ class InlineRunner:
 
 
 class ThreadedRunner:
-    """One thread pool per driver; a watchdog fails operations that overrun."""
+    """One thread pool per driver; a watchdog fails operations that overrun.
+
+    `gate` runs in the driver thread before each operation: a highly available
+    oned that lost the leadership fails it there instead of acting (its failure
+    reply then cannot commit either).
+    """
 
     def __init__(self, deliver: Deliver, workers: int = 16, timeout: float = 600.0,
-                 retries: int = 0, backoff: float = 1.0) -> None:
+                 retries: int = 0, backoff: float = 1.0,
+                 gate: Callable[[], None] = lambda: None) -> None:
         self.deliver = deliver
+        self.gate = gate
         self.workers, self.timeout, self.retries, self.backoff = workers, timeout, retries, backoff
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._deadlines: list[tuple[float, int, int]] = []
@@ -90,7 +97,12 @@ class ThreadedRunner:
         executor.submit(self._run, vm, token, op)
 
     def _run(self, vm: int, token: int, op: Operation) -> None:
-        reply = execute(vm, token, op, self.retries, self.backoff)
+        try:
+            self.gate()
+        except Exception as exc:  # noqa: BLE001 - not ours to run: a failure reply
+            reply = Reply(vm, token, False, error=str(exc))
+        else:
+            reply = execute(vm, token, op, self.retries, self.backoff)
         with self._cond:
             self._in_flight.discard((vm, token))
         self.deliver(reply)  # after a timeout the life cycle drops it as stale

@@ -7,7 +7,8 @@ database at a time (tests run servers one after another, never side by side).
 from __future__ import annotations
 
 import os
-from urllib.parse import urlparse
+from typing import Any
+from urllib.parse import parse_qsl, urlparse
 
 import peewee
 
@@ -36,13 +37,16 @@ def _private(path: str) -> None:
 
 
 def connect(url: str) -> peewee.Database:
-    """Build a peewee database from a path or a `sqlite:`/`postgresql:` URL."""
+    """Build a peewee database from a path or a `sqlite:`/`postgresql:` URL; the query
+    of a PostgreSQL URL holds libpq options (`?application_name=oned-ha-1`)."""
     path = sqlite_path(url)
     if path is None:
         parsed = urlparse(url)
+        options: dict[str, Any] = dict(parse_qsl(parsed.query))
         return peewee.PostgresqlDatabase(
             parsed.path.lstrip("/"), user=parsed.username, password=parsed.password,
             host=parsed.hostname, port=parsed.port or 5432, autorollback=True,
+            **options,
         )
     _private(path)
     # WAL lets readers (info, pool listings) run beside the single writer. Every

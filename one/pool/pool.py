@@ -12,6 +12,11 @@ keep that text form of each document in memory, encoded, so `*.info` and
 listings of thousands of objects hand ready byte strings to the socket
 instead of fetching, escaping and encoding megabytes per call. Entries are dropped after every commit that touches the
 object, and a reader only caches what it read if no commit came in between.
+
+A highly available oned (see `one.core.lease`) sets `Store.fence`, run first in
+every outermost write transaction, so a server that lost the leadership can never
+commit; a follower's store is `read_only`: it caches nothing, since the leader's
+commits never reach it, and renders lazily saved documents without storing them.
 """
 from __future__ import annotations
 
@@ -45,6 +50,8 @@ class Store:
         self._depth = 0
         self._after: list[Callable[[], None]] = []
         self._undo: list[Callable[[], None]] = []
+        self.fence: Callable[[], None] | None = None  # raises when this oned may not write
+        self.read_only = False  # a follower's: another oned writes this database
 
     @contextmanager
     def write(self) -> Iterator[None]:
@@ -54,6 +61,8 @@ class Store:
             failed = True
             try:
                 with self.db.atomic():
+                    if self._depth == 1 and self.fence is not None:
+                        self.fence()
                     yield
                 failed = False
             finally:
@@ -175,6 +184,8 @@ class Pool(Generic[M]):
 
     def _fill(self, oid: int) -> tuple[str, str]:
         """Render and store the XML of a lazily saved object."""
+        if self.store.read_only:
+            return self.render(self.get(oid))
         with self.store.write():
             obj = self.get(oid)
             obj.body, obj.pool_body = self.render(obj)
@@ -257,7 +268,8 @@ class Pool(Generic[M]):
         if missing:
             generation = self._generation
             fetched = {oid: esc(xml).encode() for oid, xml in self._documents(missing, which).items()}
-            if generation == self._generation and (which == SHORT or len(oids) <= FULL_CACHE):
+            if generation == self._generation and not self.store.read_only and (
+                    which == SHORT or len(oids) <= FULL_CACHE):
                 cache.update(fetched)
             found.update(fetched)
         if which == FULL and len(oids) <= FULL_CACHE:

@@ -91,11 +91,12 @@ class LifeCycle:
         self._pending: dict[int, tuple[int, str]] = {}   # vm -> (token, operation)
         self._tokens = itertools.count(1)
         self._thread: threading.Thread | None = None
+        self.gate: Callable[[], None] = lambda: None  # raises when driver actions are not ours
 
     # -- threads --------------------------------------------------------------
     def start(self, workers: int = 16, timeout: float = 600.0, retries: int = 0) -> None:
         """Run driver operations in thread pools and events in the life-cycle thread."""
-        self.runner = ThreadedRunner(self._deliver, workers, timeout, retries)
+        self.runner = ThreadedRunner(self._deliver, workers, timeout, retries, gate=self.gate)
         self._thread = threading.Thread(target=self._loop, name="lifecycle", daemon=True)
         self._thread.start()
 
