@@ -13,7 +13,7 @@ from typing import Mapping
 from lxml import etree
 
 from one.drivers.guests import disk_path, domain_name, memory_mb, next_target, vnc_port, yes
-from one.plugins.views import VmView
+from one.plugins.views import VmView, context_number, disk_number
 
 _BUSES = {"hd": "ide", "sd": "scsi", "vd": "virtio", "xvd": "xen"}
 
@@ -75,7 +75,7 @@ def _disks(devices: etree._Element, vm: VmView, d: KvmDefaults) -> set[str]:
         el = _sub(devices, "disk", type=source_kind, device=device)
         _sub(el, "driver", name="qemu", type=disk.get("DRIVER") or disk.get("FORMAT") or d.disk_driver,
              cache=disk.get("CACHE", d.disk_cache))
-        path = disk_path(vm, index)
+        path = disk_path(vm, disk_number(disk, index))
         _sub(el, "source", **({"dev": path} if source_kind == "block" else {"file": path}))
         bus = disk.get("BUS") or next((b for p, b in _BUSES.items() if target.startswith(p)), "")
         _sub(el, "target", dev=target, bus=bus)
@@ -91,7 +91,7 @@ def _context(devices: etree._Element, vm: VmView, used: set[str]) -> None:
     target = context.get("TARGET") or next_target(used, "hd")
     el = _sub(devices, "disk", type="file", device="cdrom")
     _sub(el, "driver", name="qemu", type="raw")
-    _sub(el, "source", file=disk_path(vm, len(vm.template.vectors("DISK"))))
+    _sub(el, "source", file=disk_path(vm, context_number(vm.template)))
     _sub(el, "target", dev=target, bus=next((b for p, b in _BUSES.items() if target.startswith(p)), "ide"))
     _sub(el, "readonly")
 
