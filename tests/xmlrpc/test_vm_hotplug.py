@@ -1,10 +1,12 @@
 """one.vm.attach / detach / attachnic / detachnic through the real server (dummy drivers)."""
 from __future__ import annotations
 
+import pyone
 import pytest
 from lxml import etree
 
-from conftest import Caller, Engine, validate
+from conftest import ADMIN, Caller, Engine, validate
+from one.plugins import HostView, VMMDriver, VmView
 from one.states import HistoryAction as H, ImageState, LcmState as L, VmState as S
 
 AUTHORIZATION, NO_EXISTS, ACTION, LOCKED, INTERNAL = 0x200, 0x400, 0x800, 0x8000, 0x2000
@@ -340,3 +342,64 @@ def test_a_failed_detach_keeps_the_device(engine: Engine, hosts) -> None:
     disks = _vectors(rpc, vid, "DISK")
     assert len(disks) == 1 and "DETACH" not in disks[0]
     assert "injected failure of detach_disk" in _doc(rpc, "one.vm.info", vid).findtext("USER_TEMPLATE/ERROR")
+
+
+class PlainVMM(VMMDriver):
+    """Boots and stops guests and plugs nothing: a driver without the hotplug actions."""
+
+    name = "plain"
+
+    def deploy(self, vm: VmView, host: HostView) -> str:
+        return f"one-{vm.id}"
+
+    def shutdown(self, vm: VmView, host: HostView) -> None:
+        """Nothing runs anywhere: stopped at once."""
+
+    def cancel(self, vm: VmView, host: HostView) -> None:
+        """Nothing runs anywhere: destroyed at once."""
+
+
+def test_a_driver_without_hotplug_fails_the_operation_clearly(engine: Engine) -> None:
+    rpc = engine.rpc
+    engine.oned.managers.plugins.registries["vmm"].add(PlainVMM)
+    hid = rpc.ok("one.host.allocate", "plain0", "dummy", "plain", -1)
+    engine.monitor()
+    vid = engine.vm("CPU = 1 MEMORY = 128", host=hid)   # no monitor after: PlainVMM hosts no guest
+    assert engine.phase(vid) == (S.ACTIVE, L.RUNNING)
+    nid = _vnet(rpc)
+    for method, arg, kind in (("one.vm.attach", "DISK = [ TYPE = fs, SIZE = 1 ]", "DISK"),
+                              ("one.vm.attachnic", f"NIC = [ NETWORK_ID = {nid} ]", "NIC")):
+        rpc.ok(method, vid, arg)
+        engine.settle()
+        assert engine.phase(vid) == (S.ACTIVE, L.RUNNING)
+        assert _vectors(rpc, vid, kind) == []
+        error = _doc(rpc, "one.vm.info", vid).findtext("USER_TEMPLATE/ERROR")
+        action = "attach_disk" if kind == "DISK" else "attach_nic"
+        assert f"vmm driver 'plain' does not support {action}" in error
+    assert _leases(rpc, nid) == []
+    rpc.ok("one.vm.action", "poweroff", vid)
+    engine.settle()
+    rpc.ok("one.vm.attach", vid, "DISK = [ TYPE = fs, SIZE = 1 ]")   # powered off: files only
+    engine.settle()
+    assert engine.phase(vid) == (S.POWEROFF, L.LCM_INIT) and len(_vectors(rpc, vid, "DISK")) == 1
+
+
+def test_pyone_attaches_and_detaches(engine: Engine, hosts) -> None:
+    one = pyone.OneServer(engine.oned.endpoint, session=ADMIN)
+    nid = _vnet(engine.rpc)
+    iid = _image(engine.rpc)
+    vid = _running(engine, hosts)
+    assert one.vm.attach(vid, {"TEMPLATE": {"DISK": {"IMAGE_ID": iid}}}) == vid
+    engine.settle()
+    assert one.vm.attachnic(vid, f"NIC = [ NETWORK_ID = {nid} ]") == vid
+    engine.settle()
+    vm = one.vm.info(vid)
+    assert vm.TEMPLATE["DISK"]["IMAGE_ID"] == str(iid) and vm.TEMPLATE["NIC"]["IP"] == "10.9.0.1"
+    assert one.vm.detachnic(vid, 0) == vid
+    engine.settle()
+    assert one.vm.detach(vid, 0) == vid
+    engine.settle()
+    vm = one.vm.info(vid)
+    assert "DISK" not in vm.TEMPLATE and "NIC" not in vm.TEMPLATE
+    with pytest.raises(pyone.OneActionException):
+        one.vm.detach(vid, 0)
