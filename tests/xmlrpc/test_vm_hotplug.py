@@ -403,3 +403,21 @@ def test_pyone_attaches_and_detaches(engine: Engine, hosts) -> None:
     assert "DISK" not in vm.TEMPLATE and "NIC" not in vm.TEMPLATE
     with pytest.raises(pyone.OneActionException):
         one.vm.detach(vid, 0)
+
+
+@pytest.mark.parametrize("op, kept", [(0, False), (1, True)])
+def test_recover_settles_a_hotplug_stuck_in_flight(engine: Engine, hosts, op: int,
+                                                   kept: bool) -> None:
+    """recover --failure drops the disk, --success keeps it; the driver's late reply is dropped."""
+    rpc = engine.rpc
+    vid = _running(engine, hosts)
+    iid = _image(rpc)
+    rpc.ok("one.vm.attach", vid, f"DISK = [ IMAGE_ID = {iid} ]")
+    assert engine.phase(vid) == (S.ACTIVE, L.HOTPLUG)
+    rpc.ok("one.vm.recover", vid, op)
+    assert engine.phase(vid) == (S.ACTIVE, L.RUNNING)
+    engine.settle()
+    assert engine.phase(vid) == (S.ACTIVE, L.RUNNING)
+    disks = _vectors(rpc, vid, "DISK")
+    assert len(disks) == int(kept) and all("ATTACH" not in d for d in disks)
+    assert _doc(rpc, "one.image.info", iid).findtext("RUNNING_VMS") == str(int(kept))
