@@ -48,6 +48,14 @@ def _nic_attach(ctx: Context, ns: argparse.Namespace) -> None:
     ctx.call("one.vm.attachnic", ctx.one(VM, ns.id), vector("NIC", attrs))
 
 
+def _disk_detach(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.call("one.vm.detach", ctx.one(VM, ns.id), ns.disk_id)
+
+
+def _nic_detach(ctx: Context, ns: argparse.Namespace) -> None:
+    ctx.call("one.vm.detachnic", ctx.one(VM, ns.id), ns.nic_id)
+
+
 _VM = arg("id", help="VM id or name")
 COMMANDS = (
     Command("disk-attach", _disk_attach, "Attaches a disk to a running or powered-off VM", (
@@ -59,14 +67,14 @@ COMMANDS = (
         arg("--target", help="device in the guest (vdb, sdc...)"),
         arg("--prefix", help="device prefix (hd, sd, vd)"),
         arg("--cache", help="cache mode (none, writeback...)"))),
-    Command("disk-detach", lambda ctx, ns: ctx.call("one.vm.detach", ctx.one(VM, ns.id), ns.disk_id),
+    Command("disk-detach", _disk_detach,
             "Detaches a disk from a running or powered-off VM",
             (_VM, arg("disk_id", type=int, help="the disk's DISK_ID"))),
     Command("nic-attach", _nic_attach, "Attaches a NIC on a network to a running or powered-off VM", (
         _VM, arg("--network", required=True, help="network id or name"),
         arg("--ip", help="this address of the network"),
         arg("--model", help="NIC model (virtio, e1000...)"))),
-    Command("nic-detach", lambda ctx, ns: ctx.call("one.vm.detachnic", ctx.one(VM, ns.id), ns.nic_id),
+    Command("nic-detach", _nic_detach,
             "Detaches a NIC from a running or powered-off VM",
             (_VM, arg("nic_id", type=int, help="the NIC's NIC_ID"))),
 )
