@@ -268,13 +268,14 @@ def _deploy(driver: Driver, vm: VmView, host: HostView) -> VmView:
     return replace(vm, deploy_id=deploy_id, host=host.name)
 
 
-def hotplugged_disk(vm: VmView) -> dict[str, str]:
-    """A raw 1 MiB disk for `vm`, made at disk.<DISK_ID> in its directory, as the
-    transfer driver leaves a disk before the VMM attaches it."""
-    path = Path(vm.system_dir) / "disk.2"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as out:
-        out.truncate(2**20)
+def hotplugged_disk(vm: VmView, make_file: bool = False) -> dict[str, str]:
+    """A raw 1 MiB disk for `vm`; with `make_file`, made at disk.<DISK_ID> in its
+    directory, as the transfer driver leaves a disk before the VMM attaches it."""
+    if make_file:
+        path = Path(vm.system_dir) / "disk.2"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            out.truncate(2**20)
     return {"DISK_ID": "2", "TYPE": "FILE", "TARGET": "vdb", "DRIVER": "raw", "SIZE": "1",
             "DEV_PREFIX": "vd"}
 
@@ -414,7 +415,7 @@ class VMMConformance(_Conformance):
     @_applies_when(_can("poll", "attach_disk"))
     def test_disk_hotplug_keeps_running(self, driver: VMMDriver, running: VmView,
                                         host: HostView) -> None:
-        self._plug_twice(driver, running, host, "disk", hotplugged_disk(running))
+        self._plug_twice(driver, running, host, "disk", hotplugged_disk(running, make_file=True))
 
     @_applies_when(_can("poll", "attach_nic"))
     def test_nic_hotplug_keeps_running(self, driver: VMMDriver, running: VmView,

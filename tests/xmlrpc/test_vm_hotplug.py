@@ -9,7 +9,7 @@ from conftest import ADMIN, Caller, Engine, validate
 from one.plugins import HostView, VMMDriver, VmView
 from one.states import HistoryAction as H, ImageState, LcmState as L, VmState as S
 
-AUTHORIZATION, NO_EXISTS, ACTION, LOCKED, INTERNAL = 0x200, 0x400, 0x800, 0x8000, 0x2000
+AUTHORIZATION, NO_EXISTS, ACTION, LOCKED, INTERNAL, API = 0x200, 0x400, 0x800, 0x8000, 0x2000, 0x1000
 
 
 def _image(rpc: Caller, name: str = "data", size: int = 10, persistent: bool = False) -> int:
@@ -250,6 +250,8 @@ def test_bad_input_is_refused_and_changes_nothing(engine: Engine, hosts) -> None
     assert "does not exist" in rpc.fails("one.vm.attachnic", vid, "NIC = [ NETWORK_ID = 9 ]", code=ACTION)
     assert "DISK_ID 7, it does not exist" in rpc.fails("one.vm.detach", vid, 7, code=ACTION)
     assert "NIC_ID 0, it does not exist" in rpc.fails("one.vm.detachnic", vid, 0, code=ACTION)
+    rpc.fails("one.vm.detach", vid, "0", code=API)       # the disk id must be an integer
+    rpc.fails("one.vm.attachnic", vid, code=API)          # the template is required
     rpc.fails("one.vm.attach", 99, "DISK = [ TYPE = fs, SIZE = 1 ]", code=NO_EXISTS)
     rpc.fails("one.vm.detachnic", 99, 0, code=NO_EXISTS)
     after = rpc.ok("one.vm.info", vid)

@@ -168,6 +168,7 @@ class LifeCycle:
         """A device set up in `vm` (inside the caller's write) goes to its driver
         operation in `to`; the history record goes on in a copy, as oned's does."""
         running = phase_of(vm) == RUNNING
+        vm.resched = 0   # as oned: a VM being changed is not moved meanwhile
         self._move(vm, to)
         records.copy_record(vm, action, running)
         self.pools.vms.save(vm)
