@@ -276,14 +276,15 @@ def hotplugged_disk(vm: VmView, make_file: bool = False) -> dict[str, str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as out:
             out.truncate(2**20)
-    return {"DISK_ID": "2", "TYPE": "FILE", "TARGET": "vdb", "DRIVER": "raw", "SIZE": "1",
-            "DEV_PREFIX": "vd"}
+    return {"DISK_ID": "2", "TYPE": "FILE", "TARGET": "sdb", "BUS": "usb", "DRIVER": "raw",
+            "SIZE": "1"}
 
 
 def hotplugged_nic(vm: VmView) -> dict[str, str]:
-    """A second NIC for `vm`, on no bridge (a tap the hypervisor makes)."""
+    """A second NIC for `vm`, on no bridge (a tap the hypervisor makes). Both devices
+    are USB ones: a guest with no OS to release a PCI device still lets them go."""
     return {"NIC_ID": "1", "MAC": "02:00:c0:00:02:0b", "IP": "192.0.2.11",
-            "TARGET": f"one-{vm.id}-1"}
+            "TARGET": f"one-{vm.id}-1", "MODEL": "usb-net"}
 
 
 def _vmm_arguments(action: str, vm: VmView, host: HostView) -> tuple[Any, ...]:
