@@ -147,6 +147,10 @@ class HistoryAction(IntEnum):
     UNRESCHED = 18
     POWEROFF = 19
     POWEROFF_HARD = 20
+    DISK_ATTACH = 21
+    DISK_DETACH = 22
+    NIC_ATTACH = 23
+    NIC_DETACH = 24
     TERMINATE = 27
     TERMINATE_HARD = 28
     DEPLOY = 30

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from one.cli import sched
+from one.cli import sched, vm_hotplug
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
                               lock_commands, ownership_commands, show_command, top_command)
@@ -90,7 +90,8 @@ HISTORY = (
 )
 SECTIONS = (
     INFORMATION, PERMISSIONS, MONITORING,
-    Rows("VM NICS", "TEMPLATE/NIC", NICS),
+    vm_hotplug.Disks(),
+    Rows("VM NICS", "TEMPLATE/NIC", NICS, optional=True),
     TemplateText("VIRTUAL MACHINE TEMPLATE", "TEMPLATE"),
     TemplateText("USER TEMPLATE", "USER_TEMPLATE"),
     Rows("VIRTUAL MACHINE HISTORY", "HISTORY_RECORDS/HISTORY", HISTORY),
@@ -206,6 +207,7 @@ COMMANDS = (
     *lock_commands(VM, "VMs"),
     monitoring_command(VM, ("CPU", "MEMORY")),
     *sched.COMMANDS,
+    *vm_hotplug.COMMANDS,
 )
 TOOL = Tool("onevm", "Manages OpenNebula virtual machines.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

@@ -58,6 +58,10 @@ class Rows:
     title: str
     path: str
     columns: tuple[Column, ...]
+    optional: bool = False   # left out, title and all, when there is no row (VM NICS)
+
+    def shown(self, element: Element) -> bool:
+        return not self.optional or element.find(self.path) is not None
 
     def render(self, console: Console, element: Element) -> None:
         render_table(console, self.columns, element.iterfind(self.path))
@@ -88,7 +92,9 @@ def template_text(template: Element) -> str:
 
 
 def render_show(console: Console, sections: Iterable[Section], element: Element) -> None:
-    """Sections with a bold title each, separated by a blank line as in OpenNebula."""
+    """Sections with a bold title each, separated by a blank line as in OpenNebula;
+    one with a `shown` method saying no (a table with no rows) is left out."""
+    sections = [s for s in sections if getattr(s, "shown", lambda _: True)(element)]
     for index, section in enumerate(sections):
         if index:
             console.print()

@@ -399,9 +399,11 @@ def _make_datablock(path: str, size_mb: int, fs: str) -> None:
 
 
 # -- VM disks ------------------------------------------------------------------
-def attach_disks(pools: Pools, session: Session, disks: list[dict[str, str]], vid: int) -> list[dict[str, str]]:
-    """Resolve IMAGE/IMAGE_ID disks of a new VM and take the images (inside its transaction)."""
-    resolved, used_targets = [], {d["TARGET"] for d in disks if d.get("TARGET")}
+def attach_disks(pools: Pools, session: Session, disks: list[dict[str, str]], vid: int,
+                 used: frozenset[str] = frozenset()) -> list[dict[str, str]]:
+    """Resolve IMAGE/IMAGE_ID disks of a new VM and take the images (inside its transaction);
+    `used`: targets the VM's other devices hold already (a disk hotplugged)."""
+    resolved, used_targets = [], {d["TARGET"] for d in disks if d.get("TARGET")} | used
     for disk in disks:
         image = _disk_image(session, disk)
         if image is None:
@@ -429,7 +431,7 @@ def _disk_image(session: Session, disk: dict[str, str]) -> Image | None:
 def _image_disk(pools: Pools, disk: dict[str, str], image: Image, used: set[str]) -> dict[str, str]:
     datastore = pools.datastores.get(image.datastore_id)
     prefix = disk.get("DEV_PREFIX") or image.template.get("DEV_PREFIX") or "hd"
-    target = disk.get("TARGET") or image.template.get("TARGET") or _free_target(
+    target = disk.get("TARGET") or image.template.get("TARGET") or free_target(
         used, prefix, _DISK_PREFIX_LETTER.get(ImageType(image.kind), "e"))
     used.add(target)
     persistent = "YES" if image.persistent else "NO"
@@ -468,7 +470,7 @@ def files_ds(session: Session, text: str) -> str:
     return " ".join(entries)
 
 
-def _free_target(used: set[str], prefix: str, first: str) -> str:
+def free_target(used: set[str], prefix: str, first: str = "a") -> str:
     for letter in "abcdefghijklmnopqrstuvwxyz"[ord(first) - ord("a"):]:
         if prefix + letter not in used:
             return prefix + letter
@@ -496,12 +498,17 @@ def release_disks(pools: Pools, vm: Vm) -> None:
     """At DONE: the VM's images are free again (inside the VM's transaction)."""
     settle_saved(pools, vm)
     for disk in vm.template.vectors("DISK"):
-        image = pools.images.find(int(disk["IMAGE_ID"])) if disk.get(
-            "IMAGE_ID", "").isdigit() else None
-        if image is None or vm.oid not in image.vms:
-            continue
-        image.vms = [v for v in image.vms if v != vm.oid]
-        image.running_vms = max(0, image.running_vms - 1)
-        if not image.vms:
-            image.prev_state, image.state = image.state, ImageState.READY
-        pools.images.save(image)
+        release_image(pools, vm, disk)
+
+
+def release_image(pools: Pools, vm: Vm, disk: dict[str, str]) -> None:
+    """The image of one disk is free of the VM (READY once no VM uses it)."""
+    image = pools.images.find(int(disk["IMAGE_ID"])) if disk.get(
+        "IMAGE_ID", "").isdigit() else None
+    if image is None or vm.oid not in image.vms:
+        return
+    image.vms = [v for v in image.vms if v != vm.oid]
+    image.running_vms = max(0, image.running_vms - 1)
+    if not image.vms:
+        image.prev_state, image.state = image.state, ImageState.READY
+    pools.images.save(image)

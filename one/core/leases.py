@@ -77,6 +77,13 @@ def release(vnet: Vnet, ip: str | None, mac: str | None) -> None:
     lease.delete_instance()
 
 
+def release_lease(vnet: Vnet, vm: int, ip: str | None, mac: str | None) -> None:
+    """Free the address one NIC of a VM holds (a NIC detached); the caller saves the network."""
+    ar, index = find_address(vnet, ip, mac)
+    Lease.delete().where((Lease.vnet == vnet.oid) & (Lease.ar_id == ar["AR_ID"])
+                         & (Lease.index == index) & (Lease.vm == vm)).execute()
+
+
 def release_vm(vm: int) -> set[int]:
     """Free every lease of a VM; the networks touched, to re-render."""
     touched = {row[0] for row in rows(Lease.select(Lease.vnet).where(Lease.vm == vm))}

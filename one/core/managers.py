@@ -15,6 +15,7 @@ from one.core.ec2keys import Ec2KeyManager
 from one.core.groups import GroupManager
 from one.core.hooks import Hooks
 from one.core.hosts import HostManager
+from one.core.hotplug import Hotplug
 from one.core.images import ImageManager
 from one.core.lifecycle.engine import LifeCycle
 from one.core.monitor import Monitor
@@ -57,6 +58,7 @@ class Managers:
     ec2keys: Ec2KeyManager
     documents: DocumentManager
     sched_actions: SchedActions
+    hotplug: Hotplug
 
     def start(self) -> None:
         """The threads: driver operations and events, monitoring, scheduling."""
@@ -114,4 +116,5 @@ def build_managers(pools: Pools, config: Config, plugins: PluginManager) -> Mana
         ec2keys=Ec2KeyManager(pools, config.var_location),
         documents=DocumentManager(pools, config.default_umask),
         sched_actions=SchedActions(pools, vms.perform, config.sched_action_interval),
+        hotplug=Hotplug(vms, lifecycle),
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Mapping
 
 from one.plugins.drivers import Location, TransferStep
-from one.plugins.views import VmView
+from one.plugins.views import VmView, context_number, disk_number
 
 
 def _size(disk: Mapping[str, str]) -> int:
@@ -38,9 +38,10 @@ def context_iso(vm: VmView) -> str:
 def prolog(vm: VmView) -> list[TransferStep]:
     """Each disk to the host (copy, link, or made there), then the context CD-ROM."""
     disks = vm.template.vectors("DISK")
-    steps = [step for step in (_disk_step(vm, i, disk) for i, disk in enumerate(disks)) if step]
+    steps = [step for step in (_disk_step(vm, disk_number(disk, i), disk)
+                               for i, disk in enumerate(disks)) if step]
     if vm.template.vector("CONTEXT") is not None:
-        steps.append(TransferStep("CONTEXT", Location(f"{vm.system_dir}/disk.{len(disks)}", vm.host),
+        steps.append(TransferStep("CONTEXT", Location(f"{vm.system_dir}/disk.{context_number(vm.template)}", vm.host),
                                   src=Location(context_iso(vm))))
     return steps
 
@@ -48,17 +49,21 @@ def prolog(vm: VmView) -> list[TransferStep]:
 def epilog(vm: VmView) -> list[TransferStep]:
     """Disks marked SAVE go back (a persistent image's disk to the image itself),
     then the VM directory goes."""
-    saved = []
-    for i, disk in enumerate(vm.template.vectors("DISK")):
-        if disk.get("SAVE_AS_SOURCE"):
-            back = disk["SAVE_AS_SOURCE"]   # disk-saveas: into the new image
-        elif disk.get("SAVE", "NO").upper() != "YES":
-            continue
-        else:
-            back = disk["SOURCE"] if disk.get("PERSISTENT") == "YES" and disk.get("SOURCE") else (
-                f"{vm.local_dir}/disk.{i}")
-        saved.append(TransferStep("MV", Location(back), src=Location(f"{vm.system_dir}/disk.{i}", vm.host)))
-    return saved + [TransferStep("DELETE", Location(vm.system_dir, vm.host))]
+    saved = [_save_step(vm, disk_number(disk, i), disk)
+             for i, disk in enumerate(vm.template.vectors("DISK"))]
+    return [step for step in saved if step] + [TransferStep("DELETE", Location(vm.system_dir, vm.host))]
+
+
+def _save_step(vm: VmView, number: int, disk: Mapping[str, str]) -> TransferStep | None:
+    """The MV that keeps a disk marked SAVE (a persistent image's to the image itself)."""
+    if disk.get("SAVE_AS_SOURCE"):
+        back = disk["SAVE_AS_SOURCE"]   # disk-saveas: into the new image
+    elif disk.get("SAVE", "NO").upper() != "YES":
+        return None
+    else:
+        back = disk["SOURCE"] if disk.get("PERSISTENT") == "YES" and disk.get("SOURCE") else (
+            f"{vm.local_dir}/disk.{number}")
+    return TransferStep("MV", Location(back), src=Location(f"{vm.system_dir}/disk.{number}", vm.host))
 
 
 def stop(vm: VmView) -> list[TransferStep]:
@@ -77,3 +82,20 @@ def migrate(vm: VmView) -> list[TransferStep]:
 def cleanup(vm: VmView) -> list[TransferStep]:
     hosts = [h for h in (vm.host, vm.previous_host) if h]
     return [TransferStep("DELETE", Location(vm.system_dir, h)) for h in dict.fromkeys(hosts)]
+
+
+def attach(vm: VmView, disk: Mapping[str, str]) -> list[TransferStep]:
+    """A disk hotplugged: its file made on the host as the prolog would."""
+    step = _disk_step(vm, disk_number(disk, 0), disk)
+    return [step] if step else []
+
+
+def detach(vm: VmView, disk: Mapping[str, str]) -> list[TransferStep]:
+    """A disk unplugged: kept where SAVE says (as the epilog would), else deleted."""
+    saved = _save_step(vm, disk_number(disk, 0), disk)
+    return [saved] if saved else discard(vm, disk)
+
+
+def discard(vm: VmView, disk: Mapping[str, str]) -> list[TransferStep]:
+    """A disk's file on the host deleted (a detach, or an attach the guest refused)."""
+    return [TransferStep("DELETE", Location(f"{vm.system_dir}/disk.{disk_number(disk, 0)}", vm.host))]

@@ -139,6 +139,22 @@ class VMMDriver(Driver):
     def poll(self, vm: VmView, host: HostView) -> VmPoll:
         raise self._unsupported("poll")
 
+    # Hotplug on a running guest. The device is the DISK or NIC vector (with its
+    # DISK_ID or NIC_ID) as it is in vm.template; a disk's file is already on the
+    # host, at disk.<DISK_ID> in the VM's directory. Attaching a device the guest
+    # has, or detaching one it lacks, succeeds.
+    def attach_disk(self, vm: VmView, host: HostView, disk: Mapping[str, str]) -> None:
+        raise self._unsupported("attach_disk")
+
+    def detach_disk(self, vm: VmView, host: HostView, disk: Mapping[str, str]) -> None:
+        raise self._unsupported("detach_disk")
+
+    def attach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
+        raise self._unsupported("attach_nic")
+
+    def detach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
+        raise self._unsupported("detach_nic")
+
 
 class IMDriver(Driver):
     """Information: monitors hosts (and, when it can, their VMs)."""

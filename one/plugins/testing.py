@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 VMM_ACTIONS = ("deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate",
-               "poll")
+               "poll", "attach_disk", "detach_disk", "attach_nic", "detach_nic")
 NUMERIC_PROBE_KEYS = tuple(k for k in REQUIRED_PROBE_KEYS if k != "HYPERVISOR")
 
 
@@ -268,9 +268,32 @@ def _deploy(driver: Driver, vm: VmView, host: HostView) -> VmView:
     return replace(vm, deploy_id=deploy_id, host=host.name)
 
 
+def hotplugged_disk(vm: VmView, make_file: bool = False) -> dict[str, str]:
+    """A raw 1 MiB disk for `vm`; with `make_file`, made at disk.<DISK_ID> in its
+    directory, as the transfer driver leaves a disk before the VMM attaches it."""
+    if make_file:
+        path = Path(vm.system_dir) / "disk.2"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as out:
+            out.truncate(2**20)
+    return {"DISK_ID": "2", "TYPE": "FILE", "TARGET": "sdb", "BUS": "usb", "DRIVER": "raw",
+            "SIZE": "1"}
+
+
+def hotplugged_nic(vm: VmView) -> dict[str, str]:
+    """A second NIC for `vm`, on no bridge (a tap the hypervisor makes). Both devices
+    are USB ones: a guest with no OS to release a PCI device still lets them go."""
+    return {"NIC_ID": "1", "MAC": "02:00:c0:00:02:0b", "IP": "192.0.2.11",
+            "TARGET": f"one-{vm.id}-1", "MODEL": "usb-net"}
+
+
 def _vmm_arguments(action: str, vm: VmView, host: HostView) -> tuple[Any, ...]:
     if action in ("save", "restore"):
         return (vm, host, vm.checkpoint)
+    if action in ("attach_disk", "detach_disk"):
+        return (vm, host, hotplugged_disk(vm))
+    if action in ("attach_nic", "detach_nic"):
+        return (vm, host, hotplugged_nic(vm))
     return (vm, host, host) if action == "migrate" else (vm, host)
 
 
@@ -383,6 +406,30 @@ class VMMConformance(_Conformance):
             assert self._state(driver, running, host) is PollState.GONE, "on the source"
         finally:
             driver.cancel(moved, target)
+
+
+    def test_hotplug_comes_in_pairs(self, driver: VMMDriver) -> None:
+        for device in ("disk", "nic"):
+            assert driver.supports(f"attach_{device}") == driver.supports(f"detach_{device}"), \
+                f"a {device} the driver attaches must be detachable, and only such one"
+
+    @_applies_when(_can("poll", "attach_disk"))
+    def test_disk_hotplug_keeps_running(self, driver: VMMDriver, running: VmView,
+                                        host: HostView) -> None:
+        self._plug_twice(driver, running, host, "disk", hotplugged_disk(running, make_file=True))
+
+    @_applies_when(_can("poll", "attach_nic"))
+    def test_nic_hotplug_keeps_running(self, driver: VMMDriver, running: VmView,
+                                       host: HostView) -> None:
+        self._plug_twice(driver, running, host, "nic", hotplugged_nic(running))
+
+    def _plug_twice(self, driver: VMMDriver, running: VmView, host: HostView, device: str,
+                    vector: Mapping[str, str]) -> None:
+        """Attach and detach, each twice (the second finds its work done), on a running guest."""
+        for action in (f"attach_{device}", f"detach_{device}"):
+            for _ in range(2):
+                _perform(driver, action, running, host, vector)
+            assert self._state(driver, running, host) is PollState.RUNNING, f"after {action}"
 
 
 class IMConformance(_Conformance):

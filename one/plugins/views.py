@@ -73,3 +73,17 @@ class VmView:
     @property
     def checkpoint(self) -> str:
         return f"{self.system_dir}/checkpoint"
+
+
+def disk_number(disk: Mapping[str, str], position: int) -> int:
+    """N of the disk's file `disk.N` on its host: its DISK_ID, which hotplug keeps
+    stable (a disk detached leaves a gap); its position for a vector without one."""
+    value = disk.get("DISK_ID", "")
+    return int(value) if value.isdigit() else position
+
+
+def context_number(template: TemplateView) -> int:
+    """N of the CONTEXT CD-ROM's `disk.N`: its DISK_ID once a hotplug fixed it,
+    else the one after the last disk (as allocation numbers them)."""
+    value = (template.vector("CONTEXT") or {}).get("DISK_ID", "")
+    return int(value) if value.isdigit() else len(template.vectors("DISK"))

@@ -21,7 +21,9 @@ HOST = HostView(id=0, name="node1", state=2, im_mad="dummy", vm_mad="dummy")
 TARGET = HostView(id=1, name="node2", state=2, im_mad="dummy", vm_mad="dummy")
 VM = make_vm_view(5, host=HOST.name, deploy_id="one-5", memory_mb=256)
 VMM_ACTIONS = ("deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate",
-               "poll")
+               "poll", "attach_disk", "detach_disk", "attach_nic", "detach_nic")
+DEVICES = {"attach_disk": ({"DISK_ID": "2"},), "detach_disk": ({"DISK_ID": "2"},),
+           "attach_nic": ({"NIC_ID": "1"},), "detach_nic": ({"NIC_ID": "1"},)}
 
 
 @pytest.fixture
@@ -54,7 +56,7 @@ def perform(action: str, datacenter: Datacenter, config: Mapping[str, str] | Non
     """Run any action of any dummy driver on VM 5, by name."""
     if action in VMM_ACTIONS:
         extra: tuple[Any, ...] = {"save": (vm.checkpoint,), "restore": (vm.checkpoint,),
-                                  "migrate": (TARGET,)}.get(action, ())
+                                  "migrate": (TARGET,), **DEVICES}.get(action, ())
         return getattr(DummyVMM(config, datacenter), action)(vm, host, *extra)
     if action == "monitor":
         return DummyIM(config, datacenter).monitor(host)
@@ -105,6 +107,19 @@ def test_restarts_keep_running_and_need_the_domain(vmm: DummyVMM, action: str) -
     vmm.deploy(VM, HOST)
     getattr(vmm, action)(VM, HOST)
     assert vmm.poll(VM, HOST).state is PollState.RUNNING
+
+
+def test_hotplug_changes_the_domain_once_and_needs_it(vmm: DummyVMM) -> None:
+    with pytest.raises(DomainError):
+        vmm.attach_disk(VM, HOST, {"DISK_ID": "2"})
+    vmm.deploy(VM, HOST)
+    for _ in range(2):
+        vmm.attach_disk(VM, HOST, {"DISK_ID": "2"})
+        vmm.attach_nic(VM, HOST, {"NIC_ID": "1"})
+    assert vmm.hypervisor(HOST.name).require("one-5").devices == {"disk:2", "nic:1"}
+    for _ in range(2):
+        vmm.detach_disk(VM, HOST, {"DISK_ID": "2"})
+    assert vmm.hypervisor(HOST.name).require("one-5").devices == {"nic:1"}
 
 
 def test_save_then_restore_on_another_host(vmm: DummyVMM, datacenter: Datacenter) -> None:

@@ -18,11 +18,11 @@ from dataclasses import replace
 from typing import Callable, Protocol
 
 from one.config import Config
-from one.core import leases, placement, quotas
+from one.core import devices, leases, placement, quotas
 from one.core.images import release_disks
 from one.core.lifecycle import operations, records
 from one.core.lifecycle.phases import (
-    ACTIONS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, IN_PLACE, MIGRATE,
+    ACTIONS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, HOTPLUG_PHASES, IN_PLACE, MIGRATE,
     MIGRATE_FROM, MIGRATION_STARTS, OFF_HOST, OPERATIONS, PENDING, POWEROFF, PROLOG, REDEPLOY_AFTER, REPLIES,
     RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, TWO_HOSTS, UNKNOWN, Phase)
 from one.core.runner import InlineRunner, Reply, Runner, ThreadedRunner
@@ -164,6 +164,15 @@ class LifeCycle:
                 return
             self._set_action(vm, code)
             self._move(vm, to, enforce=True)
+
+    def hotplug(self, vm: Vm, to: Phase, action: int) -> None:
+        """A device set up in `vm` (inside the caller's write) goes to its driver
+        operation in `to`; the history record goes on in a copy, as oned's does."""
+        running = phase_of(vm) == RUNNING
+        vm.resched = 0   # as oned: a VM being changed is not moved meanwhile
+        self._move(vm, to)
+        records.copy_record(vm, action, running)
+        self.pools.vms.save(vm)
 
     def _in_place(self, vm: Vm, name: str) -> None:
         if name in ("resched", "unresched"):
@@ -446,6 +455,8 @@ class LifeCycle:
 
     def _finish_op(self, vm: Vm, phase: Phase, ok: bool, value: str | None, error: str) -> None:
         success, failure = REPLIES[phase]
+        if phase in HOTPLUG_PHASES:
+            self.logs.write(vm.oid, "LCM", "I" if ok else "E", devices.settle(self.pools, vm, ok))
         if ok:
             if value:
                 vm.deploy_id = value

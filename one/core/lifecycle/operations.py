@@ -22,6 +22,7 @@ from functools import partial
 from typing import Callable, Mapping, Sequence, TypeVar
 
 from one.core import context, transfer
+from one.core.lifecycle import hotplug_ops
 from one.plugins.drivers import PollState, TMDriver, VMMDriver, VNMDriver
 from one.plugins.views import HostView, TemplateView, VmView
 
@@ -187,6 +188,8 @@ def build(name: str, d: Drivers, migrating_save: bool = False) -> Operation:
         return lambda: _cleanup(d)
     if name == "migrate":
         return lambda: _live_migrate(d)
+    if name in hotplug_ops.NAMES:
+        return hotplug_ops.build(name, d)
     if name in _PLANS:
         tm = _need(d.tm, "transfer driver")
         return lambda: _transfer(name, vm, tm)

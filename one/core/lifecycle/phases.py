@@ -136,3 +136,17 @@ OPERATIONS: dict[Phase, str] = {
 # open until the guest is saved (cold) or has moved (live), or the migration is undone.
 TWO_HOSTS = frozenset({SAVE_MIGRATE, MIGRATE})
 HARD_ACTIONS = frozenset({H.TERMINATE_HARD, H.UNDEPLOY_HARD, H.POWEROFF_HARD})
+
+# Hotplug of disks and NICs (one.core.hotplug): the device in flight carries ATTACH or
+# DETACH = YES; success and failure both go back where the VM was, the device kept or
+# dropped by one.core.devices.
+HOTPLUG, HOTPLUG_NIC = _active(L.HOTPLUG), _active(L.HOTPLUG_NIC)
+HOTPLUG_PROLOG_POWEROFF = _active(L.HOTPLUG_PROLOG_POWEROFF)
+HOTPLUG_EPILOG_POWEROFF = _active(L.HOTPLUG_EPILOG_POWEROFF)
+HOTPLUG_PHASES = frozenset({HOTPLUG, HOTPLUG_NIC, HOTPLUG_PROLOG_POWEROFF, HOTPLUG_EPILOG_POWEROFF})
+REPLIES.update({HOTPLUG: (RUNNING, RUNNING), HOTPLUG_NIC: (RUNNING, RUNNING),
+                HOTPLUG_PROLOG_POWEROFF: (POWEROFF, POWEROFF),
+                HOTPLUG_EPILOG_POWEROFF: (POWEROFF, POWEROFF)})
+OPERATIONS.update({HOTPLUG: "hotplug_disk", HOTPLUG_NIC: "hotplug_nic",
+                   HOTPLUG_PROLOG_POWEROFF: "hotplug_disk_files",
+                   HOTPLUG_EPILOG_POWEROFF: "hotplug_disk_files"})

@@ -106,3 +106,20 @@ def release(host: Host, vm: Vm) -> None:
     share["RUNNING_VMS"] = max(0, share.get("RUNNING_VMS", 0) - 1)
     host.share = share
     host.vms = [v for v in host.vms if v != vm.oid]
+
+
+def copy_record(vm: Vm, action: int, running: bool) -> None:
+    """oned's close_cp_history: the current record ends with `action` and a copy on
+    the same host goes on from now. The host's booking is the copy's, untouched; a
+    VM not `running` (POWEROFF) stays so in the copy (its RETIME set too)."""
+    record = current(vm)
+    if record is None or record["ETIME"]:
+        return
+    stamp_now = now()
+    not_running = not running
+    record["RETIME"] = record["RETIME"] or stamp_now
+    record["ETIME"], record["ACTION"] = stamp_now, action
+    copy = {**record, "SEQ": len(vm.history), "STIME": stamp_now, "ETIME": 0, "ACTION": 0,
+            "PSTIME": 0, "PETIME": 0, "RSTIME": stamp_now, "RETIME": stamp_now if not_running else 0,
+            "ESTIME": 0, "EETIME": 0}
+    vm.history = vm.history + [copy]

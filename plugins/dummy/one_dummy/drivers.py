@@ -131,6 +131,28 @@ class DummyVMM(_OnHypervisors, VMMDriver):
                   f"{vm.deploy_id} moved from {source.name} to {target.name}")
 
     @steered
+    def attach_disk(self, vm: VmView, host: HostView, disk: Mapping[str, str]) -> None:
+        self._plug("attach_disk", vm, host, f"disk:{disk.get('DISK_ID')}", True)
+
+    @steered
+    def detach_disk(self, vm: VmView, host: HostView, disk: Mapping[str, str]) -> None:
+        self._plug("detach_disk", vm, host, f"disk:{disk.get('DISK_ID')}", False)
+
+    @steered
+    def attach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
+        self._plug("attach_nic", vm, host, f"nic:{nic.get('NIC_ID')}", True)
+
+    @steered
+    def detach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
+        self._plug("detach_nic", vm, host, f"nic:{nic.get('NIC_ID')}", False)
+
+    def _plug(self, action: str, vm: VmView, host: HostView, device: str, present: bool) -> None:
+        """A device of a guest that must run there; asked again, nothing changes."""
+        self._act(action, vm, host.name,
+                  lambda: self.hypervisor(host.name).plug(vm.deploy_id, device, present),
+                  f"{device} {'plugged into' if present else 'unplugged from'} {vm.deploy_id}")
+
+    @steered
     def poll(self, vm: VmView, host: HostView) -> VmPoll:
         found = poll_of(self.hypervisor(host.name).get(vm.deploy_id))
         self.log.debug("poll: %s is %s on %s", vm.deploy_id, found.state.name, host.name)

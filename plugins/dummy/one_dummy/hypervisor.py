@@ -37,17 +37,20 @@ class Domain:
     memory_kib: int
     cpu: float = 1.0                       # percent of one CPU: an idle guest
     started: float = field(default_factory=time.monotonic)
+    devices: frozenset[str] = frozenset()  # hotplugged: "disk:<DISK_ID>", "nic:<NIC_ID>"
 
     def network_bytes(self) -> int:
         """Traffic that grows with uptime, so counters look alive between polls."""
         return int((time.monotonic() - self.started) * 1024)
 
     def stored(self) -> dict[str, Any]:
-        return {"deploy_id": self.deploy_id, "memory_kib": self.memory_kib, "cpu": self.cpu}
+        return {"deploy_id": self.deploy_id, "memory_kib": self.memory_kib, "cpu": self.cpu,
+                "devices": sorted(self.devices)}
 
     @classmethod
     def loaded(cls, value: dict[str, Any]) -> Domain:
-        return cls(str(value["deploy_id"]), int(value["memory_kib"]), float(value["cpu"]))
+        return cls(str(value["deploy_id"]), int(value["memory_kib"]), float(value["cpu"]),
+                   devices=frozenset(value.get("devices", ())))
 
 
 class Hypervisor:
@@ -98,6 +101,18 @@ class Hypervisor:
             if deploy_id not in self._domains:
                 return False
             self.destroy(deploy_id)
+            return True
+
+    def plug(self, deploy_id: str, device: str, present: bool) -> bool:
+        """Hotplug (`present`) or unplug a device of a domain that must be there;
+        False (nothing done) when it already is as asked."""
+        with self._lock:
+            domain = self.require(deploy_id)
+            if (device in domain.devices) == present:
+                return False
+            devices = domain.devices | {device} if present else domain.devices - {device}
+            self._domains[deploy_id] = replace(domain, devices=frozenset(devices))
+            self._changed()
             return True
 
     def kill(self, deploy_id: str) -> None:

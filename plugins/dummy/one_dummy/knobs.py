@@ -20,6 +20,7 @@ from one.plugins import HostView, TemplateView, VmView
 ACTIONS = frozenset({
     "deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate", "poll",
     "monitor", "execute", "pre", "post", "clean",
+    "attach_disk", "detach_disk", "attach_nic", "detach_nic",
 })
 
 N = TypeVar("N", int, float)

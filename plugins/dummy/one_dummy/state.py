@@ -107,6 +107,10 @@ class Replay:
     violations: list[str]
 
 
+# Device changes of a running guest: they need it on that host and leave it there.
+HOTPLUG_ACTIONS = frozenset({"attach_disk", "detach_disk", "attach_nic", "detach_nic"})
+
+
 def _describe(place: str | None) -> str:
     if place is None:
         return "nowhere"
@@ -131,7 +135,7 @@ def _next_place(action: str, place: str | None, host: str) -> tuple[bool, str | 
         return on_host, None
     if action == "save":
         return on_host, SAVED
-    if action in ("reboot", "reset"):
+    if action in ("reboot", "reset") or action in HOTPLUG_ACTIONS:
         return on_host, place
     return False, place             # no VMM action the driver journals
 

@@ -13,7 +13,7 @@ from typing import Mapping
 from lxml import etree
 
 from one.drivers.guests import disk_path, domain_name, memory_mb, next_target, vnc_port, yes
-from one.plugins.views import VmView
+from one.plugins.views import VmView, context_number, disk_number
 
 _BUSES = {"hd": "ide", "sd": "scsi", "vd": "virtio", "xvd": "xen"}
 
@@ -67,21 +67,28 @@ def _features(domain: etree._Element, vm: VmView, d: KvmDefaults) -> None:
 def _disks(devices: etree._Element, vm: VmView, d: KvmDefaults) -> set[str]:
     used: set[str] = set()
     for index, disk in enumerate(vm.template.vectors("DISK")):
-        kind = disk.get("TYPE", "file").lower()
-        device = "cdrom" if kind == "cdrom" else "disk"
-        source_kind = "block" if kind == "block" else "file"
-        target = disk.get("TARGET") or next_target(used, disk.get("DEV_PREFIX", "hd"))
-        used.add(target)
-        el = _sub(devices, "disk", type=source_kind, device=device)
-        _sub(el, "driver", name="qemu", type=disk.get("DRIVER") or disk.get("FORMAT") or d.disk_driver,
-             cache=disk.get("CACHE", d.disk_cache))
-        path = disk_path(vm, index)
-        _sub(el, "source", **({"dev": path} if source_kind == "block" else {"file": path}))
-        bus = disk.get("BUS") or next((b for p, b in _BUSES.items() if target.startswith(p)), "")
-        _sub(el, "target", dev=target, bus=bus)
-        if device == "cdrom" or yes(disk.get("READONLY")):
-            _sub(el, "readonly")
+        disk_device(devices, vm, disk, index, d, used)
     return used
+
+
+def disk_device(devices: etree._Element, vm: VmView, disk: Mapping[str, str], index: int,
+                d: KvmDefaults, used: set[str]) -> etree._Element:
+    """The <disk> of one DISK (at boot, or hotplugged), its target added to `used`."""
+    kind = disk.get("TYPE", "file").lower()
+    device = "cdrom" if kind == "cdrom" else "disk"
+    source_kind = "block" if kind == "block" else "file"
+    target = disk.get("TARGET") or next_target(used, disk.get("DEV_PREFIX", "hd"))
+    used.add(target)
+    el = _sub(devices, "disk", type=source_kind, device=device)
+    _sub(el, "driver", name="qemu", type=disk.get("DRIVER") or disk.get("FORMAT") or d.disk_driver,
+         cache=disk.get("CACHE", d.disk_cache))
+    path = disk_path(vm, disk_number(disk, index))
+    _sub(el, "source", **({"dev": path} if source_kind == "block" else {"file": path}))
+    bus = disk.get("BUS") or next((b for p, b in _BUSES.items() if target.startswith(p)), "")
+    _sub(el, "target", dev=target, bus=bus)
+    if device == "cdrom" or yes(disk.get("READONLY")):
+        _sub(el, "readonly")
+    return el
 
 
 def _context(devices: etree._Element, vm: VmView, used: set[str]) -> None:
@@ -91,25 +98,32 @@ def _context(devices: etree._Element, vm: VmView, used: set[str]) -> None:
     target = context.get("TARGET") or next_target(used, "hd")
     el = _sub(devices, "disk", type="file", device="cdrom")
     _sub(el, "driver", name="qemu", type="raw")
-    _sub(el, "source", file=disk_path(vm, len(vm.template.vectors("DISK"))))
+    _sub(el, "source", file=disk_path(vm, context_number(vm.template)))
     _sub(el, "target", dev=target, bus=next((b for p, b in _BUSES.items() if target.startswith(p)), "ide"))
     _sub(el, "readonly")
 
 
 def _nics(devices: etree._Element, vm: VmView, d: KvmDefaults) -> None:
     for index, nic in enumerate(vm.template.vectors("NIC")):
-        bridge = nic.get("BRIDGE")
-        el = _sub(devices, "interface", type="bridge" if bridge else "ethernet")
-        if bridge:
-            _sub(el, "source", bridge=bridge)
-        if nic.get("MAC"):
-            _sub(el, "mac", address=nic["MAC"])
-        _sub(el, "target", dev=nic.get("TARGET") or f"one-{vm.id}-{nic.get('NIC_ID', index)}")
-        if nic.get("SCRIPT"):
-            _sub(el, "script", path=nic["SCRIPT"])
-        model = nic.get("MODEL") or d.nic_model
-        if model:
-            _sub(el, "model", type=model)
+        nic_device(devices, vm, nic, index, d)
+
+
+def nic_device(devices: etree._Element, vm: VmView, nic: Mapping[str, str], index: int,
+               d: KvmDefaults) -> etree._Element:
+    """The <interface> of one NIC (at boot, or hotplugged)."""
+    bridge = nic.get("BRIDGE")
+    el = _sub(devices, "interface", type="bridge" if bridge else "ethernet")
+    if bridge:
+        _sub(el, "source", bridge=bridge)
+    if nic.get("MAC"):
+        _sub(el, "mac", address=nic["MAC"])
+    _sub(el, "target", dev=nic.get("TARGET") or f"one-{vm.id}-{nic.get('NIC_ID', index)}")
+    if nic.get("SCRIPT"):
+        _sub(el, "script", path=nic["SCRIPT"])
+    model = nic.get("MODEL") or d.nic_model
+    if model:
+        _sub(el, "model", type=model)
+    return el
 
 
 def _graphics(devices: etree._Element, vm: VmView, d: KvmDefaults) -> None:

@@ -15,6 +15,7 @@ import libvirt
 from one.plugins import HostView, PollState, VMMDriver, VmPoll, VmView
 from one_vmm_kvm.connections import Connections
 from one.drivers.guests import wait_until, yes
+from one_vmm_kvm import hotplug
 from one_vmm_kvm.deployment import KvmDefaults, domain_xml
 
 # libvirt domain states as OpenNebula's poll letters.
@@ -57,6 +58,7 @@ class KvmVMM(VMMDriver):
                                     emulator=self.config.get("EMULATOR", ""),
                                     machine=self.config.get("MACHINE", ""))
         self.shutdown_timeout = float(self.config.get("SHUTDOWN_TIMEOUT", "300"))
+        self.detach_timeout = float(self.config.get("DETACH_TIMEOUT", "60"))
         self.migrate_flags = libvirt.VIR_MIGRATE_LIVE | libvirt.VIR_MIGRATE_PEER2PEER
         if yes(self.config.get("MIGRATE_UNSAFE")):
             # libvirt refuses disks on a file system it cannot tell is shared
@@ -178,3 +180,28 @@ class KvmVMM(VMMDriver):
                 raise
             return VmPoll(STATES.get(state, PollState.UNKNOWN), memory=memory)
         return self.connections.run(host, read)
+
+    def attach_disk(self, vm: VmView, host: HostView, disk: Mapping[str, str]) -> None:
+        self._plug("attach_disk", vm, host, *hotplug.disk_xml(vm, disk, self.defaults))
+
+    def detach_disk(self, vm: VmView, host: HostView, disk: Mapping[str, str]) -> None:
+        self._unplug("detach_disk", vm, host, *hotplug.disk_xml(vm, disk, self.defaults))
+
+    def attach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
+        self._plug("attach_nic", vm, host, *hotplug.nic_xml(vm, nic, self.defaults))
+
+    def detach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
+        self._unplug("detach_nic", vm, host, *hotplug.nic_xml(vm, nic, self.defaults))
+
+    def _plug(self, action: str, vm: VmView, host: HostView, xml: str,
+              find: hotplug.Finder) -> None:
+        done = self.connections.run(host, lambda c: hotplug.attach(self._domain(c, vm), xml, find))
+        self.log.info("%s: %s %s", action, vm.deploy_id,
+                      "plugged in" if done else "has the device already, nothing to do")
+
+    def _unplug(self, action: str, vm: VmView, host: HostView, xml: str,
+                find: hotplug.Finder) -> None:
+        done = self.connections.run(host, lambda c: hotplug.detach(
+            self._domain(c, vm), xml, find, self.detach_timeout))
+        self.log.info("%s: %s %s", action, vm.deploy_id,
+                      "unplugged" if done else "lacks the device already, nothing to do")

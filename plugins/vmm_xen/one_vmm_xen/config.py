@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from one.drivers.guests import disk_path, domain_name, memory_mb, next_target, vnc_port, yes
-from one.plugins.views import VmView
+from one.plugins.views import VmView, context_number, disk_number
 
 FORMATS = ("raw", "qcow", "qcow2", "vhd", "qed")
 _BOOT = {"hd": "c", "disk": "c", "fd": "a", "cdrom": "d", "network": "n", "nic": "n"}
@@ -123,12 +123,12 @@ def disk_specs(vm: VmView, d: XenDefaults | None = None) -> list[str]:
         cdrom = disk.get("TYPE", "").lower() == "cdrom"
         access = "ro" if cdrom or yes(disk.get("READONLY")) else "rw"
         specs.append(f"format={disk_format(disk)},vdev={vdev},access={access}"
-                     + (",devtype=cdrom" if cdrom else "") + f",target={disk_path(vm, index)}")
+                     + (",devtype=cdrom" if cdrom else "") + f",target={disk_path(vm, disk_number(disk, index))}")
     context = vm.template.vector("CONTEXT")
     if context is not None:
         vdev = context.get("TARGET") or next_target(used, "hd")
         specs.append(f"format=raw,vdev={vdev},access=ro,devtype=cdrom,"
-                     f"target={disk_path(vm, len(disks))}")
+                     f"target={disk_path(vm, context_number(vm.template))}")
     return specs
 
 
