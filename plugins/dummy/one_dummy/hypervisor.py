@@ -37,17 +37,21 @@ class Domain:
     memory_kib: int
     cpu: float = 1.0                       # percent of one CPU: an idle guest
     started: float = field(default_factory=time.monotonic)
+    snapshots: tuple[str, ...] = ()        # system snapshots, by hypervisor id
+    vcpu: int = 1
 
     def network_bytes(self) -> int:
         """Traffic that grows with uptime, so counters look alive between polls."""
         return int((time.monotonic() - self.started) * 1024)
 
     def stored(self) -> dict[str, Any]:
-        return {"deploy_id": self.deploy_id, "memory_kib": self.memory_kib, "cpu": self.cpu}
+        return {"deploy_id": self.deploy_id, "memory_kib": self.memory_kib, "cpu": self.cpu,
+                "snapshots": list(self.snapshots), "vcpu": self.vcpu}
 
     @classmethod
     def loaded(cls, value: dict[str, Any]) -> Domain:
-        return cls(str(value["deploy_id"]), int(value["memory_kib"]), float(value["cpu"]))
+        return cls(str(value["deploy_id"]), int(value["memory_kib"]), float(value["cpu"]),
+                   snapshots=tuple(value.get("snapshots", ())), vcpu=int(value.get("vcpu", 1)))
 
 
 class Hypervisor:
@@ -100,6 +104,17 @@ class Hypervisor:
             self.destroy(deploy_id)
             return True
 
+    def change(self, deploy_id: str, **fields: Any) -> bool:
+        """Change a domain that must be there; False when it already is so."""
+        with self._lock:
+            domain = self.require(deploy_id)
+            changed = replace(domain, **fields)
+            if changed == domain:
+                return False
+            self._domains[deploy_id] = changed
+            self._changed()
+            return True
+
     def kill(self, deploy_id: str) -> None:
         """For tests: the guest dies without oned asking (it should notice on poll)."""
         self.destroy(deploy_id)
@@ -140,6 +155,8 @@ class Datacenter:
         self._batching = 0
         self._dirty = False
         self._applied = 0           # applied lines of the journal that the state includes
+        # Disks' sizes and snapshots by "<vm>/<disk id>" (one_dummy.changes; not persisted).
+        self.disks: dict[str, dict[str, Any]] = {}
         if state is not None:
             self._load(state)
 
