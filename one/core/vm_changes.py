@@ -142,7 +142,7 @@ class VmChanges:
         checked and charged now, undone if the driver cannot (HOTPLUG_RESIZE)."""
         if phase_of(vm) != RUNNING:
             raise ActionError(f"Cannot resize a VM in state {phase_name(phase_of(vm))}.")
-        undo = {name: vm.template.get(name) or "" for name in new if vm.template.get(name)}
+        undo = {name: vm.template.get(name) or "" for name in new}   # "": was not set
         resize.apply(self.pools, vm, new)
         self.lifecycle.begin_change(vm, self.lifecycle.change_target(vm, "resize"), "resize",
                                     UNDO=undo)

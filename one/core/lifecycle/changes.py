@@ -92,5 +92,8 @@ def finish(pools: Pools, vm: Vm, ok: bool, value: str | None) -> str:
     elif op == "disk_resize" and not ok:
         books.set_disk_size(pools, vm, int(change["DISK_ID"]), int(change["SIZE_PREV"]))
     elif op == "resize" and not ok:
-        resize.apply(pools, vm, change["UNDO"], enforce=False)
+        undo: dict[str, str] = change["UNDO"]
+        resize.apply(pools, vm, {k: v for k, v in undo.items() if v}, enforce=False)
+        for name in (k for k, v in undo.items() if not v):
+            vm.template.remove(name)
     return str(op or "change")
