@@ -55,7 +55,8 @@ def _size(text: str) -> int:
 
 
 class VmChanges:
-    def __init__(self, pools: Pools, lifecycle: LifeCycle, restricted: RestrictedAttributes) -> None:
+    def __init__(self, pools: Pools, lifecycle: LifeCycle,
+                 restricted: RestrictedAttributes) -> None:
         self.pools, self.lifecycle, self.restricted = pools, lifecycle, restricted
 
     def _change(self, session: Session, vid: int, op: str,

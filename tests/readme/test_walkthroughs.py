@@ -35,7 +35,8 @@ COMMAND_TIMEOUT = 120         # seconds; the README's `until` loops wait for the
 def test_the_readme_has_its_walkthroughs() -> None:
     """A parser slip must not turn the test below into a silent no-op."""
     assert [w.title for w in WALKTHROUGHS] == [
-        "Five minutes with one", "A KVM host", "Hybrid cloud", "VM templates", "ACL rules", "Quotas"]
+        "Five minutes with one", "A KVM host", "Hybrid cloud", "VM templates", "ACL rules", "Quotas",
+        "Snapshots, disk resize and live resize"]
     assert WALKTHROUGHS[0].starts_oned and isinstance(WALKTHROUGHS[0].items[-1], Script)
 
 

@@ -21,12 +21,13 @@ from one.plugins.drivers import TMDriver, VMMDriver
 from one.plugins.views import HostView, VmView
 from one.pool.models import Vm
 from one.pool.pools import Pools
+from one.states import HistoryAction
 
 CHANGE = "CHANGE"
-# HISTORY/ACTION each change leaves on the VM's record (vm.xsd's action list).
-ACTION_CODES = {"disk_snapshot_create": 25, "disk_snapshot_delete": 26, "disk_resize": 29,
-                "resize": 35, "snapshot_create": 37, "snapshot_delete": 38, "snapshot_revert": 39,
-                "disk_snapshot_revert": 41}
+# HISTORY/ACTION each change leaves on the VM's record: the HistoryAction of its name.
+ACTION_CODES = {op: HistoryAction[op.upper()] for op in (
+    "disk_snapshot_create", "disk_snapshot_delete", "disk_resize", "resize", "snapshot_create",
+    "snapshot_delete", "snapshot_revert", "disk_snapshot_revert")}
 # The engine's operations built here: a change's phase, and a live reconfiguration.
 NAMES = frozenset({"change", "update_conf"})
 
@@ -37,7 +38,7 @@ def record(vm: Vm, op: str, **args: Any) -> None:
     if current is None:
         raise RuntimeError(f"VM {vm.oid} has no history record for {op}")
     current[CHANGE] = {"OP": op, **args}
-    current["ACTION"] = ACTION_CODES[op]
+    current["ACTION"] = int(ACTION_CODES[op])
 
 
 def pending(vm: Vm) -> dict[str, Any]:

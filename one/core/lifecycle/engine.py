@@ -414,8 +414,11 @@ class LifeCycle:
                     self._drivers(vm), resumed=resumed,
                     finished=_recorded_step(vm) if resumed else {},
                     mark=lambda step, result: self._mark(vid, token, step, result))
-                op = (changes.operation(drivers, name, changes.pending(vm)) if name in changes.NAMES
-                      else operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE))
+                if name in changes.NAMES:
+                    op = changes.operation(drivers, name, changes.pending(vm))
+                else:
+                    op = operations.build(name, drivers,
+                                          migrating_save=phase_of(vm) == SAVE_MIGRATE)
         except Exception as exc:  # unknown driver, host gone: the operation fails now
             self._deliver(Reply(vid, token, False, error=str(exc)))
             return
