@@ -3,6 +3,7 @@ real server: phases (HOTPLUG_SNAPSHOT, DISK_SNAPSHOT*, DISK_RESIZE*, HOTPLUG_RES
 XSD-valid documents, wrong states, locks, driver failures and drivers that lack the action."""
 from __future__ import annotations
 
+import itertools
 import sqlite3
 
 import pyone
@@ -16,6 +17,7 @@ from one.states import LcmState as L, VmState as S
 
 AUTHORIZATION, ACTION, API, LOCKED, NO_EXISTS = 0x200, 0x800, 0x1000, 0x8000, 0x400
 RUNNING, POWEROFF = (S.ACTIVE, L.RUNNING), (S.POWEROFF, L.LCM_INIT)
+_IMAGES = itertools.count()
 
 
 class BareVMM(VMMDriver):
@@ -33,7 +35,8 @@ class BareVMM(VMMDriver):
 
 
 def _image(engine: Engine) -> int:
-    return engine.rpc.ok("one.image.allocate", 'NAME = "data" TYPE = "DATABLOCK" SIZE = 10', 1)
+    name = f"data-{next(_IMAGES)}"
+    return engine.rpc.ok("one.image.allocate", f'NAME = "{name}" TYPE = "DATABLOCK" SIZE = 10', 1)
 
 
 def _running(engine: Engine, host: int, extra: str = "") -> int:
@@ -346,3 +349,28 @@ def test_a_schema_6_database_gets_disk_snapshots(tmp_path) -> None:
         second.stop()
     with sqlite3.connect(tmp_path / "one.db") as db:
         assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_a_change_caught_by_a_restart_runs_then(tmp_path) -> None:
+    """The CHANGE kept in the history record survives oned: the new one runs it."""
+    first = start_oned(tmp_path)
+    engine = Engine(first)
+    hid = engine.host("h0")
+    engine.monitor()
+    snapped, grown = _running(engine, hid), _running(engine, hid)
+    engine.rpc.ok("one.vm.snapshotcreate", snapped, "kept")
+    engine.rpc.ok("one.vm.diskresize", grown, 1, "40")
+    first.stop()                                   # before the driver ran either
+
+    second = start_oned(tmp_path)
+    again = Engine(second)
+    try:
+        assert again.phase(snapped) == (S.ACTIVE, L.HOTPLUG_SNAPSHOT)
+        assert second.managers.lifecycle.resume_in_flight() == 2
+        again.settle()
+        assert again.phase(snapped) == RUNNING and again.phase(grown) == RUNNING
+        assert again.doc("one.vm.info", snapped).findtext("TEMPLATE/SNAPSHOT/HYPERVISOR_ID") == \
+            "snap-0"
+        assert again.doc("one.vm.info", grown).findall("TEMPLATE/DISK")[1].findtext("SIZE") == "40"
+    finally:
+        second.stop()
