@@ -11,7 +11,7 @@ request here before the driver runs; `*_done` keeps or undoes it.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 from one.core import quotas
 from one.errors import ActionError
@@ -52,7 +52,8 @@ def mark_system_snapshot(vm: Vm, snap_id: int, action: str) -> dict[str, str]:
     return snapshot
 
 
-def _edit_system(vm: Vm, snap_id: int, edit: Any) -> None:
+def _edit_system(vm: Vm, snap_id: int,
+                 edit: Callable[[dict[str, str]], dict[str, str] | None]) -> None:
     """Each snapshot through `edit` (None drops it); the one of `snap_id` gets it, others
     lose ACTIVE when `edit` makes this one ACTIVE."""
     old = vm.template.vectors("SNAPSHOT")

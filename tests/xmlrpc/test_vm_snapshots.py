@@ -374,3 +374,16 @@ def test_a_change_caught_by_a_restart_runs_then(tmp_path) -> None:
         assert again.doc("one.vm.info", grown).findall("TEMPLATE/DISK")[1].findtext("SIZE") == "40"
     finally:
         second.stop()
+
+
+def test_updateconf_on_a_driver_without_it_records_the_error(engine: Engine) -> None:
+    engine.oned.managers.plugins.registries["vmm"].add(BareVMM)
+    host = engine.rpc.ok("one.host.allocate", "bare0", "dummy", "bare", -1)
+    engine.monitor()
+    vid = _running(engine, host)
+    engine.rpc.ok("one.vm.updateconf", vid, 'OS = [ BOOT = "hd" ]', 0)
+    engine.settle()
+    doc = engine.doc("one.vm.info", vid)
+    assert doc.findtext("TEMPLATE/OS/BOOT") == "hd" and engine.phase(vid) == RUNNING
+    assert "update_conf: vmm driver 'bare' does not support update_conf" in doc.findtext(
+        "USER_TEMPLATE/ERROR")

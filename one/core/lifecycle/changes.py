@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from one.core import context, resize, snapshot_books as books, transfer
 from one.core.lifecycle import records
-from one.core.lifecycle.operations import Drivers, Operation, _need
+from one.core.lifecycle.operations import Drivers, Operation
 from one.plugins.drivers import TMDriver, VMMDriver
 from one.plugins.views import HostView, VmView
 from one.pool.models import Vm
@@ -57,7 +57,9 @@ def _update_conf(vm: VmView, host: HostView, vmm: VMMDriver, tm: TMDriver | None
 
 def operation(d: Drivers, name: str, change: dict[str, Any]) -> Operation:
     """The driver call of the change; a driver that lacks it fails it (ActionNotSupported)."""
-    vmm, host, vm = _need(d.vmm, "virtualization driver"), _need(d.host, "host"), d.vm
+    vmm, host, vm = d.vmm, d.host, d.vm
+    if vmm is None or host is None:
+        raise RuntimeError(f"VM {vm.id} is on no host with a virtualization driver")
     op = change.get("OP", "") if name == "change" else name
     calls: dict[str, Callable[[], str | None]] = {
         "snapshot_create": lambda: vmm.snapshot_create(vm, host, change["SNAP_ID"], change["NAME"]),
