@@ -43,8 +43,9 @@ def guest(tmp_path: Path, libvirtd: Libvirtd) -> Iterator[tuple[Engine, int, lib
     datastores.chmod(0o755)
     oned = start_oned(tmp_path, config_text=f'DATASTORE_LOCATION = "{datastores}"\n')
     engine = Engine(oned)
-    conn = libvirt.open(Libvirtd.uri)
+    conn: libvirt.virConnect | None = None
     try:
+        conn = libvirt.open(Libvirtd.uri)
         engine.rpc.ok("one.host.allocate", "localhost", "kvm", "kvm", -1)
         engine.monitor()
         vid = engine.rpc.ok("one.vm.allocate", GUEST, True)
@@ -60,9 +61,10 @@ def guest(tmp_path: Path, libvirtd: Libvirtd) -> Iterator[tuple[Engine, int, lib
             "USER_TEMPLATE/ERROR")
         yield engine, vid, conn.lookupByName(f"one-{vid}")
     finally:
-        destroy_domains(Libvirtd.uri, str(datastores))
-        conn.close()
         oned.stop()
+        destroy_domains(Libvirtd.uri, str(datastores))
+        if conn is not None:
+            conn.close()
         shutil.rmtree(datastores, ignore_errors=True)
 
 
