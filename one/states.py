@@ -159,6 +159,15 @@ class HistoryAction(IntEnum):
     RENAME = 34
     UPDATE = 36
     RECOVER = 42
+    # Changes in place (one/core/lifecycle/changes.py).
+    DISK_SNAPSHOT_CREATE = 25
+    DISK_SNAPSHOT_DELETE = 26
+    DISK_RESIZE = 29
+    RESIZE = 35
+    SNAPSHOT_CREATE = 37
+    SNAPSHOT_DELETE = 38
+    SNAPSHOT_REVERT = 39
+    DISK_SNAPSHOT_REVERT = 41
 
 
 # Short names the CLI shows, as OpenNebula's onevm does.
@@ -182,6 +191,9 @@ LCM_SHORT: dict[int, str] = {
     LcmState.SHUTDOWN_UNDEPLOY: "shut", LcmState.EPILOG_UNDEPLOY: "epil",
     LcmState.PROLOG_UNDEPLOY: "prol", LcmState.BOOT_UNDEPLOY: "boot",
     LcmState.BOOT_MIGRATE: "boot",
+    **{state: "snap" for state in LcmState if "SNAPSHOT" in state.name},
+    **{state: "drsz" for state in LcmState if state.name.startswith("DISK_RESIZE")},
+    LcmState.HOTPLUG_RESIZE: "hotp",
 }
 
 HOST_SHORT = {

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from one.cli import sched, vm_hotplug
+from one.cli import sched, vm_hotplug, vm_snapshots
 from one.cli.base import Command, Context, Tool, arg
 from one.cli.commands import (calls, create_command, id_action, list_command,
                               lock_commands, ownership_commands, show_command, top_command)
@@ -22,6 +22,7 @@ from one.cli.vm_options import HOLD_ARG, MULTIPLE_ARG, TEMPLATE_ARGS, template_t
 from one.cli.xmldoc import Element
 from one.states import HistoryAction, LcmState, VmState, vm_short_state
 
+LOCK_LEVELS = {"1": "Use", "2": "Manage", "3": "Admin", "4": "All"}   # OpenNebula's words
 DEFAULT_VAR = "~/.one/var"  # oned's VAR_LOCATION when $ONE_VAR does not name one
 ON_HOST = (VmState.ACTIVE, VmState.SUSPENDED, VmState.POWEROFF)
 
@@ -72,7 +73,8 @@ INFORMATION = Fields("VIRTUAL MACHINE {ID} INFORMATION", (
     Column("START TIME", lambda vm: timestamp(vm.findtext("STIME", "0"))),
     Column("END TIME", lambda vm: timestamp(vm.findtext("ETIME", "0"))),
     Column("DEPLOY ID", "DEPLOY_ID"),
-), notes=(Column("ERROR", "USER_TEMPLATE/ERROR"),
+), notes=(Column("LOCK", lambda vm: LOCK_LEVELS.get(vm.findtext("LOCK/LOCKED", ""), "")),
+          Column("ERROR", "USER_TEMPLATE/ERROR"),
           Column("SCHED_MESSAGE", "USER_TEMPLATE/SCHED_MESSAGE")))
 MONITORING = Fields("VIRTUAL MACHINE MONITORING", (
     Column("CPU", "MONITORING/CPU"),
@@ -92,9 +94,11 @@ SECTIONS = (
     INFORMATION, PERMISSIONS, MONITORING,
     vm_hotplug.Disks(),
     Rows("VM NICS", "TEMPLATE/NIC", NICS, optional=True),
+    *vm_snapshots.SECTIONS_AFTER_NICS,
     TemplateText("VIRTUAL MACHINE TEMPLATE", "TEMPLATE"),
     TemplateText("USER TEMPLATE", "USER_TEMPLATE"),
     Rows("VIRTUAL MACHINE HISTORY", "HISTORY_RECORDS/HISTORY", HISTORY),
+    vm_snapshots.SCHEDULED_ACTIONS,
 )
 
 # (verb, has a --hard form, help); each is one.vm.action(verb[-hard], id).
@@ -155,7 +159,7 @@ def _resize(ctx: Context, ns: argparse.Namespace, oid: int) -> object:
     return ctx.call("one.vm.resize", oid, text, ns.enforce)
 
 
-RESIZE = id_action(VM, "resize", "Changes CPU, VCPU and MEMORY of VMs that are not running",
+RESIZE = id_action(VM, "resize", "Changes CPU, VCPU and MEMORY of VMs (live when running)",
                    _resize, (*TEMPLATE_ARGS[1:4], ENFORCE_ARG))
 
 
@@ -208,6 +212,7 @@ COMMANDS = (
     monitoring_command(VM, ("CPU", "MEMORY")),
     *sched.COMMANDS,
     *vm_hotplug.COMMANDS,
+    *vm_snapshots.COMMANDS,
 )
 TOOL = Tool("onevm", "Manages OpenNebula virtual machines.", COMMANDS)
 main = TOOL.main  # the console script: main(argv=None) -> exit status

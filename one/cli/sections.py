@@ -91,6 +91,25 @@ def template_text(template: Element) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class IfPresent:
+    """A section shown only when the document has an element at `path` (a VM's
+    SNAPSHOTS), as OpenNebula leaves out the tables a resource has nothing for."""
+
+    section: Section
+    path: str
+
+    @property
+    def title(self) -> str:
+        return self.section.title
+
+    def render(self, console: Console, element: Element) -> None:
+        self.section.render(console, element)
+
+    def shown(self, element: Element) -> bool:
+        return element.find(self.path) is not None
+
+
 def render_show(console: Console, sections: Iterable[Section], element: Element) -> None:
     """Sections with a bold title each, separated by a blank line as in OpenNebula;
     one with a `shown` method saying no (a table with no rows) is left out."""

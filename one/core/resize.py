@@ -57,9 +57,10 @@ def _delta(vm: Vm, new: dict[str, str]) -> quotas.Usage:
     return {"VM": {"": amounts}}
 
 
-def apply(pools: Pools, vm: Vm, new: dict[str, str]) -> None:
+def apply(pools: Pools, vm: Vm, new: dict[str, str], enforce: bool = True) -> None:
     """Write the new capacity into `vm` (inside the write that saves it), moving its
-    host share where it holds one and charging its quotas by the difference."""
+    host share where it holds one and charging its quotas by the difference; without
+    `enforce` (a live resize undone) neither the host nor the quotas may refuse."""
     delta = _delta(vm, new)
     held = records.holding(vm)
     host = pools.hosts.get(held[-1]["HID"]) if held else None
@@ -68,8 +69,8 @@ def apply(pools: Pools, vm: Vm, new: dict[str, str]) -> None:
     for name, value in new.items():
         vm.template.set(name, value)
     if host is not None:
-        if not records.fits(host, vm):
+        if enforce and not records.fits(host, vm):
             raise ActionError(f"Host [{host.oid}] does not have enough capacity for VM [{vm.oid}].")
         records.book(host, vm)
         pools.hosts.save(host)
-    quotas.charge(pools, vm.uid, vm.gid, delta)
+    quotas.charge(pools, vm.uid, vm.gid, delta, enforce)

@@ -20,6 +20,7 @@ from one.core.quantities import (
     MAX_CPU, MAX_DISK_SIZE, MAX_MEMORY, MAX_VCPU, capacity, parse_float, parse_int,
 )
 from one.core.restricted import RestrictedAttributes
+from one.core.vm_changes import VmChanges
 from one.core.vnets import VnetManager
 from one.errors import ActionError, AllocateError, ApiError, AuthorizationError
 from one.pool import address_range as ars
@@ -79,6 +80,7 @@ class VmManager(locking.Lockable[Vm]):
         self.lifecycle = lifecycle
         self.images = images
         self.restricted = RestrictedAttributes(config)
+        self.changes = VmChanges(pools, lifecycle, self.restricted)
 
     def authorize(self, session: Session, vid: int, right: int) -> None:
         """The right checked on the owner columns only: the VM to change is loaded
@@ -337,10 +339,8 @@ class VmManager(locking.Lockable[Vm]):
         with self.pools.vms.modify(vid) as vm:
             new = resize.requested(template, vm)
             if vm.state not in resize.COLD:
-                state = VmState(vm.state).name
-                if vm.state == VmState.ACTIVE:
-                    state = LcmState(vm.lcm_state).name
-                raise ActionError(f"Cannot resize a VM in state {state}.")
+                self.changes.resize_live(vm, new)   # RUNNING: HOTPLUG_RESIZE, else ACTION
+                return
             resize.apply(self.pools, vm, new)
 
     def update(self, session: Session, vid: int, text: str, append: int) -> None:

@@ -154,6 +154,41 @@ class VMMDriver(Driver):
 
     def detach_nic(self, vm: VmView, host: HostView, nic: Mapping[str, str]) -> None:
         raise self._unsupported("detach_nic")
+    # -- changes to a VM in place (one/core/lifecycle/changes.py) ---------------------------
+    # Each may run again after it finished: a snapshot already taken, reverted to or gone,
+    # a disk already at the size, a VM already at its capacity succeed without redoing it.
+    def snapshot_create(self, vm: VmView, host: HostView, snap_id: int, name: str) -> str:
+        """System snapshot (memory and disks) of a running VM; return its hypervisor id."""
+        raise self._unsupported("snapshot_create")
+
+    def snapshot_revert(self, vm: VmView, host: HostView, hypervisor_id: str) -> None:
+        raise self._unsupported("snapshot_revert")
+
+    def snapshot_delete(self, vm: VmView, host: HostView, hypervisor_id: str) -> None:
+        raise self._unsupported("snapshot_delete")
+
+    def disk_snapshot_create(self, vm: VmView, host: HostView, disk_id: int, snap_id: int) -> None:
+        """Snapshot of one disk, running or powered off (`vm.state` says which)."""
+        raise self._unsupported("disk_snapshot_create")
+
+    def disk_snapshot_revert(self, vm: VmView, host: HostView, disk_id: int, snap_id: int) -> None:
+        """Roll a disk of a powered-off VM back to a snapshot."""
+        raise self._unsupported("disk_snapshot_revert")
+
+    def disk_snapshot_delete(self, vm: VmView, host: HostView, disk_id: int, snap_id: int) -> None:
+        raise self._unsupported("disk_snapshot_delete")
+
+    def disk_resize(self, vm: VmView, host: HostView, disk_id: int, size_mb: int) -> None:
+        """Grow a disk to `size_mb`, live when the VM runs."""
+        raise self._unsupported("disk_resize")
+
+    def resize(self, vm: VmView, host: HostView) -> None:
+        """Apply VCPU and MEMORY of `vm.template` to the running guest (HOTPLUG_RESIZE)."""
+        raise self._unsupported("resize")
+
+    def update_conf(self, vm: VmView, host: HostView) -> None:
+        """Apply a running VM's changed configuration (CONTEXT...) as far as it can live."""
+        raise self._unsupported("update_conf")
 
 
 class IMDriver(Driver):

@@ -59,11 +59,15 @@ from one.states import HostState, LcmState, VmState
 
 __all__ = [
     "IMConformance", "TMConformance", "VMMConformance", "VNMConformance", "make_vm_view",
-    "registered",
+    "registered", "with_template",
 ]
 
+# Changes to a VM in place (snapshots, resizes, configuration): see `VMMDriver`.
+CHANGE_ACTIONS = ("snapshot_create", "snapshot_revert", "snapshot_delete", "disk_snapshot_create",
+                  "disk_snapshot_revert", "disk_snapshot_delete", "disk_resize", "resize",
+                  "update_conf")
 VMM_ACTIONS = ("deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate",
-               "poll", "attach_disk", "detach_disk", "attach_nic", "detach_nic")
+               "poll", "attach_disk", "detach_disk", "attach_nic", "detach_nic") + CHANGE_ACTIONS
 NUMERIC_PROBE_KEYS = tuple(k for k in REQUIRED_PROBE_KEYS if k != "HYPERVISOR")
 
 
@@ -294,6 +298,10 @@ def _vmm_arguments(action: str, vm: VmView, host: HostView) -> tuple[Any, ...]:
         return (vm, host, hotplugged_disk(vm))
     if action in ("attach_nic", "detach_nic"):
         return (vm, host, hotplugged_nic(vm))
+    if action.startswith("snapshot_"):
+        return (vm, host, 0, "conformance") if action == "snapshot_create" else (vm, host, "s0")
+    if action.startswith("disk_"):
+        return (vm, host, 0, 64 if action == "disk_resize" else 0)
     return (vm, host, host) if action == "migrate" else (vm, host)
 
 
@@ -430,6 +438,65 @@ class VMMConformance(_Conformance):
             for _ in range(2):
                 _perform(driver, action, running, host, vector)
             assert self._state(driver, running, host) is PollState.RUNNING, f"after {action}"
+    # -- changes in place: each twice, the second finds its work done ------------------------
+    def _twice(self, driver: VMMDriver, action: str, *args: Any) -> list[Any]:
+        return [_perform(driver, action, *args) for _ in range(2)]
+
+    @_applies_when(_can("poll", "snapshot_create", "snapshot_revert", "snapshot_delete"))
+    def test_system_snapshot_cycle(self, driver: VMMDriver, running: VmView,
+                                   host: HostView) -> None:
+        ids = self._twice(driver, "snapshot_create", running, host, 0, "conformance")
+        assert isinstance(ids[0], str) and ids[0], f"snapshot_create returned {ids[0]!r}"
+        assert ids[1] == ids[0], f"snapshot_create twice returned {ids}"
+        self._twice(driver, "snapshot_revert", running, host, ids[0])
+        assert self._state(driver, running, host) is PollState.RUNNING, "after the revert"
+        self._twice(driver, "snapshot_delete", running, host, ids[0])
+        assert self._state(driver, running, host) is PollState.RUNNING, "after the delete"
+
+    @_applies_when(_can("poll", "disk_snapshot_create", "disk_snapshot_delete"))
+    def test_disk_snapshots_of_a_running_guest(self, driver: VMMDriver, running: VmView,
+                                               host: HostView) -> None:
+        self._twice(driver, "disk_snapshot_create", running, host, 0, 0)
+        self._twice(driver, "disk_snapshot_delete", running, host, 0, 0)
+        assert self._state(driver, running, host) is PollState.RUNNING
+
+    @_applies_when(_can("disk_snapshot_create", "disk_snapshot_revert", "disk_snapshot_delete"))
+    def test_disk_snapshot_revert_powered_off(self, driver: VMMDriver, running: VmView,
+                                              host: HostView) -> None:
+        driver.cancel(running, host)    # powered off: the guest is gone, its disks stay
+        off = replace(running, state=int(VmState.POWEROFF), lcm_state=int(LcmState.LCM_INIT))
+        for action in ("disk_snapshot_create", "disk_snapshot_revert", "disk_snapshot_delete"):
+            self._twice(driver, action, off, host, 0, 1)
+
+    @_applies_when(_can("poll", "disk_resize"))
+    def test_disk_resize(self, driver: VMMDriver, running: VmView, host: HostView) -> None:
+        size = int(running.template.vectors("DISK")[0].get("SIZE", "1")) * 2
+        self._twice(driver, "disk_resize", running, host, 0, size)
+        assert self._state(driver, running, host) is PollState.RUNNING
+
+    @_applies_when(_can("poll", "resize"))
+    def test_live_resize(self, driver: VMMDriver, vm: VmView, host: HostView) -> None:
+        """A guest booted with room (VCPU_MAX, MEMORY_MAX) takes more vCPUs and memory."""
+        memory = int(vm.template.get("MEMORY") or 128)
+        roomy = _deploy(driver, with_template(vm, VCPU_MAX="2", MEMORY_MAX=str(memory * 2)), host)
+        try:
+            self._twice(driver, "resize", with_template(roomy, VCPU="2",
+                                                        MEMORY=str(memory * 2)), host)
+            assert self._state(driver, roomy, host) is PollState.RUNNING
+        finally:
+            driver.cancel(roomy, host)
+
+    @_applies_when(_can("poll", "update_conf"))
+    def test_update_conf_keeps_running(self, driver: VMMDriver, running: VmView,
+                                       host: HostView) -> None:
+        self._twice(driver, "update_conf", running, host)
+        assert self._state(driver, running, host) is PollState.RUNNING
+
+
+def with_template(vm: VmView, **attrs: str) -> VmView:
+    """The VM with these single attributes of its TEMPLATE replaced (or added)."""
+    kept = [(name, value) for name, value in vm.template.attrs if name not in attrs]
+    return replace(vm, template=TemplateView.of(kept + list(attrs.items())))
 
 
 class IMConformance(_Conformance):

@@ -15,7 +15,7 @@ import peewee
 from one.pool import models
 from one.pool.migrations import upgrade
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def sqlite_path(url: str) -> str | None:

@@ -55,10 +55,18 @@ def _vm_short_bodies(db: pw.Database) -> None:
     db.execute_sql("UPDATE vm SET pool_body = '' WHERE body LIKE '%<EC2_%'")
 
 
+def _vm_disk_snapshots(db: pw.Database) -> None:
+    """6 -> 7: VMs get their disk snapshot trees (one.vm.disksnapshot*), all empty; bodies
+    have no SNAPSHOTS to drop."""
+    if "snapshots" not in {column.name for column in db.get_columns("vm")}:
+        migrator = SchemaMigrator.from_database(db)
+        migrate(migrator.add_column("vm", "snapshots", pw.TextField(default="[]")))
+
+
 # 2 -> 3: the history table (created empty at start) gets a row per record of every VM.
 STEPS: dict[int, Callable[[pw.Database], None]] = {1: _hashed_credentials, 2: fill_history,
                                                    3: _datastore_state, 4: _vm_short_bodies,
-                                                   5: _vm_lock}
+                                                   5: _vm_lock, 6: _vm_disk_snapshots}
 
 
 def upgrade(db: pw.Database, version: int, target: int) -> None:

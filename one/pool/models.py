@@ -163,6 +163,7 @@ class Vm(Owned):
     monitoring = JSONField(default=dict)   # JSON
     history = JSONField(default=list)      # JSON list of history records
     lock = JSONField(default=dict)         # as VmTemplate.lock
+    snapshots = JSONField(default=list)    # disk snapshot trees (VM/SNAPSHOTS), snapshot_books
 
 
 class Datastore(Owned):

@@ -106,11 +106,16 @@ class Libvirtd:
         self.start()
 
     def stop_started(self) -> None:
+        """Stop what `start` started, and wait until it is gone: a libvirtd still
+        answering while it exits would make the next session's `ensure` skip its start."""
         for pid in reversed(self.started):
             try:
                 os.kill(pid, 15)
             except ProcessLookupError:
-                pass
+                continue
+            deadline = time.monotonic() + 15
+            while _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.1)
 
 
 _loop_started = threading.Event()

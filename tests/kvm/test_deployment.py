@@ -14,6 +14,11 @@ from one_vmm_kvm.deployment import KvmDefaults, domain_xml
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
     "minimal": [("CPU", "1"), ("MEMORY", "128")],
+    "resizable": [("CPU", "1"), ("VCPU", "1"), ("VCPU_MAX", "4"), ("MEMORY", "256"),
+                  ("MEMORY_MAX", "1024")],
+    "hotplug_memory": [("CPU", "1"), ("VCPU", "2"), ("VCPU_MAX", "2"), ("MEMORY", "256"),
+                       ("MEMORY_MAX", "1024"), ("MEMORY_RESIZE_MODE", "HOTPLUG"),
+                       ("MEMORY_SLOTS", "4")],
     "full": [
         ("CPU", "0.5"), ("VCPU", "2"), ("MEMORY", "512"),
         ("OS", {"ARCH": "x86_64", "MACHINE": "pc", "KERNEL": "/boot/vmlinuz", "INITRD": "/boot/initrd",

@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import subprocess
+
 import libvirt
 import pytest
 
-from one.plugins import HostView, PollState, TemplateView
+from one.plugins import HostView, PollState, TemplateView, VmView
 from one.plugins.testing import IMConformance, VMMConformance, make_vm_view
 from one_vmm_kvm import KvmIM, KvmVMM
 
@@ -22,6 +24,17 @@ class TestKvmVMM(VMMConformance):
     @pytest.fixture
     def driver(self) -> KvmVMM:
         return KvmVMM(SETTINGS)
+
+    @pytest.fixture
+    def vm(self, host: HostView, workdir: Path) -> VmView:
+        """Its disk a real qcow2 file: snapshots of a powered-off disk are qemu-img's work."""
+        vm = make_vm_view(0, host=host.name, system_dir=str(workdir / "0"))
+        (workdir / "0").mkdir()
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(workdir / "0" / "disk.0"),
+                        "40M"], check=True)
+        disks = [dict(d, DRIVER="qcow2") for d in vm.template.vectors("DISK")]
+        return replace(vm, template=TemplateView.of(
+            [(n, v) for n, v in vm.template.attrs if n != "DISK"] + [("DISK", d) for d in disks]))
 
 
 class TestKvmIM(IMConformance):

@@ -15,15 +15,20 @@ from one_dummy import ACTIONS, Datacenter, Domain, DomainError, DummyIM, DummyTM
 from one.plugins import (
     HostView, Location, PluginManager, PollState, TemplateView, TransferStep, VmView,
 )
-from one.plugins.testing import make_vm_view
+from one.plugins.testing import CHANGE_ACTIONS, make_vm_view
 
 HOST = HostView(id=0, name="node1", state=2, im_mad="dummy", vm_mad="dummy")
 TARGET = HostView(id=1, name="node2", state=2, im_mad="dummy", vm_mad="dummy")
 VM = make_vm_view(5, host=HOST.name, deploy_id="one-5", memory_mb=256)
 VMM_ACTIONS = ("deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate",
-               "poll", "attach_disk", "detach_disk", "attach_nic", "detach_nic")
+               "poll", "attach_disk", "detach_disk", "attach_nic", "detach_nic") + CHANGE_ACTIONS
 DEVICES = {"attach_disk": ({"DISK_ID": "2"},), "detach_disk": ({"DISK_ID": "2"},),
            "attach_nic": ({"NIC_ID": "1"},), "detach_nic": ({"NIC_ID": "1"},)}
+# What each change in place is given, beyond the VM and host.
+_CHANGE_ARGS: dict[str, tuple[Any, ...]] = {
+    "snapshot_create": (0, "s"), "snapshot_revert": ("snap-0",), "snapshot_delete": ("snap-0",),
+    "disk_snapshot_create": (0, 0), "disk_snapshot_revert": (0, 0), "disk_snapshot_delete": (0, 0),
+    "disk_resize": (0, 80)}
 
 
 @pytest.fixture
@@ -45,8 +50,10 @@ def with_user_template(vm: VmView, **attrs: str) -> VmView:
 
 
 def prepare(action: str, datacenter: Datacenter) -> None:
-    """Leave the world as the action expects it: VM 5 running, or saved for restore."""
-    datacenter.hypervisor(HOST.name).create(Domain("one-5", memory_kib=1024))
+    """Leave the world as the action expects it: VM 5 running (with a snapshot, its disk 0
+    with one), or saved for restore."""
+    datacenter.hypervisor(HOST.name).create(Domain("one-5", memory_kib=1024, snapshots=("snap-0",)))
+    datacenter.disks["5/0"] = {"size": 40, "snapshots": {0}}
     if action == "restore":
         datacenter.save(HOST.name, "one-5", VM.checkpoint)
 
@@ -56,7 +63,7 @@ def perform(action: str, datacenter: Datacenter, config: Mapping[str, str] | Non
     """Run any action of any dummy driver on VM 5, by name."""
     if action in VMM_ACTIONS:
         extra: tuple[Any, ...] = {"save": (vm.checkpoint,), "restore": (vm.checkpoint,),
-                                  "migrate": (TARGET,), **DEVICES}.get(action, ())
+                                  "migrate": (TARGET,), **DEVICES, **_CHANGE_ARGS}.get(action, ())
         return getattr(DummyVMM(config, datacenter), action)(vm, host, *extra)
     if action == "monitor":
         return DummyIM(config, datacenter).monitor(host)

@@ -36,7 +36,8 @@ def test_the_readme_has_its_walkthroughs() -> None:
     """A parser slip must not turn the test below into a silent no-op."""
     assert [w.title for w in WALKTHROUGHS] == [
         "Five minutes with one", "A KVM host", "Hybrid cloud", "VM templates", "ACL rules", "Quotas",
-        "Changing a running VM"]
+        "Changing a running VM",
+        "Snapshots, disk resize and live resize"]
     assert WALKTHROUGHS[0].starts_oned and isinstance(WALKTHROUGHS[0].items[-1], Script)
 
 

@@ -20,11 +20,11 @@ from typing import Callable, Protocol
 from one.config import Config
 from one.core import devices, leases, placement, quotas
 from one.core.images import release_disks
-from one.core.lifecycle import operations, records
+from one.core.lifecycle import changes, operations, records
 from one.core.lifecycle.phases import (
-    ACTIONS, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, HOTPLUG_PHASES, IN_PLACE, MIGRATE,
-    MIGRATE_FROM, MIGRATION_STARTS, OFF_HOST, OPERATIONS, PENDING, POWEROFF, PROLOG, REDEPLOY_AFTER, REPLIES,
-    RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, TWO_HOSTS, UNKNOWN, Phase)
+    ACTIONS, CHANGE_PHASES, CHANGES, DEPLOY_FROM, DONE, FAILURES, HARD_ACTIONS, HOTPLUG_PHASES,
+    IN_PLACE, MIGRATE, MIGRATE_FROM, MIGRATION_STARTS, OFF_HOST, OPERATIONS, PENDING, POWEROFF,
+    PROLOG, REDEPLOY_AFTER, REPLIES, RETRY, RUNNING, SAVE_MIGRATE, SUSPENDED, TWO_HOSTS, UNKNOWN, Phase)
 from one.core.runner import InlineRunner, Reply, Runner, ThreadedRunner
 from one.core.views import host_view, vm_view
 from one.core.vmlog import VmLogs
@@ -184,6 +184,25 @@ class LifeCycle:
             self.pools.store.after_commit(
                 lambda: self._start(vm.oid, "reset" if name.endswith("-hard") else "reboot"))
 
+    # -- changes in place (changes.py), inside the caller's write ------------------------
+    def change_target(self, vm: Vm, op: str) -> Phase:
+        """The phase the change `op` runs in from the VM's phase; ACTION error if none."""
+        to = CHANGES[op].get(phase_of(vm))
+        if to is None:
+            raise ActionError(f"Wrong state to perform action {op} on VM [{vm.oid}]: "
+                              f"{phase_name(phase_of(vm))}.")
+        return to
+
+    def begin_change(self, vm: Vm, to: Phase, op: str, **args: object) -> None:
+        """Enter the change's phase; its driver action starts once the write commits."""
+        changes.record(vm, op, **args)
+        self._move(vm, to)
+
+    def reconfigure(self, vid: int) -> None:
+        """A running VM's configuration changed: the driver applies it live (update_conf);
+        a failure is recorded in the VM's ERROR, its phase does not change."""
+        self.pools.store.after_commit(lambda: self._start(vid, "update_conf"))
+
     def _check_driver(self, vm: Vm, name: str) -> None:
         """Refuse at once what the VM's hypervisor driver cannot do."""
         needed = _VMM_NEEDS.get(name)
@@ -333,7 +352,7 @@ class LifeCycle:
                 records.stamp(vm, start)
         if to == RUNNING:
             records.stamp(vm, "RSTIME")
-        elif frm == RUNNING and to not in MIGRATION_STARTS:
+        elif frm == RUNNING and to not in MIGRATION_STARTS and to not in CHANGE_PHASES:
             records.stamp(vm, "RETIME")
 
     def _leave_host(self, vm: Vm) -> None:
@@ -405,7 +424,11 @@ class LifeCycle:
                     self._drivers(vm), resumed=resumed,
                     finished=_recorded_step(vm) if resumed else {},
                     mark=lambda step, result: self._mark(vid, token, step, result))
-                op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
+                if name in changes.NAMES:
+                    op = changes.operation(drivers, name, changes.pending(vm))
+                else:
+                    op = operations.build(name, drivers,
+                                          migrating_save=phase_of(vm) == SAVE_MIGRATE)
         except Exception as exc:  # unknown driver, host gone: the operation fails now
             self._deliver(Reply(vid, token, False, error=str(exc)))
             return
@@ -430,7 +453,7 @@ class LifeCycle:
                 return
             _, name = self._pending.pop(reply.vm)
             vm = self.pools.vms.get(reply.vm)
-            if name in ("reboot", "reset"):
+            if name in ("reboot", "reset", "update_conf"):
                 if not reply.ok:
                     vm.user_template.set("ERROR", f"{time.strftime('%c')}: {name}: {reply.error}")
                     self.pools.vms.save(vm)
@@ -457,6 +480,10 @@ class LifeCycle:
         success, failure = REPLIES[phase]
         if phase in HOTPLUG_PHASES:
             self.logs.write(vm.oid, "LCM", "I" if ok else "E", devices.settle(self.pools, vm, ok))
+        if phase in CHANGE_PHASES:  # back where it started; the change kept or undone
+            op = changes.finish(self.pools, vm, ok, value)
+            self._move(vm, success, error="" if ok else f"{op} failed: {error}")
+            return
         if ok:
             if value:
                 vm.deploy_id = value

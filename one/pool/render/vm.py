@@ -71,6 +71,20 @@ def _sched_ids(vm: Vm) -> list[str]:
     return [action.get("ID", "") for action in vm.template.vectors("SCHED_ACTION")]
 
 
+DISK_SNAPSHOT_ORDER = ("ACTIVE", "CHILDREN", "DATE", "ID", "NAME", "PARENT", "SIZE")
+
+
+def _disk_snapshots(vm: Vm) -> str:
+    """VM/SNAPSHOTS: one element per disk that has snapshots (one.core.snapshot_books)."""
+    return "".join(
+        f"<SNAPSHOTS>{el('ALLOW_ORPHANS', t['ALLOW_ORPHANS'])}"
+        f"<CURRENT_BASE>{t['CURRENT_BASE']}</CURRENT_BASE><DISK_ID>{t['DISK_ID']}</DISK_ID>"
+        f"<NEXT_SNAPSHOT>{t['NEXT_SNAPSHOT']}</NEXT_SNAPSHOT>"
+        + "".join(f"<SNAPSHOT>{fields(DISK_SNAPSHOT_ORDER, s, optional=True)}</SNAPSHOT>"
+                  for s in t["SNAPSHOT"]) + "</SNAPSHOTS>"
+        for t in vm.snapshots or ())
+
+
 def vm_xml(vm: Vm, records: bool = True) -> str:
     """The full document `one.vm.info` returns."""
     history = "".join(_history(h, HISTORY_ORDER) for h in vm.history) if records else ""
@@ -81,7 +95,7 @@ def vm_xml(vm: Vm, records: bool = True) -> str:
         f"<PREV_LCM_STATE>{vm.prev_lcm_state}</PREV_LCM_STATE>{_times(vm)}"
         f"{_monitoring(vm)}{ids('SCHED_ACTIONS', _sched_ids(vm))}{system_xml(vm.template)}"
         f"{vm.user_template.to_xml('USER_TEMPLATE')}"
-        f"<HISTORY_RECORDS>{history}</HISTORY_RECORDS>"
+        f"<HISTORY_RECORDS>{history}</HISTORY_RECORDS>{_disk_snapshots(vm)}"
         f"<BACKUPS><BACKUP_CONFIG/>{ids('BACKUP_IDS', ())}</BACKUPS></VM>"
     )
 

@@ -15,7 +15,7 @@ SYSTEM_ORDER = (
     "CLONING_TEMPLATE_ID", "CONTEXT", "CPU", "CPU_COST", "DISK", "DISK_COST", "EMULATOR",
     "FEATURES", "HYPERV_OPTIONS", "GRAPHICS", "VIDEO", "IMPORTED", "INPUT", "MEMORY",
     "MEMORY_COST", "MEMORY_MAX", "MEMORY_SLOTS", "MEMORY_RESIZE_MODE", "NIC", "NIC_ALIAS",
-    "NIC_DEFAULT", "NUMA_NODE", "OS", "PCI", "RAW", "SECURITY_GROUP_RULE",
+    "NIC_DEFAULT", "NUMA_NODE", "OS", "PCI", "RAW", "SECURITY_GROUP_RULE", "SNAPSHOT",
     "SPICE_OPTIONS", "SUBMIT_ON_HOLD", "TEMPLATE_ID", "TM_MAD_SYSTEM", "TOPOLOGY", "TPM",
     "MEMORY_ENCRYPTION", "VCPU", "VCPU_MAX", "VMGROUP", "VMID", "VROUTER_ID",
     "VROUTER_KEEPALIVED_ID", "VROUTER_KEEPALIVED_PASSWORD", "SCHED_ACTION",
@@ -23,7 +23,11 @@ SYSTEM_ORDER = (
 SCHED_ACTION_ORDER = ("ID", "PARENT_ID", "TYPE", "ACTION", "ARGS", "TIME", "REPEAT", "DAYS",
                       "END_TYPE", "END_VALUE", "DONE", "MESSAGE", "WARNING")
 
-_REPEATED = {"DISK", "NIC", "NIC_ALIAS", "PCI", "SECURITY_GROUP_RULE", "SCHED_ACTION"}
+_REPEATED = {"DISK", "NIC", "NIC_ALIAS", "PCI", "SECURITY_GROUP_RULE", "SCHED_ACTION", "SNAPSHOT"}
+# Written by the core only (one.vm.snapshotcreate): a submitted one stays in USER_TEMPLATE.
+_CORE_ONLY = {"SNAPSHOT"}
+SNAPSHOT_ORDER = ("ACTION", "ACTIVE", "HYPERVISOR_ID", "NAME", "SNAPSHOT_ID", "SYSTEM_DISK_SIZE",
+                  "TIME")
 _ANY_CONTENT = {"CONTEXT", "DISK", "FEATURES", "HYPERV_OPTIONS", "GRAPHICS", "INPUT",
                 "NIC_DEFAULT", "NUMA_NODE", "OS", "PCI", "RAW", "SECURITY_GROUP_RULE",
                 "SPICE_OPTIONS", "TOPOLOGY", "VMGROUP"}
@@ -34,11 +38,12 @@ _TYPED = {
     "TPM": (("MODEL",), ("MODEL",)),
     "MEMORY_ENCRYPTION": (("TYPE",), ("TYPE",)),
     "SCHED_ACTION": (SCHED_ACTION_ORDER, SCHED_ACTION_ORDER),  # complete once the core checked it
+    "SNAPSHOT": (SNAPSHOT_ORDER, SNAPSHOT_ORDER[2:]),
 }
 
 
 def _fits(name: str, value: Value, system: Template) -> bool:
-    if name not in SYSTEM_ORDER:
+    if name not in SYSTEM_ORDER or name in _CORE_ONLY:
         return False
     if name not in _REPEATED and name in system:
         return False

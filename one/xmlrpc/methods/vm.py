@@ -64,7 +64,7 @@ def register(api: Api, m: Managers) -> None:
     api.add("one.vm.monitoring", [I("id")],
             lambda s, vid: monitoring.vm(s, m.pools, vid), "The VM's kept monitoring samples.")
     api.add("one.vm.resize", [I("id"), S("template"), B("enforce", False)],
-            returns_id(vms.resize), "Changes CPU, VCPU and MEMORY of a VM that is not running.")
+            returns_id(vms.resize), "Changes CPU, VCPU and MEMORY (live when RUNNING).")
     api.add("one.vm.unlock", [I("id")], returns_id(vms.unlock), "Lifts the lock.")
     api.add("one.vm.disksaveas", [I("id"), I("disk_id"), S("name"), S("type", ""), I("snap_id", -1)],
             lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind),

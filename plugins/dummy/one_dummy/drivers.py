@@ -9,33 +9,18 @@ the actions oned asks for, debug for the periodic poll and monitor.
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, TypeVar, cast
 
 from one.plugins import (
-    Driver, HostProbe, HostView, IMDriver, PollState, TMDriver, TransferStep, VMMDriver, VmPoll,
-    VmView, VNMDriver,
+    Driver, HostProbe, HostView, IMDriver, PollState, TMDriver, TransferStep, VmPoll, VmView,
+    VNMDriver,
 )
 from one_dummy import knobs
+from one_dummy.changes import InPlace
+from one_dummy.knobs import steered
 from one_dummy.hypervisor import Datacenter, Domain, Hypervisor
 from one_dummy.worlds import datacenter_for
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def steered(method: F) -> F:
-    """Apply the knobs of the VM and hosts among the arguments, named by the method."""
-    @functools.wraps(method)
-    def run(self: Driver, *args: Any, **kwargs: Any) -> Any:
-        given = list(args) + list(kwargs.values())
-        vm = next((arg for arg in given if isinstance(arg, VmView)), None)
-        hosts = [arg for arg in given if isinstance(arg, HostView)]
-        knobs.inject(method.__name__, knobs.gather(self.config, vm, hosts))
-        return method(self, *args, **kwargs)
-    return cast(F, run)
-
 
 def poll_of(domain: Domain | None) -> VmPoll:
     """What the hypervisor shows of a domain; a missing one is GONE."""
@@ -59,19 +44,10 @@ class _OnHypervisors(Driver):
         return self.datacenter.hypervisor(host)
 
 
-class DummyVMM(_OnHypervisors, VMMDriver):
+class DummyVMM(_OnHypervisors, InPlace):
     """Every action of `VMMDriver`, on the pretend hypervisors."""
 
     name = "dummy"
-
-    def _act(self, action: str, vm: VmView, host: str, change: Callable[[], bool],
-             what: str) -> None:
-        """Make the action's change, journalled; the VM's log says what it did, or not."""
-        deploy_id = vm.deploy_id or f"one-{vm.id}"
-        if self.datacenter.act(action, host, deploy_id, vm.id, change):
-            self.log.info("%s: %s", action, what)
-        else:
-            self.log.info("%s: already done for %s on %s, nothing to do", action, deploy_id, host)
 
     @steered
     def deploy(self, vm: VmView, host: HostView) -> str:

@@ -38,6 +38,8 @@ class Domain:
     cpu: float = 1.0                       # percent of one CPU: an idle guest
     started: float = field(default_factory=time.monotonic)
     devices: frozenset[str] = frozenset()  # hotplugged: "disk:<DISK_ID>", "nic:<NIC_ID>"
+    snapshots: tuple[str, ...] = ()        # system snapshots, by hypervisor id
+    vcpu: int = 1
 
     def network_bytes(self) -> int:
         """Traffic that grows with uptime, so counters look alive between polls."""
@@ -45,12 +47,14 @@ class Domain:
 
     def stored(self) -> dict[str, Any]:
         return {"deploy_id": self.deploy_id, "memory_kib": self.memory_kib, "cpu": self.cpu,
-                "devices": sorted(self.devices)}
+                "devices": sorted(self.devices), "snapshots": list(self.snapshots),
+                "vcpu": self.vcpu}
 
     @classmethod
     def loaded(cls, value: dict[str, Any]) -> Domain:
         return cls(str(value["deploy_id"]), int(value["memory_kib"]), float(value["cpu"]),
-                   devices=frozenset(value.get("devices", ())))
+                   devices=frozenset(value.get("devices", ())),
+                   snapshots=tuple(value.get("snapshots", ())), vcpu=int(value.get("vcpu", 1)))
 
 
 class Hypervisor:
@@ -107,11 +111,18 @@ class Hypervisor:
         """Hotplug (`present`) or unplug a device of a domain that must be there;
         False (nothing done) when it already is as asked."""
         with self._lock:
+            devices = self.require(deploy_id).devices
+            return self.change(deploy_id, devices=devices | {device} if present
+                               else devices - {device})
+
+    def change(self, deploy_id: str, **fields: Any) -> bool:
+        """Change a domain that must be there; False when it already is so."""
+        with self._lock:
             domain = self.require(deploy_id)
-            if (device in domain.devices) == present:
+            changed = replace(domain, **fields)
+            if changed == domain:
                 return False
-            devices = domain.devices | {device} if present else domain.devices - {device}
-            self._domains[deploy_id] = replace(domain, devices=frozenset(devices))
+            self._domains[deploy_id] = changed
             self._changed()
             return True
 
@@ -155,6 +166,8 @@ class Datacenter:
         self._batching = 0
         self._dirty = False
         self._applied = 0           # applied lines of the journal that the state includes
+        # Disks' sizes and snapshots by "<vm>/<disk id>" (one_dummy.changes; not persisted).
+        self.disks: dict[str, dict[str, Any]] = {}
         if state is not None:
             self._load(state)
 

@@ -9,18 +9,21 @@ one fails that action with an error naming the attribute and where it is.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
-from one.plugins import HostView, TemplateView, VmView
+from one.plugins import Driver, HostView, TemplateView, VmView
 
 ACTIONS = frozenset({
     "deploy", "shutdown", "cancel", "reboot", "reset", "save", "restore", "migrate", "poll",
     "monitor", "execute", "pre", "post", "clean",
     "attach_disk", "detach_disk", "attach_nic", "detach_nic",
+    "snapshot_create", "snapshot_revert", "snapshot_delete", "disk_snapshot_create",
+    "disk_snapshot_revert", "disk_snapshot_delete", "disk_resize", "resize", "update_conf",
 })
 
 N = TypeVar("N", int, float)
@@ -60,6 +63,21 @@ def number(value: str, what: str, kind: Callable[[str], N], meaning: str) -> N:
     if parsed is None or not math.isfinite(parsed) or parsed < 0:
         raise ValueError(f"dummy: {what} is {value!r}, not {meaning}")
     return parsed
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def steered(method: F) -> F:
+    """Apply the knobs of the VM and hosts among the arguments, named by the method."""
+    @functools.wraps(method)
+    def run(self: Driver, *args: Any, **kwargs: Any) -> Any:
+        given = list(args) + list(kwargs.values())
+        vm = next((arg for arg in given if isinstance(arg, VmView)), None)
+        hosts = [arg for arg in given if isinstance(arg, HostView)]
+        inject(method.__name__, gather(self.config, vm, hosts))
+        return method(self, *args, **kwargs)
+    return cast(F, run)
 
 
 def from_settings(config: Mapping[str, str]) -> Knobs:

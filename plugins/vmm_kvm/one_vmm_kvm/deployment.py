@@ -157,14 +157,40 @@ def _merge_raw(domain: etree._Element, vm: VmView) -> None:
                 domain.append(element)
 
 
+def _capacity(domain: etree._Element, vm: VmView) -> None:
+    """vCPUs and memory, with the room VCPU_MAX and MEMORY_MAX leave for a live resize:
+    the guest boots with VCPU of VCPU_MAX vCPUs, and MEMORY of MEMORY_MAX either ballooned
+    (MEMORY_RESIZE_MODE BALLOONING, the default) or with free DIMM slots (HOTPLUG:
+    MEMORY_SLOTS, default 16, on one NUMA cell, as libvirt requires)."""
+    vcpu = vm.template.get("VCPU") or "1"
+    vcpu_max = max(int(vcpu), int(vm.template.get("VCPU_MAX") or vcpu))
+    _sub(domain, "vcpu", str(vcpu_max), current=vcpu if vcpu_max > int(vcpu) else "")
+    _sub(_sub(domain, "cputune"), "shares", str(int(float(vm.template.get("CPU") or 1) * 1024)))
+    memory = memory_mb(vm)
+    memory_max = max(memory, int(vm.template.get("MEMORY_MAX") or memory))
+    if memory_max > memory and memory_hotplug(vm):
+        _sub(domain, "maxMemory", str(memory_max * 1024), unit="KiB",
+             slots=vm.template.get("MEMORY_SLOTS") or "16")
+        _sub(domain, "memory", str(memory * 1024), unit="KiB")
+        numa = _sub(_sub(domain, "cpu"), "numa")
+        _sub(numa, "cell", id="0", cpus=f"0-{vcpu_max - 1}", memory=str(memory * 1024),
+             unit="KiB")
+        return
+    _sub(domain, "memory", str(memory_max * 1024), unit="KiB")
+    if memory_max > memory:
+        _sub(domain, "currentMemory", str(memory * 1024), unit="KiB")
+
+
+def memory_hotplug(vm: VmView) -> bool:
+    return (vm.template.get("MEMORY_RESIZE_MODE") or "").upper() == "HOTPLUG"
+
+
 def domain_xml(vm: VmView, defaults: KvmDefaults | None = None) -> str:
     """The libvirt domain document for this VM on this host."""
     d = defaults or KvmDefaults()
     domain = etree.Element("domain", type=d.domain_type)
     _sub(domain, "name", domain_name(vm))
-    _sub(domain, "vcpu", vm.template.get("VCPU") or "1")
-    _sub(_sub(domain, "cputune"), "shares", str(int(float(vm.template.get("CPU") or 1) * 1024)))
-    _sub(domain, "memory", str(memory_mb(vm) * 1024), unit="KiB")
+    _capacity(domain, vm)
     _os(domain, vm, d)
     _features(domain, vm, d)
     devices = _sub(domain, "devices")

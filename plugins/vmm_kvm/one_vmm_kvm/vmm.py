@@ -12,11 +12,12 @@ from typing import Callable, Mapping
 
 import libvirt
 
-from one.plugins import HostView, PollState, VMMDriver, VmPoll, VmView
+from one.plugins import HostView, PollState, VmPoll, VmView
 from one_vmm_kvm.connections import Connections
 from one.drivers.guests import wait_until, yes
 from one_vmm_kvm import hotplug
 from one_vmm_kvm.deployment import KvmDefaults, domain_xml
+from one_vmm_kvm.snapshots import KvmChanges
 
 # libvirt domain states as OpenNebula's poll letters.
 STATES = {
@@ -48,7 +49,7 @@ def domain_type(settings: Mapping[str, str]) -> str:
     return "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "qemu"
 
 
-class KvmVMM(VMMDriver):
+class KvmVMM(KvmChanges):
     name = "kvm"
 
     def __init__(self, config: Mapping[str, str] | None = None) -> None:
@@ -100,7 +101,8 @@ class KvmVMM(VMMDriver):
                                    lambda c: c.createXML(xml, 0))
 
     def shutdown(self, vm: VmView, host: HostView) -> None:
-        """ACPI shutdown, then wait for the domain to go; a timeout fails."""
+        """ACPI shutdown, then wait for the domain to go; a timeout fails, or destroys it
+        with `FORCE_DESTROY = yes` (OpenNebula's kvmrc setting of that name)."""
         def ask(conn: libvirt.virConnect) -> None:
             try:
                 self._domain(conn, vm).shutdown()
@@ -108,8 +110,14 @@ class KvmVMM(VMMDriver):
                 if not _missing(exc):
                     raise
         self.connections.run(host, ask)
-        wait_until(lambda: self._state(vm, host) == PollState.GONE, self.shutdown_timeout,
-                   f"{vm.deploy_id} did not shut down in {self.shutdown_timeout:g} s")
+        try:
+            wait_until(lambda: self._state(vm, host) == PollState.GONE, self.shutdown_timeout,
+                       f"{vm.deploy_id} did not shut down in {self.shutdown_timeout:g} s")
+        except TimeoutError:
+            if not yes(self.config.get("FORCE_DESTROY")):
+                raise
+            self.log.info("shutdown: %s ignored ACPI, destroyed (FORCE_DESTROY)", vm.deploy_id)
+            self.cancel(vm, host)
         self.log.info("shutdown: %s is gone", vm.deploy_id)
 
     def cancel(self, vm: VmView, host: HostView) -> None:
