@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
+
+from lxml import etree
 
 from one.cli.client import Client
 from one.flow.documents import Documents, body_of, number
@@ -37,21 +39,45 @@ class Reconciler:
         self.vms = Vms(client)
         self.clock = clock
         self.mutex = threading.RLock()  # one writer of service bodies: the loop or a request
+        self._woken = threading.Event()
 
     def step(self) -> dict[int, ServiceState]:
         """One pass over every service; the state each is in after it."""
-        states = {}
         with self.mutex:
-            statuses = self.vms.statuses()
-            for doc in self.services.elements():
-                body = body_of(doc)
-                before = json.dumps(body, sort_keys=True)
-                sid, owner = number(doc, "ID"), (number(doc, "UID"), number(doc, "GID"))
-                Service(self, sid, owner, body, statuses).advance()
-                if json.dumps(body, sort_keys=True) != before:
-                    self.services.save(sid, body)
-                states[sid] = ServiceState(body["state"])
-        return states
+            docs = [(doc, body_of(doc)) for doc in self.services.elements()]
+            statuses = self.vms.statuses(node_ids(body for _, body in docs))
+            return {number(doc, "ID"): self.advance(doc, body, statuses) for doc, body in docs}
+
+    def advance(self, doc: etree._Element, body: dict[str, Any],
+                statuses: dict[int, VmStatus] | None = None) -> ServiceState:
+        """Moves the service of `doc` one notch and saves `body` if that changed it, even
+        when oned refused something half-way (the VMs made so far stay known); its VMs'
+        states are read unless given. A request calls it to act on a change at once."""
+        if statuses is None:
+            statuses = self.vms.statuses(node_ids([body]))
+        before = json.dumps(body, sort_keys=True)
+        try:
+            owner = (number(doc, "UID"), number(doc, "GID"))
+            Service(self, number(doc, "ID"), owner, body, statuses).advance()
+        finally:
+            if json.dumps(body, sort_keys=True) != before:
+                self.services.save(number(doc, "ID"), body)
+        return ServiceState(body["state"])
+
+    def wake(self) -> None:
+        """A request changed a service: the loop's next pass starts now, not at its tick."""
+        self._woken.set()
+
+    def sleep(self, interval: float) -> None:
+        """Until the next pass is due: `interval` seconds, or less if woken meanwhile."""
+        self._woken.wait(interval)
+        self._woken.clear()
+
+
+def node_ids(bodies: Iterable[dict[str, Any]]) -> list[int]:
+    """The VMs of every role of the services `bodies`."""
+    return [node["deploy_id"] for body in bodies for role in body["roles"]
+            for node in role["nodes"]]
 
 
 class Service:

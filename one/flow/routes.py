@@ -1,16 +1,19 @@
 """The OneFlow endpoints: /service_template and /service, as its 6.x/7.x API documents them."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from one.cli.errors import ServerError
 from one.flow import actions
 from one.flow.api import App, Call, HttpError, Reply
-from one.flow.documents import Documents, number
+from one.flow.documents import Documents, body_of, number
 from one.flow.lifecycle import Reconciler
 from one.flow.errors import BadRequest
 from one.flow.model import check_template, new_service
 from one.flow.vms import Vms
 
+log = logging.getLogger(__name__)
 Args = dict[str, str]
 NO_CONTENT = Reply(204)
 VM_ACTIONS = ("terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff",
@@ -97,7 +100,9 @@ def _instantiate(call: Call, oid: int, params: dict[str, Any]) -> int:
     merged["roles"] = [{**r, **changes.get(r["name"], {})} for r in template["roles"]]
     body = check_template(merged)
     name = str(merge.get("name") or f"{template['name']}")
-    return call.services.create(name, new_service(body, name, call.app.loop.clock()))
+    sid = call.services.create(name, new_service(body, name, call.app.loop.clock()))
+    call.app.loop.wake()
+    return sid
 
 
 # -- services ------------------------------------------------------------------------
@@ -122,11 +127,19 @@ def service_delete(call: Call, args: Args) -> Reply:
 
 
 def _change(call: Call, oid: int, change: Any) -> None:
-    """Apply `change(body)` to the stored body under the loop's mutex, then save it."""
-    with call.app.loop.mutex:
-        body = call.services.body(oid)
+    """Apply `change(body)` to the stored body under the loop's mutex and save it with the
+    caller's rights; then act on it at once, as OneFlow's scale / shutdown / recover do in
+    the request (VMs made or removed). Should oned refuse a VM, the loop carries on later."""
+    loop = call.app.loop
+    with loop.mutex:
+        doc = call.services.element(oid)
+        body = body_of(doc)
         change(body)
         call.services.save(oid, body)
+        try:
+            loop.advance(doc, body)
+        except ServerError as refused:
+            log.warning("service %d: %s; the loop will retry", oid, refused)
 
 
 def service_action(call: Call, args: Args) -> Reply:

@@ -174,3 +174,55 @@ def test_role_action(flow: Flow) -> None:
     status, reply = flow.http("POST", f"/service/{sid}/role/nope/action",
                               {"action": {"perform": "poweroff"}})
     assert status == 400 and "nope" in reply["error"]["message"]
+
+
+def test_scale_acts_in_the_request(flow: Flow) -> None:
+    """As OneFlow's scale: the PUT itself makes the new VMs, or removes the newest, before it
+    answers; the loop only watches them run."""
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster()))
+    flow.run()
+    first = ids(flow.roles(sid)["worker"])
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 4})[0] == 204
+    grown = ids(flow.roles(sid)["worker"])  # no pass of the loop in between
+    assert flow.service(sid)["state"] == S.SCALING and len(grown) == 4 and grown[:2] == first
+    assert all(vm(flow, v).findtext("USER_TEMPLATE/ROLE_NAME") == "worker" for v in grown[2:])
+    status, reply = flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 2})
+    assert status == 400 and "SCALING" in reply["error"]["message"]
+    flow.run()
+    flow.clock.now += 61
+    flow.run()
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
+    assert ids(flow.roles(sid)["worker"]) == first[:1]
+    flow.settle()
+    assert {int(vm(flow, v).findtext("STATE")) for v in grown[1:]} == {VmState.DONE}
+
+
+def test_shutdown_acts_in_the_request(flow: Flow) -> None:
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster()))
+    flow.run()
+    workers = ids(flow.roles(sid)["worker"])
+    assert flow.http("POST", f"/service/{sid}/action",
+                     {"action": {"perform": "shutdown"}})[0] == 204
+    roles = flow.roles(sid)  # the children's VMs are told to go before the reply
+    assert roles["worker"]["state"] == S.UNDEPLOYING and roles["frontend"]["state"] == S.RUNNING
+    flow.settle()
+    assert {int(vm(flow, v).findtext("STATE")) for v in workers} == {VmState.DONE}
+
+
+def test_a_scale_refused_to_the_caller_makes_no_vm(flow: Flow) -> None:
+    """The caller's rights on the service are checked before any VM is made."""
+    setup(flow)
+    flow.rpc.ok("one.user.allocate", "bob", "pw", "core", [])
+    sid = flow.instantiate(flow.template(cluster()))
+    flow.run()
+    assert flow.http("POST", f"/service/{sid}/action",
+                     {"action": {"perform": "chmod", "params": {"octet": "604"}}})[0] == 204
+    before = flow.service(sid)
+    vms = flow.rpc.ok("one.vmpool.info", -2, -1, -1, -1)
+    status, reply = flow.http.as_user("bob:pw")("PUT", f"/service/{sid}/role/worker",
+                                                {"cardinality": 4})
+    assert status == 403 and "not authorized" in reply["error"]["message"].lower()
+    assert flow.rpc.ok("one.vmpool.info", -2, -1, -1, -1) == vms
+    assert flow.service(sid) == before
