@@ -9,11 +9,13 @@ them to be DONE. Through OneFlow: the service is instantiated over the REST API 
 in-process oneflow-server and the client runs a pass of the server's reconcile loop where
 the direct client polls (the loop's own interval, 5 s in production, would only measure
 the interval), until the service is RUNNING; then the worker role is scaled 100 -> 200
-(the PUT makes the VMs, as OneFlow's does; until the service reaches COOLDOWN) and back
-(until the removed VMs are DONE, as directly, and a pass finds the service settled). The
+and back (the PUT makes or removes the VMs, as OneFlow's does), each until the service
+reaches COOLDOWN: when the new VMs run, or the removed ones are DONE (as directly). The
 cooldown's end (0 s) between the two scales is not timed. Every VM is deleted and the
-drivers left to finish between sides; which side goes first alternates by round; medians
-are kept. Issue 13's bar: the flow server's own overhead per VM under 10 %.
+drivers left to finish between sides; which side goes first alternates by round. Overhead:
+the ratio of the two sides' medians, and (`paired`) the median of each round's ratio, which
+a load that drifts between rounds (a shared machine) moves less; the bar (issue 13: the flow
+server's own overhead per VM under 10 %) must hold for both.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from one.flow.server import FlowServer
 from one.states import ServiceState
 
 WORKERS = 100
-ROUNDS = 5
+ROUNDS = 9
 HOSTS = 10
 POLL = 0.02
 LIMIT = 10.0
@@ -110,9 +112,7 @@ def _flow(server: FlowServer, proxy: Any, tid: int) -> tuple[float, float, float
     _until(reaches(ServiceState.RUNNING))  # the cooldown (0 s) ends: not timed
     start = time.perf_counter()
     rest("PUT", f"/service/{sid}/role/worker", {"cardinality": WORKERS})
-    settled = reaches(ServiceState.COOLDOWN, ServiceState.RUNNING)
-    _until(lambda: call(proxy, "one.vmpool.info", -2, -1, -1, 3).count(
-        "<VM><ID>") == 1 + WORKERS and settled())  # the VMs gone, as directly, then a pass
+    _until(reaches(ServiceState.COOLDOWN))  # once the removed VMs are DONE, as OneFlow's
     shrink = time.perf_counter() - start
     rest("DELETE", f"/service/{sid}")
     _clear(proxy)
@@ -147,17 +147,18 @@ def main() -> int:
                                   "scale 200 -> 100")):
         d = statistics.median(r[index] for r in direct)
         f = statistics.median(r[index] for r in through)
-        rows.append((what, d, f, 100 * (f / d - 1)))
+        paired = statistics.median(100 * (t[index] / r[index] - 1)
+                                   for r, t in zip(direct, through))
+        rows.append((what, d, f, 100 * (f / d - 1), paired))
     table = Table(title=f"oneflow-server vs the same VMs made directly (seconds, medians of "
-                        f"{ROUNDS})")
-    for column in ("phase", "direct", "oneflow", "overhead", "verdict"):
+                        f"{ROUNDS} rounds)")
+    for column in ("phase", "direct", "oneflow", "overhead", "paired", "verdict"):
         table.add_column(column, justify="right")
-    for what, d, f, extra in rows:
-        table.add_row(what, f"{d:.2f}", f"{f:.2f}", f"{extra:+.1f} %",
-                      "pass" if extra < LIMIT else "FAIL")
+    for what, d, f, extra, paired in rows:
+        table.add_row(what, f"{d:.2f}", f"{f:.2f}", f"{extra:+.1f} %", f"{paired:+.1f} %",
+                      "pass" if max(extra, paired) < LIMIT else "FAIL")
     Console().print(table)
-    return 0 if all(extra < LIMIT for *_, extra in rows) else 1
-
+    return 0 if all(max(extra, paired) < LIMIT for *_, extra, paired in rows) else 1
 
 if __name__ == "__main__":
     sys.exit(main())

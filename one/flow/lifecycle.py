@@ -159,19 +159,23 @@ class Service:
     def _start_scaling(self, role: Role) -> None:
         """Towards the cardinality: new VMs, or the newest ones removed first."""
         role["state"] = int(RoleState.SCALING)
+        for node in self._leaving(role):
+            self.vms.remove(node["deploy_id"])
+        self._fill(role)
+
+    def _leaving(self, role: Role) -> list[dict[str, Any]]:
+        """The nodes a scale down removes, the newest beyond the cardinality: they stay in
+        the role, as OneFlow keeps them, until their VMs are gone."""
         extra = len(role["nodes"]) - role["cardinality"]
-        if extra > 0:
-            newest = sorted(role["nodes"], key=lambda n: n["deploy_id"], reverse=True)[:extra]
-            for node in newest:
-                self.vms.remove(node["deploy_id"])
-            gone = {n["deploy_id"] for n in newest}
-            role["nodes"] = [n for n in role["nodes"] if n["deploy_id"] not in gone]
-        else:
-            self._fill(role)
+        return sorted(role["nodes"], key=lambda n: n["deploy_id"], reverse=True)[:max(extra, 0)]
 
     def _scaling(self) -> None:
+        """A role scaled up is done when all its VMs run; one scaled down when the removed
+        VMs are gone (then the cooldown)."""
         for role in self.body["roles"]:
             if role["state"] == RoleState.SCALING:
+                gone = {n["deploy_id"] for n in self._leaving(role) if self._gone(n)}
+                role["nodes"] = [n for n in role["nodes"] if n["deploy_id"] not in gone]
                 self._fill(role)
                 state = self._health(role, RoleState.FAILED_SCALING, RoleState.COOLDOWN)
                 if state == RoleState.COOLDOWN:
@@ -210,7 +214,7 @@ class Service:
 
     def _collect(self, role: Role) -> None:
         """Drop the nodes whose VMs are gone; a VM that failed to go fails the role."""
-        left = [n for n in role["nodes"] if self.statuses.get(n["deploy_id"], GONE) is not GONE]
+        left = [n for n in role["nodes"] if not self._gone(n)]
         role["nodes"] = left
         if not left:
             role["state"] = int(RoleState.DONE)
@@ -218,6 +222,9 @@ class Service:
             role["state"] = int(RoleState.FAILED_UNDEPLOYING)
 
     # -- helpers ---------------------------------------------------------------------
+    def _gone(self, node: dict[str, Any]) -> bool:
+        return self.statuses.get(node["deploy_id"], GONE) is GONE
+
     def _health(self, role: Role, failed: RoleState, done: RoleState = RoleState.RUNNING
                 ) -> RoleState:
         """`failed` if a VM failed, `done` if all run, else the role's state as it is."""

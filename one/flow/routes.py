@@ -42,8 +42,10 @@ def _ownership(docs: Documents, oid: int, perform: str, params: dict[str, Any]) 
             raise BadRequest("chmod needs params.octet, e.g. \"640\"")
         bits = [(int(d) >> s) & 1 for d in octet for s in (2, 1, 0)]
         client.call("one.document.chmod", oid, *bits)
-    elif perform == "rename":
-        client.call("one.document.rename", oid, str(params.get("name", "")))
+    elif perform == "rename":  # the name in the JSON body follows, as clients show that one
+        name = str(params.get("name", ""))
+        client.call("one.document.rename", oid, name)
+        docs.save(oid, {**docs.body(oid), "name": name})
     elif perform == "clone":
         return int(client.call("one.document.clone", oid, str(params.get("name", ""))))
     else:
@@ -152,7 +154,8 @@ def service_action(call: Call, args: Args) -> Reply:
         _change(call, oid, lambda body: actions.recover(body, loop.vms))
     else:
         body = call.services.body(oid)
-        _ownership(call.services, oid, perform, params)
+        with loop.mutex:  # a rename rewrites the body
+            _ownership(call.services, oid, perform, params)
         if perform in ("chown", "chgrp"):  # the service's VMs follow it, as in OneFlow
             doc = call.services.element(oid)
             for node in (n for role in body["roles"] for n in role["nodes"]):

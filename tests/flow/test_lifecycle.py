@@ -193,9 +193,13 @@ def test_scale_acts_in_the_request(flow: Flow) -> None:
     flow.clock.now += 61
     flow.run()
     assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
-    assert ids(flow.roles(sid)["worker"]) == first[:1]
+    assert {int(vm(flow, v).findtext("LCM_STATE")) for v in grown[1:]} != {LcmState.RUNNING}
+    flow.server.step()  # the removed VMs are told to go but not gone yet: still listed
+    assert flow.service(sid)["state"] == S.SCALING and ids(flow.roles(sid)["worker"]) == grown
     flow.settle()
     assert {int(vm(flow, v).findtext("STATE")) for v in grown[1:]} == {VmState.DONE}
+    flow.server.step()  # gone: dropped, and the role cools down, as in OneFlow
+    assert flow.service(sid)["state"] == S.COOLDOWN and ids(flow.roles(sid)["worker"]) == first[:1]
 
 
 def test_shutdown_acts_in_the_request(flow: Flow) -> None:
