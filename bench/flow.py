@@ -3,8 +3,9 @@ creating the same VMs directly.
 
 One oned (dummy hosts, scheduler woken by each allocate) serves both, each side with one
 client thread that polls every POLL seconds. Directly: the client instantiates the
-front-end, waits for it to run, then instantiates 100 workers and waits for them (what a
-script without OneFlow does); then 100 more; then terminates the newest 100 and waits for
+front-end, waits for it to run, reads its IP, then instantiates 100 workers and waits for
+them (what a script without OneFlow does), each VM with the extra template the flow server
+gives it (SERVICE_ID, ROLE_NAME, a CONTEXT with the front-end's IP); then 100 more; then terminates the newest 100 and waits for
 them to be DONE. Through OneFlow: the service is instantiated over the REST API of an
 in-process oneflow-server and the client runs a pass of the server's reconcile loop where
 the direct client polls (the loop's own interval, 5 s in production, would only measure
@@ -70,17 +71,27 @@ def _clear(proxy: Any) -> None:
     time.sleep(QUIET)  # the drivers' clean-ups finish before the next side is timed
 
 
+def _tagged(role: str, front_ip: str | None = None) -> str:
+    """The extra template the flow server gives a VM of `role` (service 0), so both sides
+    make the same VMs: SERVICE_ID, ROLE_NAME and a CONTEXT with the front-end's IP."""
+    parent = "" if front_ip is None else f', FRONT_IP = "{front_ip}", FRONT_IPS = "{front_ip}"'
+    return (f'SERVICE_ID = 0\nROLE_NAME = "{role}"\n\nCONTEXT = [ NETWORK = "YES", '
+            f'SERVICE_ID = "0", ROLE_NAME = "{role}"{parent} ]')
+
+
 def _direct(proxy: Any, tid: int) -> tuple[float, float, float]:
     """(deploy 1 + N, grow by N, shrink by N) seconds, creating the VMs directly."""
     start = time.perf_counter()
-    front = [call(proxy, "one.template.instantiate", tid, "front", False, "", False)]
+    front = [call(proxy, "one.template.instantiate", tid, "front", False, _tagged("front"),
+                  False)]
     _until(lambda: _running(proxy, front))
-    workers = [call(proxy, "one.template.instantiate", tid, f"w{i}", False, "", False)
-               for i in range(WORKERS)]
+    ip = call(proxy, "one.vm.info", front[0]).split("<IP><![CDATA[")[1].split("]]>")[0]
+    workers = [call(proxy, "one.template.instantiate", tid, f"w{i}", False,
+                    _tagged("worker", ip), False) for i in range(WORKERS)]
     _until(lambda: _running(proxy, front + workers))
     deploy, start = time.perf_counter() - start, time.perf_counter()
-    more = [call(proxy, "one.template.instantiate", tid, f"x{i}", False, "", False)
-            for i in range(WORKERS)]
+    more = [call(proxy, "one.template.instantiate", tid, f"x{i}", False,
+                 _tagged("worker", ip), False) for i in range(WORKERS)]
     _until(lambda: _running(proxy, front + workers + more))
     grow, start = time.perf_counter() - start, time.perf_counter()
     for vid in reversed(more):

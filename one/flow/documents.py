@@ -75,3 +75,6 @@ class Documents:
 
     def save(self, oid: int, body: dict[str, Any]) -> None:
         self.client.call("one.document.update", oid, body_template(body), 0)
+
+    def delete(self, oid: int) -> None:
+        self.client.call("one.document.delete", oid)

@@ -52,16 +52,19 @@ class Reconciler:
                 statuses: dict[int, VmStatus] | None = None) -> ServiceState:
         """Moves the service of `doc` one notch and saves `body` if that changed it, even
         when oned refused something half-way (the VMs made so far stay known); its VMs'
-        states are read unless given. A request calls it to act on a change at once."""
+        states are read unless given. A request calls it to act on a change at once. A
+        service DONE is deleted, as OneFlow 6.x/7.x delete one whose roles are all done."""
         if statuses is None:
             statuses = self.vms.statuses(node_ids([body]))
-        before = json.dumps(body, sort_keys=True)
+        sid, before = number(doc, "ID"), json.dumps(body, sort_keys=True)
         try:
             owner = (number(doc, "UID"), number(doc, "GID"))
-            Service(self, number(doc, "ID"), owner, body, statuses).advance()
+            Service(self, sid, owner, body, statuses).advance()
         finally:
-            if json.dumps(body, sort_keys=True) != before:
-                self.services.save(number(doc, "ID"), body)
+            if body["state"] == ServiceState.DONE:
+                self.services.delete(sid)
+            elif json.dumps(body, sort_keys=True) != before:
+                self.services.save(sid, body)
         return ServiceState(body["state"])
 
     def wake(self) -> None:

@@ -77,7 +77,7 @@ def template_update(call: Call, args: Args) -> Reply:
 def template_delete(call: Call, args: Args) -> Reply:
     oid = _id(args)
     call.templates.element(oid)
-    call.client.call("one.document.delete", oid)
+    call.templates.delete(oid)
     return NO_CONTENT
 
 
@@ -121,7 +121,7 @@ def service_delete(call: Call, args: Args) -> Reply:
     oid = _id(args)
     with call.app.loop.mutex:
         body = call.services.body(oid)
-        call.client.call("one.document.delete", oid)
+        call.services.delete(oid)
         for role in body["roles"]:
             for node in role["nodes"]:
                 call.app.loop.vms.remove(node["deploy_id"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from one.flow.documents import body_template
 from one.flow.model import ServiceState as S
 from one.states import LcmState, VmState
 
@@ -116,10 +117,10 @@ def test_shutdown_reverse_order_and_restart(flow: Flow) -> None:
     roles = flow.roles(sid)
     assert roles["worker"]["state"] == S.UNDEPLOYING and roles["frontend"]["state"] == S.RUNNING
     flow.run()
-    assert flow.service(sid)["state"] == S.DONE
     assert {int(vm(flow, v).findtext("STATE")) for v in every} == {VmState.DONE}
+    assert flow.http("GET", f"/service/{sid}")[0] == 404  # DONE: deleted, as by OneFlow 6+
     status, reply = flow.http("POST", f"/service/{sid}/action", {"action": {"perform": "shutdown"}})
-    assert status == 400 and "DONE" in reply["error"]["message"]
+    assert status == 404 and reply["error"]["message"]
 
 
 def test_scale_newest_first_limits_and_cooldown(flow: Flow) -> None:
@@ -230,3 +231,14 @@ def test_a_scale_refused_to_the_caller_makes_no_vm(flow: Flow) -> None:
     assert status == 403 and "not authorized" in reply["error"]["message"].lower()
     assert flow.rpc.ok("one.vmpool.info", -2, -1, -1, -1) == vms
     assert flow.service(sid) == before
+
+
+def test_a_service_left_done_is_deleted(flow: Flow) -> None:
+    """A service stored DONE (by an earlier server) goes at the next pass, like one that
+    reaches DONE."""
+    body = {"name": "old", "deployment": "none", "state": int(S.DONE), "roles": [
+        {"name": "r", "cardinality": 0, "template_id": 0, "state": int(S.DONE), "nodes": []}]}
+    sid = flow.rpc.ok("one.document.allocate", body_template(body, "old"), 100)
+    assert flow.server.step() == {sid: S.DONE}
+    assert flow.http("GET", f"/service/{sid}")[0] == 404
+    assert flow.server.step() == {}
