@@ -39,7 +39,7 @@ from one.flow.server import FlowServer
 from one.states import ServiceState
 
 WORKERS = 100
-ROUNDS = 9
+ROUNDS = 15
 HOSTS = 10
 POLL = 0.02
 LIMIT = 10.0

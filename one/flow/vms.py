@@ -78,7 +78,8 @@ class Vms:
         return vid
 
     def remove(self, vid: int, action: str = "terminate-hard") -> None:
-        """Gone whatever its state: the action, else a recover-delete; gone already is fine."""
+        """Gone whatever its state: the action, else a recover-delete; gone already (no such
+        VM, or DONE meanwhile) is fine."""
         try:
             self.client.call("one.vm.action", action, vid)
         except ServerError as refused:
@@ -87,7 +88,7 @@ class Vms:
             try:
                 self.client.call("one.vm.recover", vid, 3)
             except ServerError as again:
-                if again.code != 0x400:
+                if again.code != 0x400 and self.statuses([vid]):
                     raise
 
     def action(self, vid: int, action: str) -> None:

@@ -242,3 +242,19 @@ def test_a_service_left_done_is_deleted(flow: Flow) -> None:
     assert flow.server.step() == {sid: S.DONE}
     assert flow.http("GET", f"/service/{sid}")[0] == 404
     assert flow.server.step() == {}
+
+
+def test_delete_while_scaled_down_vms_are_leaving(flow: Flow) -> None:
+    """The removed VMs still listed in their role may be DONE by the time the service is
+    deleted: that is no error."""
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster(workers=3)))
+    flow.run()
+    every = [v for r in flow.roles(sid).values() for v in ids(r)]
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
+    flow.settle()  # the two leaving VMs are DONE, not yet dropped by a pass
+    assert len(ids(flow.roles(sid)["worker"])) == 3
+    assert flow.http("DELETE", f"/service/{sid}")[0] == 204
+    flow.settle()
+    assert {int(vm(flow, v).findtext("STATE")) for v in every} == {VmState.DONE}
+    assert flow.http("GET", f"/service/{sid}")[0] == 404
