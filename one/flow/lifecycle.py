@@ -177,10 +177,13 @@ class Service:
         VMs are gone (then the cooldown)."""
         for role in self.body["roles"]:
             if role["state"] == RoleState.SCALING:
-                gone = {n["deploy_id"] for n in self._leaving(role) if self._gone(n)}
-                role["nodes"] = [n for n in role["nodes"] if n["deploy_id"] not in gone]
-                self._fill(role)
-                state = self._health(role, RoleState.FAILED_SCALING, RoleState.COOLDOWN)
+                leaving = self._leaving(role)
+                if all(self._gone(n) for n in leaving):  # dropped together, as OneFlow does
+                    role["nodes"] = [n for n in role["nodes"] if n not in leaving]
+                    self._fill(role)
+                    state = self._health(role, RoleState.FAILED_SCALING, RoleState.COOLDOWN)
+                else:  # VMs still going: the body is left as it is until they are all gone
+                    state = self._going(role, leaving)
                 if state == RoleState.COOLDOWN:
                     role["cooldown_end"] = int(self.now + int(role.get(
                         "cooldown", self.body.get("cooldown", DEFAULT_COOLDOWN))))
@@ -190,6 +193,14 @@ class Service:
             self.set_state(ServiceState.FAILED_SCALING)
         elif RoleState.SCALING not in states:
             self.set_state(ServiceState.COOLDOWN)
+
+    def _going(self, role: Role, leaving: list[dict[str, Any]]) -> RoleState:
+        """While removed VMs still go: FAILED_SCALING if one of them, or one that stays,
+        failed; SCALING otherwise."""
+        staying = [n for n in role["nodes"] if n not in leaving]
+        failed = any(self.statuses.get(n["deploy_id"], GONE).failed for n in staying) or any(
+            not self._gone(n) and self.statuses[n["deploy_id"]].failed for n in leaving)
+        return RoleState.FAILED_SCALING if failed else RoleState.SCALING
 
     def _cooldown(self) -> None:
         for role in self.body["roles"]:

@@ -258,3 +258,15 @@ def test_delete_while_scaled_down_vms_are_leaving(flow: Flow) -> None:
     flow.settle()
     assert {int(vm(flow, v).findtext("STATE")) for v in every} == {VmState.DONE}
     assert flow.http("GET", f"/service/{sid}")[0] == 404
+
+
+def test_a_vm_lost_while_others_leave_fails_the_scale(flow: Flow) -> None:
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster(workers=3)))
+    flow.run()
+    workers = ids(flow.roles(sid)["worker"])
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
+    flow.rpc.ok("one.vm.recover", workers[0], 5)  # the one that stays vanishes from the books
+    flow.server.step()
+    assert flow.service(sid)["state"] == S.FAILED_SCALING
+    assert flow.roles(sid)["worker"]["state"] == S.FAILED_SCALING
