@@ -1,15 +1,22 @@
 """`python -m bench.flow`: a service of 1 + 100 workers through oneflow-server against
 creating the same VMs directly.
 
-One oned (dummy hosts, scheduler woken by each allocate) serves both. Directly: one
-client instantiates the front-end, waits for it to run, then instantiates 100 workers
-and waits for them (what a script without OneFlow does). Through OneFlow: the service
-is instantiated over the REST API and an in-process oneflow-server steps its reconcile
-loop until the service is RUNNING; then the worker role is scaled 100 -> 200 and back
-(compared with 100 more direct instantiates, and 100 terminates). Both sides poll
-with the same interval; every VM is deleted and the drivers left to finish between
-sides; which side goes first alternates by round; medians are kept. Issue 13's bar: the flow
-server's own overhead per VM under 10 %.
+One oned (dummy hosts, scheduler woken by each allocate) serves both, each side with one
+client thread that polls every POLL seconds. Directly: the client instantiates the
+front-end, waits for it to run, reads its IP, then instantiates 100 workers and waits for
+them (what a script without OneFlow does), each VM with the extra template the flow server
+gives it (SERVICE_ID, ROLE_NAME, a CONTEXT with the front-end's IP); then 100 more; then terminates the newest 100 and waits for
+them to be DONE. Through OneFlow: the service is instantiated over the REST API of an
+in-process oneflow-server and the client runs a pass of the server's reconcile loop where
+the direct client polls (the loop's own interval, 5 s in production, would only measure
+the interval), until the service is RUNNING; then the worker role is scaled 100 -> 200
+and back (the PUT makes or removes the VMs, as OneFlow's does), each until the service
+reaches COOLDOWN: when the new VMs run, or the removed ones are DONE (as directly). The
+cooldown's end (0 s) between the two scales is not timed. Every VM is deleted and the
+drivers left to finish between sides; which side goes first alternates by round. Overhead:
+the ratio of the two sides' medians, and (`paired`) the median of each round's ratio, which
+a load that drifts between rounds (a shared machine) moves less; the bar (issue 13: the flow
+server's own overhead per VM under 10 %) must hold for both.
 """
 from __future__ import annotations
 
@@ -32,7 +39,7 @@ from one.flow.server import FlowServer
 from one.states import ServiceState
 
 WORKERS = 100
-ROUNDS = 5
+ROUNDS = 15
 HOSTS = 10
 POLL = 0.02
 LIMIT = 10.0
@@ -64,17 +71,27 @@ def _clear(proxy: Any) -> None:
     time.sleep(QUIET)  # the drivers' clean-ups finish before the next side is timed
 
 
+def _tagged(role: str, front_ip: str | None = None) -> str:
+    """The extra template the flow server gives a VM of `role` (service 0), so both sides
+    make the same VMs: SERVICE_ID, ROLE_NAME and a CONTEXT with the front-end's IP."""
+    parent = "" if front_ip is None else f', FRONT_IP = "{front_ip}", FRONT_IPS = "{front_ip}"'
+    return (f'SERVICE_ID = 0\nROLE_NAME = "{role}"\n\nCONTEXT = [ NETWORK = "YES", '
+            f'SERVICE_ID = "0", ROLE_NAME = "{role}"{parent} ]')
+
+
 def _direct(proxy: Any, tid: int) -> tuple[float, float, float]:
     """(deploy 1 + N, grow by N, shrink by N) seconds, creating the VMs directly."""
     start = time.perf_counter()
-    front = [call(proxy, "one.template.instantiate", tid, "front", False, "", False)]
+    front = [call(proxy, "one.template.instantiate", tid, "front", False, _tagged("front"),
+                  False)]
     _until(lambda: _running(proxy, front))
-    workers = [call(proxy, "one.template.instantiate", tid, f"w{i}", False, "", False)
-               for i in range(WORKERS)]
+    ip = call(proxy, "one.vm.info", front[0]).split("<IP><![CDATA[")[1].split("]]>")[0]
+    workers = [call(proxy, "one.template.instantiate", tid, f"w{i}", False,
+                    _tagged("worker", ip), False) for i in range(WORKERS)]
     _until(lambda: _running(proxy, front + workers))
     deploy, start = time.perf_counter() - start, time.perf_counter()
-    more = [call(proxy, "one.template.instantiate", tid, f"x{i}", False, "", False)
-            for i in range(WORKERS)]
+    more = [call(proxy, "one.template.instantiate", tid, f"x{i}", False,
+                 _tagged("worker", ip), False) for i in range(WORKERS)]
     _until(lambda: _running(proxy, front + workers + more))
     grow, start = time.perf_counter() - start, time.perf_counter()
     for vid in reversed(more):
@@ -87,7 +104,8 @@ def _direct(proxy: Any, tid: int) -> tuple[float, float, float]:
 
 
 def _flow(server: FlowServer, proxy: Any, tid: int) -> tuple[float, float, float]:
-    """The same through oneflow-server's REST API: instantiate, scale up, scale down."""
+    """The same through oneflow-server's REST API: instantiate, scale up, scale down. The
+    bench is the server's loop: it runs a pass where the direct side polls."""
     rest = FlowClient(server.url, SESSION).request
     start = time.perf_counter()
     doc = rest("POST", f"/service_template/{tid}/action", {"action": {"perform": "instantiate"}})
@@ -101,12 +119,11 @@ def _flow(server: FlowServer, proxy: Any, tid: int) -> tuple[float, float, float
     deploy, start = time.perf_counter() - start, time.perf_counter()
     rest("PUT", f"/service/{sid}/role/worker", {"cardinality": 2 * WORKERS})
     _until(reaches(ServiceState.COOLDOWN))
-    grow, start = time.perf_counter() - start, time.perf_counter()
-    _until(reaches(ServiceState.RUNNING))  # cooldown 0
+    grow = time.perf_counter() - start
+    _until(reaches(ServiceState.RUNNING))  # the cooldown (0 s) ends: not timed
+    start = time.perf_counter()
     rest("PUT", f"/service/{sid}/role/worker", {"cardinality": WORKERS})
-    settled = reaches(ServiceState.COOLDOWN, ServiceState.RUNNING)  # (cooldown 0)
-    _until(lambda: settled() and call(proxy, "one.vmpool.info", -2, -1, -1, 3).count(
-        "<VM><ID>") == 1 + WORKERS)
+    _until(reaches(ServiceState.COOLDOWN))  # once the removed VMs are DONE, as OneFlow's
     shrink = time.perf_counter() - start
     rest("DELETE", f"/service/{sid}")
     _clear(proxy)
@@ -141,17 +158,18 @@ def main() -> int:
                                   "scale 200 -> 100")):
         d = statistics.median(r[index] for r in direct)
         f = statistics.median(r[index] for r in through)
-        rows.append((what, d, f, 100 * (f / d - 1)))
+        paired = statistics.median(100 * (t[index] / r[index] - 1)
+                                   for r, t in zip(direct, through))
+        rows.append((what, d, f, 100 * (f / d - 1), paired))
     table = Table(title=f"oneflow-server vs the same VMs made directly (seconds, medians of "
-                        f"{ROUNDS})")
-    for column in ("phase", "direct", "oneflow", "overhead", "verdict"):
+                        f"{ROUNDS} rounds)")
+    for column in ("phase", "direct", "oneflow", "overhead", "paired", "verdict"):
         table.add_column(column, justify="right")
-    for what, d, f, extra in rows:
-        table.add_row(what, f"{d:.2f}", f"{f:.2f}", f"{extra:+.1f} %",
-                      "pass" if extra < LIMIT else "FAIL")
+    for what, d, f, extra, paired in rows:
+        table.add_row(what, f"{d:.2f}", f"{f:.2f}", f"{extra:+.1f} %", f"{paired:+.1f} %",
+                      "pass" if max(extra, paired) < LIMIT else "FAIL")
     Console().print(table)
-    return 0 if all(extra < LIMIT for *_, extra in rows) else 1
-
+    return 0 if all(max(extra, paired) < LIMIT for *_, extra, paired in rows) else 1
 
 if __name__ == "__main__":
     sys.exit(main())

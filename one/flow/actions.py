@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from one.flow.lifecycle import GONE, role_named
+from one.flow.lifecycle import GONE, node_ids, role_named
 from one.flow.errors import BadRequest
 from one.flow.model import RoleState, ServiceState
 from one.flow.vms import Vms, VmStatus
@@ -42,7 +42,7 @@ def recover(body: dict[str, Any], vms: Vms) -> None:
     if _state(body) not in _RECOVER:
         raise BadRequest(f"Service cannot be recovered in state {_state(body).name}")
     failed_role, retry_role, retry_service = _RECOVER[_state(body)]
-    statuses = vms.statuses()
+    statuses = vms.statuses(node_ids([body]))
     undeploying = retry_service == ServiceState.UNDEPLOYING
     for role in body["roles"]:
         if role["state"] != failed_role:

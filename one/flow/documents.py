@@ -53,7 +53,7 @@ class Documents:
         self.client, self.kind = client, kind
 
     def element(self, oid: int) -> etree._Element:
-        doc = etree.fromstring(self.client.call("one.document.info", oid).encode())
+        doc = self.client.document("one.document.info", oid)
         if number(doc, "TYPE") != self.kind:
             raise ServerError(f"Error getting document [{oid}].", NO_EXISTS)
         return doc
@@ -65,8 +65,7 @@ class Documents:
         return {"DOCUMENT": as_json(self.element(oid))}
 
     def elements(self, flag: int = -2) -> list[etree._Element]:
-        pool = self.client.call("one.documentpool.info", flag, -1, -1, self.kind)
-        return list(etree.fromstring(pool.encode()))
+        return list(self.client.document("one.documentpool.info", flag, -1, -1, self.kind))
 
     def listing(self) -> dict[str, Any]:
         return {"DOCUMENT_POOL": {"DOCUMENT": [as_json(d) for d in self.elements()]}}
@@ -76,3 +75,6 @@ class Documents:
 
     def save(self, oid: int, body: dict[str, Any]) -> None:
         self.client.call("one.document.update", oid, body_template(body), 0)
+
+    def delete(self, oid: int) -> None:
+        self.client.call("one.document.delete", oid)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
+
+from lxml import etree
 
 from one.cli.client import Client
 from one.flow.documents import Documents, body_of, number
@@ -37,21 +39,48 @@ class Reconciler:
         self.vms = Vms(client)
         self.clock = clock
         self.mutex = threading.RLock()  # one writer of service bodies: the loop or a request
+        self._woken = threading.Event()
 
     def step(self) -> dict[int, ServiceState]:
         """One pass over every service; the state each is in after it."""
-        states = {}
         with self.mutex:
-            statuses = self.vms.statuses()
-            for doc in self.services.elements():
-                body = body_of(doc)
-                before = json.dumps(body, sort_keys=True)
-                sid, owner = number(doc, "ID"), (number(doc, "UID"), number(doc, "GID"))
-                Service(self, sid, owner, body, statuses).advance()
-                if json.dumps(body, sort_keys=True) != before:
-                    self.services.save(sid, body)
-                states[sid] = ServiceState(body["state"])
-        return states
+            docs = [(doc, body_of(doc)) for doc in self.services.elements()]
+            statuses = self.vms.statuses(node_ids(body for _, body in docs))
+            return {number(doc, "ID"): self.advance(doc, body, statuses) for doc, body in docs}
+
+    def advance(self, doc: etree._Element, body: dict[str, Any],
+                statuses: dict[int, VmStatus] | None = None) -> ServiceState:
+        """Moves the service of `doc` one notch and saves `body` if that changed it, even
+        when oned refused something half-way (the VMs made so far stay known); its VMs'
+        states are read unless given. A request calls it to act on a change at once. A
+        service DONE is deleted, as OneFlow 6.x/7.x delete one whose roles are all done."""
+        if statuses is None:
+            statuses = self.vms.statuses(node_ids([body]))
+        sid, before = number(doc, "ID"), json.dumps(body, sort_keys=True)
+        try:
+            owner = (number(doc, "UID"), number(doc, "GID"))
+            Service(self, sid, owner, body, statuses).advance()
+        finally:
+            if body["state"] == ServiceState.DONE:
+                self.services.delete(sid)
+            elif json.dumps(body, sort_keys=True) != before:
+                self.services.save(sid, body)
+        return ServiceState(body["state"])
+
+    def wake(self) -> None:
+        """A request changed a service: the loop's next pass starts now, not at its tick."""
+        self._woken.set()
+
+    def sleep(self, interval: float) -> None:
+        """Until the next pass is due: `interval` seconds, or less if woken meanwhile."""
+        self._woken.wait(interval)
+        self._woken.clear()
+
+
+def node_ids(bodies: Iterable[dict[str, Any]]) -> list[int]:
+    """The VMs of every role of the services `bodies`."""
+    return [node["deploy_id"] for body in bodies for role in body["roles"]
+            for node in role["nodes"]]
 
 
 class Service:
@@ -133,21 +162,28 @@ class Service:
     def _start_scaling(self, role: Role) -> None:
         """Towards the cardinality: new VMs, or the newest ones removed first."""
         role["state"] = int(RoleState.SCALING)
+        for node in self._leaving(role):
+            self.vms.remove(node["deploy_id"])
+        self._fill(role)
+
+    def _leaving(self, role: Role) -> list[dict[str, Any]]:
+        """The nodes a scale down removes, the newest beyond the cardinality: they stay in
+        the role, as OneFlow keeps them, until their VMs are gone."""
         extra = len(role["nodes"]) - role["cardinality"]
-        if extra > 0:
-            newest = sorted(role["nodes"], key=lambda n: n["deploy_id"], reverse=True)[:extra]
-            for node in newest:
-                self.vms.remove(node["deploy_id"])
-            gone = {n["deploy_id"] for n in newest}
-            role["nodes"] = [n for n in role["nodes"] if n["deploy_id"] not in gone]
-        else:
-            self._fill(role)
+        return sorted(role["nodes"], key=lambda n: n["deploy_id"], reverse=True)[:max(extra, 0)]
 
     def _scaling(self) -> None:
+        """A role scaled up is done when all its VMs run; one scaled down when the removed
+        VMs are gone (then the cooldown)."""
         for role in self.body["roles"]:
             if role["state"] == RoleState.SCALING:
-                self._fill(role)
-                state = self._health(role, RoleState.FAILED_SCALING, RoleState.COOLDOWN)
+                leaving = self._leaving(role)
+                if all(self._gone(n) for n in leaving):  # dropped together, as OneFlow does
+                    role["nodes"] = [n for n in role["nodes"] if n not in leaving]
+                    self._fill(role)
+                    state = self._health(role, RoleState.FAILED_SCALING, RoleState.COOLDOWN)
+                else:  # VMs still going: the body is left as it is until they are all gone
+                    state = self._going(role, leaving)
                 if state == RoleState.COOLDOWN:
                     role["cooldown_end"] = int(self.now + int(role.get(
                         "cooldown", self.body.get("cooldown", DEFAULT_COOLDOWN))))
@@ -157,6 +193,14 @@ class Service:
             self.set_state(ServiceState.FAILED_SCALING)
         elif RoleState.SCALING not in states:
             self.set_state(ServiceState.COOLDOWN)
+
+    def _going(self, role: Role, leaving: list[dict[str, Any]]) -> RoleState:
+        """While removed VMs still go: FAILED_SCALING if one of them, or one that stays,
+        failed; SCALING otherwise."""
+        staying = [n for n in role["nodes"] if n not in leaving]
+        failed = any(self.statuses.get(n["deploy_id"], GONE).failed for n in staying) or any(
+            not self._gone(n) and self.statuses[n["deploy_id"]].failed for n in leaving)
+        return RoleState.FAILED_SCALING if failed else RoleState.SCALING
 
     def _cooldown(self) -> None:
         for role in self.body["roles"]:
@@ -184,7 +228,7 @@ class Service:
 
     def _collect(self, role: Role) -> None:
         """Drop the nodes whose VMs are gone; a VM that failed to go fails the role."""
-        left = [n for n in role["nodes"] if self.statuses.get(n["deploy_id"], GONE) is not GONE]
+        left = [n for n in role["nodes"] if not self._gone(n)]
         role["nodes"] = left
         if not left:
             role["state"] = int(RoleState.DONE)
@@ -192,6 +236,9 @@ class Service:
             role["state"] = int(RoleState.FAILED_UNDEPLOYING)
 
     # -- helpers ---------------------------------------------------------------------
+    def _gone(self, node: dict[str, Any]) -> bool:
+        return self.statuses.get(node["deploy_id"], GONE) is GONE
+
     def _health(self, role: Role, failed: RoleState, done: RoleState = RoleState.RUNNING
                 ) -> RoleState:
         """`failed` if a VM failed, `done` if all run, else the role's state as it is."""

@@ -1,16 +1,19 @@
 """The OneFlow endpoints: /service_template and /service, as its 6.x/7.x API documents them."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from one.cli.errors import ServerError
 from one.flow import actions
 from one.flow.api import App, Call, HttpError, Reply
-from one.flow.documents import Documents, number
+from one.flow.documents import Documents, body_of, number
 from one.flow.lifecycle import Reconciler
 from one.flow.errors import BadRequest
 from one.flow.model import check_template, new_service
 from one.flow.vms import Vms
 
+log = logging.getLogger(__name__)
 Args = dict[str, str]
 NO_CONTENT = Reply(204)
 VM_ACTIONS = ("terminate", "terminate-hard", "undeploy", "undeploy-hard", "poweroff",
@@ -39,8 +42,10 @@ def _ownership(docs: Documents, oid: int, perform: str, params: dict[str, Any]) 
             raise BadRequest("chmod needs params.octet, e.g. \"640\"")
         bits = [(int(d) >> s) & 1 for d in octet for s in (2, 1, 0)]
         client.call("one.document.chmod", oid, *bits)
-    elif perform == "rename":
-        client.call("one.document.rename", oid, str(params.get("name", "")))
+    elif perform == "rename":  # the name in the JSON body follows, as clients show that one
+        name = str(params.get("name", ""))
+        client.call("one.document.rename", oid, name)
+        docs.save(oid, {**docs.body(oid), "name": name})
     elif perform == "clone":
         return int(client.call("one.document.clone", oid, str(params.get("name", ""))))
     else:
@@ -72,7 +77,7 @@ def template_update(call: Call, args: Args) -> Reply:
 def template_delete(call: Call, args: Args) -> Reply:
     oid = _id(args)
     call.templates.element(oid)
-    call.client.call("one.document.delete", oid)
+    call.templates.delete(oid)
     return NO_CONTENT
 
 
@@ -97,7 +102,9 @@ def _instantiate(call: Call, oid: int, params: dict[str, Any]) -> int:
     merged["roles"] = [{**r, **changes.get(r["name"], {})} for r in template["roles"]]
     body = check_template(merged)
     name = str(merge.get("name") or f"{template['name']}")
-    return call.services.create(name, new_service(body, name, call.app.loop.clock()))
+    sid = call.services.create(name, new_service(body, name, call.app.loop.clock()))
+    call.app.loop.wake()
+    return sid
 
 
 # -- services ------------------------------------------------------------------------
@@ -114,7 +121,7 @@ def service_delete(call: Call, args: Args) -> Reply:
     oid = _id(args)
     with call.app.loop.mutex:
         body = call.services.body(oid)
-        call.client.call("one.document.delete", oid)
+        call.services.delete(oid)
         for role in body["roles"]:
             for node in role["nodes"]:
                 call.app.loop.vms.remove(node["deploy_id"])
@@ -122,11 +129,19 @@ def service_delete(call: Call, args: Args) -> Reply:
 
 
 def _change(call: Call, oid: int, change: Any) -> None:
-    """Apply `change(body)` to the stored body under the loop's mutex, then save it."""
-    with call.app.loop.mutex:
-        body = call.services.body(oid)
+    """Apply `change(body)` to the stored body under the loop's mutex and save it with the
+    caller's rights; then act on it at once, as OneFlow's scale / shutdown / recover do in
+    the request (VMs made or removed). Should oned refuse a VM, the loop carries on later."""
+    loop = call.app.loop
+    with loop.mutex:
+        doc = call.services.element(oid)
+        body = body_of(doc)
         change(body)
         call.services.save(oid, body)
+        try:
+            loop.advance(doc, body)
+        except ServerError as refused:
+            log.warning("service %d: %s; the loop will retry", oid, refused)
 
 
 def service_action(call: Call, args: Args) -> Reply:
@@ -139,7 +154,8 @@ def service_action(call: Call, args: Args) -> Reply:
         _change(call, oid, lambda body: actions.recover(body, loop.vms))
     else:
         body = call.services.body(oid)
-        _ownership(call.services, oid, perform, params)
+        with loop.mutex:  # a rename rewrites the body
+            _ownership(call.services, oid, perform, params)
         if perform in ("chown", "chgrp"):  # the service's VMs follow it, as in OneFlow
             doc = call.services.element(oid)
             for node in (n for role in body["roles"] for n in role["nodes"]):

@@ -77,8 +77,12 @@ class FlowServer:
         threading.Thread(target=self.http.serve_forever, daemon=True, name="oneflow-http").start()
 
     def run_loop(self, interval: float) -> None:
-        """Steps every `interval` seconds until stopped; a failed step is logged, not fatal."""
-        while not self._stop.wait(interval):
+        """A pass every `interval` seconds, or at once when a request wakes the loop, until
+        stopped; a failed pass is logged, not fatal."""
+        while not self._stop.is_set():
+            self.loop.sleep(interval)
+            if self._stop.is_set():
+                return
             try:
                 self.step()
             except Exception:  # noqa: BLE001 - the loop must outlive one bad pass
@@ -86,6 +90,7 @@ class FlowServer:
 
     def stop(self) -> None:
         self._stop.set()
+        self.loop.wake()
         self.http.shutdown()
         self.http.server_close()
 

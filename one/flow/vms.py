@@ -6,9 +6,8 @@ session; VMs are handed to the service's owner right after they are made.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterable
 
-from lxml import etree
 
 from one.cli.client import Client
 from one.cli.errors import ServerError
@@ -56,16 +55,20 @@ class Vms:
     def uid(self) -> int:
         """The session's user, asked once (not at start: oned may come up after us)."""
         if self._uid is None:
-            me = etree.fromstring(self.client.call("one.user.info", -1).encode())
+            me = self.client.document("one.user.info", -1)
             self._uid = number(me, "ID")
         return self._uid
 
-    def statuses(self) -> dict[int, VmStatus]:
-        """Every VM not DONE, in one call (a VM missing from it is gone)."""
-        pool = etree.fromstring(self.client.call("one.vmpool.info", -2, -1, -1, -1).encode())
+    def statuses(self, vids: Iterable[int]) -> dict[int, VmStatus]:
+        """The states of the VMs `vids` that are not DONE, in one call that reads only them
+        (a VM missing from the answer is gone); no call at all for no VMs."""
+        wanted = ",".join(str(vid) for vid in sorted(set(vids)))
+        if not wanted:
+            return {}
+        pool = self.client.document("one.vmpool.infoset", wanted, False)
         return {number(vm, "ID"): VmStatus(number(vm, "STATE"), number(vm, "LCM_STATE"),
                                            _numbers(vm.iterfind("MONITORING/*")))
-                for vm in pool}
+                for vm in pool if number(vm, "STATE") != VmState.DONE}
 
     def create(self, template_id: int, name: str, extra: str, owner: tuple[int, int]) -> int:
         vid = int(self.client.call("one.template.instantiate", template_id, name, False, extra,
@@ -75,7 +78,8 @@ class Vms:
         return vid
 
     def remove(self, vid: int, action: str = "terminate-hard") -> None:
-        """Gone whatever its state: the action, else a recover-delete; gone already is fine."""
+        """Gone whatever its state: the action, else a recover-delete; gone already (no such
+        VM, or DONE meanwhile) is fine."""
         try:
             self.client.call("one.vm.action", action, vid)
         except ServerError as refused:
@@ -84,7 +88,7 @@ class Vms:
             try:
                 self.client.call("one.vm.recover", vid, 3)
             except ServerError as again:
-                if again.code != 0x400:
+                if again.code != 0x400 and self.statuses([vid]):
                     raise
 
     def action(self, vid: int, action: str) -> None:
@@ -92,13 +96,13 @@ class Vms:
 
     def addresses(self, vid: int) -> list[str]:
         """The VM's IPs (its NICs', then the context's ETH<n>_IP)."""
-        doc = etree.fromstring(self.client.call("one.vm.info", vid).encode())
+        doc = self.client.document("one.vm.info", vid)
         found = [ip for ip in doc.xpath("TEMPLATE/NIC/IP/text()")]
         return [str(ip) for ip in found] or [
             str(el.text) for el in doc.xpath("TEMPLATE/CONTEXT/*")
             if str(el.tag).startswith("ETH") and str(el.tag).endswith("_IP") and el.text]
 
     def template_context(self, template_id: int) -> dict[str, Any]:
-        doc = etree.fromstring(self.client.call("one.template.info", template_id).encode())
+        doc = self.client.document("one.template.info", template_id)
         context = doc.find("TEMPLATE/CONTEXT")
         return {str(el.tag): el.text or "" for el in context} if context is not None else {}

@@ -73,11 +73,12 @@ def test_template_and_service_commands(flow: Flow, cli: Any, tmp_path: Path) -> 
     cli(oneflow, "scale", sid, "tail", "3")
     flow.run()
     assert len(flow.roles(int(sid))["tail"]["nodes"]) == 3
+    other = cli(oneflow_template, "instantiate", "0", "--name", "other")[0].strip().split()[-1]
     cli(oneflow, "shutdown", sid)
     flow.run()
-    assert "DONE" in cli(oneflow, "show", sid)[0]
-    cli(oneflow, "delete", sid)
-    assert cli(oneflow, "list", "--json")[0].strip().startswith('{\n  "DOCUMENT_POOL"')
+    assert f"Error getting document [{sid}]" in cli(oneflow, "show", sid, code=1)[1]  # DONE: gone
+    cli(oneflow, "delete", other)
+    assert json.loads(cli(oneflow, "list", "--json")[0]) == {"DOCUMENT_POOL": {"DOCUMENT": []}}
 
 
 def test_bad_input(flow: Flow, cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

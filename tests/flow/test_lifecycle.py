@@ -7,6 +7,7 @@ from typing import Any
 
 from lxml import etree
 
+from one.flow.documents import body_template
 from one.flow.model import ServiceState as S
 from one.states import LcmState, VmState
 
@@ -116,10 +117,10 @@ def test_shutdown_reverse_order_and_restart(flow: Flow) -> None:
     roles = flow.roles(sid)
     assert roles["worker"]["state"] == S.UNDEPLOYING and roles["frontend"]["state"] == S.RUNNING
     flow.run()
-    assert flow.service(sid)["state"] == S.DONE
     assert {int(vm(flow, v).findtext("STATE")) for v in every} == {VmState.DONE}
+    assert flow.http("GET", f"/service/{sid}")[0] == 404  # DONE: deleted, as by OneFlow 6+
     status, reply = flow.http("POST", f"/service/{sid}/action", {"action": {"perform": "shutdown"}})
-    assert status == 400 and "DONE" in reply["error"]["message"]
+    assert status == 404 and reply["error"]["message"]
 
 
 def test_scale_newest_first_limits_and_cooldown(flow: Flow) -> None:
@@ -174,3 +175,98 @@ def test_role_action(flow: Flow) -> None:
     status, reply = flow.http("POST", f"/service/{sid}/role/nope/action",
                               {"action": {"perform": "poweroff"}})
     assert status == 400 and "nope" in reply["error"]["message"]
+
+
+def test_scale_acts_in_the_request(flow: Flow) -> None:
+    """As OneFlow's scale: the PUT itself makes the new VMs, or removes the newest, before it
+    answers; the loop only watches them run."""
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster()))
+    flow.run()
+    first = ids(flow.roles(sid)["worker"])
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 4})[0] == 204
+    grown = ids(flow.roles(sid)["worker"])  # no pass of the loop in between
+    assert flow.service(sid)["state"] == S.SCALING and len(grown) == 4 and grown[:2] == first
+    assert all(vm(flow, v).findtext("USER_TEMPLATE/ROLE_NAME") == "worker" for v in grown[2:])
+    status, reply = flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 2})
+    assert status == 400 and "SCALING" in reply["error"]["message"]
+    flow.run()
+    flow.clock.now += 61
+    flow.run()
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
+    assert {int(vm(flow, v).findtext("LCM_STATE")) for v in grown[1:]} != {LcmState.RUNNING}
+    flow.server.step()  # the removed VMs are told to go but not gone yet: still listed
+    assert flow.service(sid)["state"] == S.SCALING and ids(flow.roles(sid)["worker"]) == grown
+    flow.settle()
+    assert {int(vm(flow, v).findtext("STATE")) for v in grown[1:]} == {VmState.DONE}
+    flow.server.step()  # gone: dropped, and the role cools down, as in OneFlow
+    assert flow.service(sid)["state"] == S.COOLDOWN and ids(flow.roles(sid)["worker"]) == first[:1]
+
+
+def test_shutdown_acts_in_the_request(flow: Flow) -> None:
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster()))
+    flow.run()
+    workers = ids(flow.roles(sid)["worker"])
+    assert flow.http("POST", f"/service/{sid}/action",
+                     {"action": {"perform": "shutdown"}})[0] == 204
+    roles = flow.roles(sid)  # the children's VMs are told to go before the reply
+    assert roles["worker"]["state"] == S.UNDEPLOYING and roles["frontend"]["state"] == S.RUNNING
+    flow.settle()
+    assert {int(vm(flow, v).findtext("STATE")) for v in workers} == {VmState.DONE}
+
+
+def test_a_scale_refused_to_the_caller_makes_no_vm(flow: Flow) -> None:
+    """The caller's rights on the service are checked before any VM is made."""
+    setup(flow)
+    flow.rpc.ok("one.user.allocate", "bob", "pw", "core", [])
+    sid = flow.instantiate(flow.template(cluster()))
+    flow.run()
+    assert flow.http("POST", f"/service/{sid}/action",
+                     {"action": {"perform": "chmod", "params": {"octet": "604"}}})[0] == 204
+    before = flow.service(sid)
+    vms = flow.rpc.ok("one.vmpool.info", -2, -1, -1, -1)
+    status, reply = flow.http.as_user("bob:pw")("PUT", f"/service/{sid}/role/worker",
+                                                {"cardinality": 4})
+    assert status == 403 and "not authorized" in reply["error"]["message"].lower()
+    assert flow.rpc.ok("one.vmpool.info", -2, -1, -1, -1) == vms
+    assert flow.service(sid) == before
+
+
+def test_a_service_left_done_is_deleted(flow: Flow) -> None:
+    """A service stored DONE (by an earlier server) goes at the next pass, like one that
+    reaches DONE."""
+    body = {"name": "old", "deployment": "none", "state": int(S.DONE), "roles": [
+        {"name": "r", "cardinality": 0, "template_id": 0, "state": int(S.DONE), "nodes": []}]}
+    sid = flow.rpc.ok("one.document.allocate", body_template(body, "old"), 100)
+    assert flow.server.step() == {sid: S.DONE}
+    assert flow.http("GET", f"/service/{sid}")[0] == 404
+    assert flow.server.step() == {}
+
+
+def test_delete_while_scaled_down_vms_are_leaving(flow: Flow) -> None:
+    """The removed VMs still listed in their role may be DONE by the time the service is
+    deleted: that is no error."""
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster(workers=3)))
+    flow.run()
+    every = [v for r in flow.roles(sid).values() for v in ids(r)]
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
+    flow.settle()  # the two leaving VMs are DONE, not yet dropped by a pass
+    assert len(ids(flow.roles(sid)["worker"])) == 3
+    assert flow.http("DELETE", f"/service/{sid}")[0] == 204
+    flow.settle()
+    assert {int(vm(flow, v).findtext("STATE")) for v in every} == {VmState.DONE}
+    assert flow.http("GET", f"/service/{sid}")[0] == 404
+
+
+def test_a_vm_lost_while_others_leave_fails_the_scale(flow: Flow) -> None:
+    setup(flow)
+    sid = flow.instantiate(flow.template(cluster(workers=3)))
+    flow.run()
+    workers = ids(flow.roles(sid)["worker"])
+    assert flow.http("PUT", f"/service/{sid}/role/worker", {"cardinality": 1})[0] == 204
+    flow.rpc.ok("one.vm.recover", workers[0], 5)  # the one that stays vanishes from the books
+    flow.server.step()
+    assert flow.service(sid)["state"] == S.FAILED_SCALING
+    assert flow.roles(sid)["worker"]["state"] == S.FAILED_SCALING

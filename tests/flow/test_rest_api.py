@@ -34,6 +34,7 @@ def test_template_crud_and_document_shape(flow: Flow) -> None:
                      {"action": {"perform": "chmod", "params": {"octet": "644"}}})[0] == 204
     shown = flow.http("GET", f"/service_template/{tid}")[1]["DOCUMENT"]
     assert shown["NAME"] == "w" and shown["PERMISSIONS"]["OTHER_U"] == "1"
+    assert shown["TEMPLATE"]["BODY"]["name"] == "w"
     assert flow.http("DELETE", f"/service_template/{tid}")[0] == 204
     assert flow.http("GET", f"/service_template/{tid}")[0] == 404
     assert flow.http("GET", "/service")[1] == {"DOCUMENT_POOL": {"DOCUMENT": []}}
@@ -155,3 +156,20 @@ def test_ansible_style_client(flow: Flow) -> None:
     assert api("DELETE", f"/service/{sid}")[0] == 204
     pool = api("GET", "/service")[1]["DOCUMENT_POOL"]["DOCUMENT"]
     assert sid not in [s["ID"] for s in pool]
+
+
+def test_rename_a_service_and_its_body(flow: Flow) -> None:
+    """The document's NAME and the name in its JSON body change together; a bad name changes
+    neither."""
+    sid = flow.instantiate(flow.template(SIMPLE))
+    assert flow.http("POST", f"/service/{sid}/action",
+                     {"action": {"perform": "rename", "params": {"name": "shop"}}})[0] == 204
+    shown = flow.http("GET", f"/service/{sid}")[1]["DOCUMENT"]
+    assert shown["NAME"] == "shop" and shown["TEMPLATE"]["BODY"]["name"] == "shop"
+    validate(flow.rpc.ok("one.document.info", sid), "document.xsd")
+    before = flow.rpc.ok("one.document.info", sid)
+    for bad in ("", "a\nb"):
+        status, reply = flow.http("POST", f"/service/{sid}/action",
+                                  {"action": {"perform": "rename", "params": {"name": bad}}})
+        assert status == 400 and reply["error"]["message"], bad
+    assert flow.rpc.ok("one.document.info", sid) == before
