@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import xmlrpc.client
 from pathlib import Path
 from typing import Any, Iterator
@@ -13,6 +12,8 @@ from lxml import etree
 
 from one.config import load_config
 from one.daemon import Oned, build
+from one.pool.db import connect
+from bench.postgres import Cluster
 
 ADMIN_PASSWORD = "secret"
 ADMIN = f"oneadmin:{ADMIN_PASSWORD}"
@@ -21,8 +22,17 @@ REPO = Path(__file__).resolve().parent.parent
 NS = "http://opennebula.org/XMLSchema"
 
 
+# Test directories whose tests run on both backends: pools, persistence, the API and
+# the life cycle (tests marked sqlite_only look at the SQLite file itself).
+BOTH_BACKENDS = ("pool", "core", "xmlrpc")
+# The database `start_oned` uses unless told: the test's PostgreSQL database, if any.
+_backend_db = [""]
+
+
 def start_oned(var: Path, db: str = "", config_text: str = "") -> Oned:
-    """A server on 127.0.0.1:0 whose engine runs inline until `start_engine`."""
+    """A server on 127.0.0.1:0 whose engine runs inline until `start_engine`;
+    on the test's backend unless `db` names a database."""
+    db = db or _backend_db[0]
     auth = var / "one_auth"
     if not auth.exists():
         auth.write_text(f"oneadmin:{ADMIN_PASSWORD}\n")
@@ -39,11 +49,52 @@ def restart_at(oned: Oned, var: Path, version: int, *statements: str) -> Oned:
     """Stop `oned`, take its database back to schema `version` with the SQL
     `statements`, and start a new oned on it (which upgrades it)."""
     oned.stop()
-    with sqlite3.connect(var / "one.db") as db:
+    db = connect(_backend_db[0] or str(var / "one.db"))
+    with db.atomic():
         for statement in statements:
-            db.execute(statement)
-        db.execute("UPDATE schema_version SET version = ?", (version,))
+            db.execute_sql(statement)
+        db.execute_sql(f"UPDATE schema_version SET version = {db.param}", (version,))
+    db.close()
     return start_oned(var)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: looks at the SQLite database file itself")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of BOTH_BACKENDS twice: on SQLite and on PostgreSQL."""
+    directory = metafunc.definition.path.parent
+    if (directory.parent == REPO / "tests" and directory.name in BOTH_BACKENDS
+            and not metafunc.definition.get_closest_marker("sqlite_only")):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres(postgres_cluster: Cluster) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database of oned's schema."""
+    url = postgres_cluster.create()
+    yield url
+    postgres_cluster.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database backend of the test's servers: SQLite unless parametrized."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        _backend_db[0] = request.getfixturevalue("postgres")
+    try:
+        yield name
+    finally:
+        _backend_db[0] = ""
 
 
 @pytest.fixture
