@@ -13,16 +13,13 @@ with fsync on and synchronous_commit off, the durability of oned's SQLite
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
 
 from bench.postgres import Cluster
 from bench.rpc import request_body
-from bench.server import Server, running_server
+from bench.server import Server, scratch_server, use_postgresql
 from bench.timing import Poster
 from bench.workload import timed_calls
 
@@ -66,18 +63,6 @@ HEADER = ("| backend | VMs | allocate, VMs/s | vmpool.info page of 2,000, ms | "
           "| --- | --- | --- | --- | --- | --- | --- | --- |")
 
 
-@contextmanager
-def oned_on(backend: str, cluster: Cluster | None) -> Iterator[Server]:
-    """A fresh oned on an empty database of `backend`."""
-    with tempfile.TemporaryDirectory(prefix="one-bench-grow-") as scratch:
-        config = ""
-        if backend == "postgresql":
-            assert cluster is not None
-            config = f'DB = "{cluster.create()}"\n'
-        with running_server(Path(scratch), config) as server:
-            yield server
-
-
 def _runs(vms: int) -> int:
     """Whole-pool listings timed: fewer as they grow (each is ~2 kB per VM)."""
     return 10 if vms <= 10_000 else 3
@@ -119,7 +104,8 @@ def main() -> None:
             stack.callback(cluster.stop)
         for backend in backends:
             begin = time.monotonic()
-            with oned_on(backend, cluster) as server:
+            use_postgresql(cluster if backend == "postgresql" else None)
+            with scratch_server() as server:
                 measure(backend, server, scales, options.clients)
             print(f"<!-- {backend}: {time.monotonic() - begin:.0f} s -->", flush=True)
 
