@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import xmlrpc.client
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -49,13 +50,47 @@ def restart_at(oned: Oned, var: Path, version: int, *statements: str) -> Oned:
     """Stop `oned`, take its database back to schema `version` with the SQL
     `statements`, and start a new oned on it (which upgrades it)."""
     oned.stop()
-    db = connect(_backend_db[0] or str(var / "one.db"))
-    with db.atomic():
+    with database(var) as db:
         for statement in statements:
-            db.execute_sql(statement)
-        db.execute_sql(f"UPDATE schema_version SET version = {db.param}", (version,))
-    db.close()
+            db.execute(statement)
+        db.execute("UPDATE schema_version SET version = ?", (version,))
     return start_oned(var)
+
+
+def backend_url(var: Path) -> str:
+    """The database of the test's servers on `var`: PostgreSQL's, or `var`'s SQLite file."""
+    return _backend_db[0] or str(var / "one.db")
+
+
+class Sql:
+    """The test's database as the tests use sqlite3: `?` placeholders, `execute`
+    returning a cursor; each statement is committed."""
+
+    def __init__(self, var: Path) -> None:
+        self.db = connect(backend_url(var))
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.db.execute_sql(statement.replace("?", self.db.param), params)
+
+
+def stored_bytes(var: Path) -> bytes:
+    """Everything the database of `var`'s servers holds: the SQLite file, or the rows of
+    every PostgreSQL table as text (what a leaked dump would show)."""
+    if not _backend_db[0]:
+        return (var / "one.db").read_bytes()
+    with database(var) as sql:
+        return "\n".join(row[0] for table in sql.db.get_tables() for row in
+                         sql.execute(f'SELECT t::text FROM "{table}" t')).encode()
+
+
+@contextmanager
+def database(var: Path) -> Iterator[Sql]:
+    """The database of `var`'s servers (stopped), to look into or turn into an older one."""
+    sql = Sql(var)
+    try:
+        yield sql
+    finally:
+        sql.db.close()
 
 
 def pytest_configure(config: pytest.Config) -> None:
