@@ -26,14 +26,23 @@ NS = "http://opennebula.org/XMLSchema"
 # Test directories whose tests run on both backends: pools, persistence, the API and
 # the life cycle (tests marked sqlite_only look at the SQLite file itself).
 BOTH_BACKENDS = ("pool", "core", "xmlrpc")
-# The database `start_oned` uses unless told: the test's PostgreSQL database, if any.
+# The PostgreSQL server of a test on that backend, and the database made on it for the
+# test when it first needs one (tests that start no server make none).
+_backend_cluster: list[Cluster] = []
 _backend_db = [""]
+
+
+def _test_db() -> str:
+    """The test's PostgreSQL database URL ("" on SQLite)."""
+    if _backend_cluster and not _backend_db[0]:
+        _backend_db[0] = _backend_cluster[0].create()
+    return _backend_db[0]
 
 
 def start_oned(var: Path, db: str = "", config_text: str = "") -> Oned:
     """A server on 127.0.0.1:0 whose engine runs inline until `start_engine`;
     on the test's backend unless `db` names a database."""
-    db = db or _backend_db[0]
+    db = db or _test_db()
     auth = var / "one_auth"
     if not auth.exists():
         auth.write_text(f"oneadmin:{ADMIN_PASSWORD}\n")
@@ -59,7 +68,7 @@ def restart_at(oned: Oned, var: Path, version: int, *statements: str) -> Oned:
 
 def backend_url(var: Path) -> str:
     """The database of the test's servers on `var`: PostgreSQL's, or `var`'s SQLite file."""
-    return _backend_db[0] or str(var / "one.db")
+    return _test_db() or str(var / "one.db")
 
 
 class Sql:
@@ -76,7 +85,7 @@ class Sql:
 def stored_bytes(var: Path) -> bytes:
     """Everything the database of `var`'s servers holds: the SQLite file, or the rows of
     every PostgreSQL table as text (what a leaked dump would show)."""
-    if not _backend_db[0]:
+    if not _test_db():
         return (var / "one.db").read_bytes()
     with database(var) as sql:
         return "\n".join(row[0] for table in sql.db.get_tables() for row in
@@ -98,9 +107,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Every test of BOTH_BACKENDS twice: on SQLite and on PostgreSQL."""
+    """Every test of BOTH_BACKENDS that can start a server (it has a tmp_path for its
+    state) twice: on SQLite and on PostgreSQL."""
     directory = metafunc.definition.path.parent
     if (directory.parent == REPO / "tests" and directory.name in BOTH_BACKENDS
+            and "tmp_path" in metafunc.fixturenames
             and not metafunc.definition.get_closest_marker("sqlite_only")):
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
 
@@ -125,10 +136,13 @@ def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """The database backend of the test's servers: SQLite unless parametrized."""
     name = getattr(request, "param", "sqlite")
     if name == "postgresql":
-        _backend_db[0] = request.getfixturevalue("postgres")
+        _backend_cluster[:] = [request.getfixturevalue("postgres_cluster")]
     try:
         yield name
     finally:
+        if _backend_db[0]:
+            _backend_cluster[0].drop(_backend_db[0])
+        _backend_cluster.clear()
         _backend_db[0] = ""
 
 
