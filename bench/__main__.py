@@ -12,7 +12,7 @@ import argparse
 import http.client
 import sys
 import xmlrpc.client
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -22,7 +22,8 @@ from bench.ab import requests_per_second
 from bench.report import INFO_VS_NOOP, POOL_LISTING, POOL_PAGE, VM_INFO, Row, Section, Target
 from bench.report import print_table, progress, write_results
 from bench.rpc import BenchError, escaped, request_body
-from bench.server import Server, scratch_server
+from bench.postgres import Cluster
+from bench.server import Server, scratch_server, use_postgresql
 from bench.timing import Latency, Poster
 from bench.watch import ANY_VM
 from bench.workload import SCHEDULED, load_pool, vm_template
@@ -167,10 +168,14 @@ def measure_engine(scale: Scale) -> list[Row]:
             + monitoring.rows(scale.hosts, scale.monitor_seconds, CLIENTS))
 
 
-def measure(scale: Scale) -> list[Section]:
-    return [Section("Issue 2: API and pools", scale.describe(), measure_api(scale)),
-            Section("Issue 3: scheduler, life cycle and monitoring", scale.describe_engine(),
-                    measure_engine(scale))]
+def measure(scale: Scale, parts: tuple[str, ...] = ("api", "engine")) -> list[Section]:
+    sections = []
+    if "api" in parts:
+        sections.append(Section("Issue 2: API and pools", scale.describe(), measure_api(scale)))
+    if "engine" in parts:
+        sections.append(Section("Issue 3: scheduler, life cycle and monitoring",
+                                scale.describe_engine(), measure_engine(scale)))
+    return sections
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -179,7 +184,14 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
                         help=f"smoke run: {QUICK.vms:,} VMs / {QUICK.hosts:,} hosts, pool-size "
                              "targets not judged, RESULTS.md left alone unless --results is given")
     parser.add_argument("--results", type=Path, metavar="FILE",
-                        help=f"where to write the report (default: {RESULTS} on a full run)")
+                        help=f"where to write the report (default: {RESULTS} on a full "
+                             "run on SQLite)")
+    parser.add_argument("--only", choices=("api", "engine"),
+                        help="only issue 2's figures (api) or issue 3's (engine); RESULTS.md "
+                             "is left alone unless --results is given")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
+                        help="the servers' database: SQLite files, or databases of a "
+                             "throw-away PostgreSQL server (bench.postgres)")
     return parser.parse_args(argv)
 
 
@@ -187,7 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     scale = QUICK if args.quick else FULL
     try:
-        sections = measure(scale)
+        with ExitStack() as stack:
+            if args.db == "postgresql":
+                cluster = Cluster(durable=True)
+                stack.callback(cluster.stop)
+                use_postgresql(cluster)
+            sections = measure(scale, (args.only,) if args.only else ("api", "engine"))
     except (BenchError, OSError, http.client.HTTPException, xmlrpc.client.Error) as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 1
@@ -195,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     for section in sections:
         print_table(section.rows, judged,
                     f"{section.title}: {scale.vms:,} VMs, {scale.hosts:,} hosts")
-    results = args.results or (None if args.quick else RESULTS)
+    partial = args.quick or args.only or args.db != "sqlite"
+    results = args.results or (None if partial else RESULTS)
     if results is not None:
         write_results(results, sections, judged)
         progress(f"wrote {results}")

@@ -17,12 +17,21 @@ from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
+from bench.postgres import Cluster
 from bench.report import progress
 from bench.rpc import SESSION, BenchError
 
 ONED = Path(sys.executable).parent / "oned"  # the venv running the bench
 _LISTENING = re.compile(r"oned listening on (http://\S+)")
 START_TIMEOUT = 30.0
+# The PostgreSQL server scratch servers keep their state on, each in a database of
+# its own (`--db postgresql`); none: SQLite in their scratch directory.
+_postgresql: list[Cluster] = []
+
+
+def use_postgresql(cluster: Cluster | None) -> None:
+    """Scratch servers from now on: on a new database of `cluster` (None: SQLite)."""
+    _postgresql[:] = [cluster] if cluster is not None else []
 
 
 @dataclass
@@ -128,6 +137,8 @@ def running_server(workdir: Path, config: str = "", scheduler: bool = False,
 @contextmanager
 def scratch_server(config: str = "", scheduler: bool = False) -> Iterator[Server]:
     """`running_server` in a scratch directory removed afterwards."""
+    if _postgresql:
+        config += f'DB = "{_postgresql[0].create()}"\n'
     with tempfile.TemporaryDirectory(prefix="one-bench-") as scratch:
         with running_server(Path(scratch), config, scheduler) as server:
             progress(f"oned pid {server.process.pid} at {server.url}"

@@ -125,5 +125,9 @@ class WriterLock:
         while self._files:
             os.close(self._files.pop())
         if self._pg is not None:
+            try:  # unlocked now: a closed session frees it only once its backend has gone
+                self._pg.execute_sql("SELECT pg_advisory_unlock(%s)", (PG_LOCK_KEY,))
+            except peewee.PeeweeException:
+                pass  # the connection is gone, and the lock with it
             self._pg.close()
             self._pg = None

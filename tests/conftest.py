@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import xmlrpc.client
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -13,6 +13,8 @@ from lxml import etree
 
 from one.config import load_config
 from one.daemon import Oned, build
+from one.pool.db import connect
+from bench.postgres import Cluster
 
 ADMIN_PASSWORD = "secret"
 ADMIN = f"oneadmin:{ADMIN_PASSWORD}"
@@ -21,8 +23,26 @@ REPO = Path(__file__).resolve().parent.parent
 NS = "http://opennebula.org/XMLSchema"
 
 
+# Test directories whose tests run on both backends: pools, persistence, the API and
+# the life cycle (tests marked sqlite_only look at the SQLite file itself).
+BOTH_BACKENDS = ("pool", "core", "xmlrpc")
+# The PostgreSQL server of a test on that backend, and the database made on it for the
+# test when it first needs one (tests that start no server make none).
+_backend_cluster: list[Cluster] = []
+_backend_db = [""]
+
+
+def _test_db() -> str:
+    """The test's PostgreSQL database URL ("" on SQLite)."""
+    if _backend_cluster and not _backend_db[0]:
+        _backend_db[0] = _backend_cluster[0].create()
+    return _backend_db[0]
+
+
 def start_oned(var: Path, db: str = "", config_text: str = "") -> Oned:
-    """A server on 127.0.0.1:0 whose engine runs inline until `start_engine`."""
+    """A server on 127.0.0.1:0 whose engine runs inline until `start_engine`;
+    on the test's backend unless `db` names a database."""
+    db = db or _test_db()
     auth = var / "one_auth"
     if not auth.exists():
         auth.write_text(f"oneadmin:{ADMIN_PASSWORD}\n")
@@ -39,11 +59,91 @@ def restart_at(oned: Oned, var: Path, version: int, *statements: str) -> Oned:
     """Stop `oned`, take its database back to schema `version` with the SQL
     `statements`, and start a new oned on it (which upgrades it)."""
     oned.stop()
-    with sqlite3.connect(var / "one.db") as db:
+    with database(var) as db:
         for statement in statements:
             db.execute(statement)
         db.execute("UPDATE schema_version SET version = ?", (version,))
     return start_oned(var)
+
+
+def backend_url(var: Path) -> str:
+    """The database of the test's servers on `var`: PostgreSQL's, or `var`'s SQLite file."""
+    return _test_db() or str(var / "one.db")
+
+
+class Sql:
+    """The test's database as the tests use sqlite3: `?` placeholders, `execute`
+    returning a cursor; each statement is committed."""
+
+    def __init__(self, var: Path) -> None:
+        self.db = connect(backend_url(var))
+
+    def execute(self, statement: str, params: tuple[Any, ...] = ()) -> Any:
+        return self.db.execute_sql(statement.replace("?", self.db.param), params)
+
+
+def stored_bytes(var: Path) -> bytes:
+    """Everything the database of `var`'s servers holds: the SQLite file, or the rows of
+    every PostgreSQL table as text (what a leaked dump would show)."""
+    if not _test_db():
+        return (var / "one.db").read_bytes()
+    with database(var) as sql:
+        return "\n".join(row[0] for table in sql.db.get_tables() for row in
+                         sql.execute(f'SELECT t::text FROM "{table}" t')).encode()
+
+
+@contextmanager
+def database(var: Path) -> Iterator[Sql]:
+    """The database of `var`'s servers (stopped), to look into or turn into an older one."""
+    sql = Sql(var)
+    try:
+        yield sql
+    finally:
+        sql.db.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: looks at the SQLite database file itself")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Every test of BOTH_BACKENDS that can start a server (it has a tmp_path for its
+    state) twice: on SQLite and on PostgreSQL."""
+    directory = metafunc.definition.path.parent
+    if (directory.parent == REPO / "tests" and directory.name in BOTH_BACKENDS
+            and "tmp_path" in metafunc.fixturenames
+            and not metafunc.definition.get_closest_marker("sqlite_only")):
+        metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres(postgres_cluster: Cluster) -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL database of oned's schema."""
+    url = postgres_cluster.create()
+    yield url
+    postgres_cluster.drop(url)
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The database backend of the test's servers: SQLite unless parametrized."""
+    name = getattr(request, "param", "sqlite")
+    if name == "postgresql":
+        _backend_cluster[:] = [request.getfixturevalue("postgres_cluster")]
+    try:
+        yield name
+    finally:
+        if _backend_db[0]:
+            _backend_cluster[0].drop(_backend_db[0])
+        _backend_cluster.clear()
+        _backend_db[0] = ""
 
 
 @pytest.fixture

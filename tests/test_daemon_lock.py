@@ -3,15 +3,11 @@ with real `oned` processes."""
 from __future__ import annotations
 
 import os
-import pwd
 import re
-import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -140,45 +136,6 @@ def test_a_detached_oned_keeps_its_files_private(tmp_path: Path, daemons: list[D
         time.sleep(0.05)
 
 
-def _pg_bin() -> Path:
-    """Debian's PostgreSQL server binaries (`make test` installs package postgresql)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    assert found, "PostgreSQL server binaries missing: apt-get install postgresql"
-    return found[-1].parent
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A throw-away PostgreSQL cluster on 127.0.0.1 (trust auth): a database URL.
-
-    As root it runs as the postgres user (initdb refuses root), in a directory
-    of its own under /tmp, since pytest's are not traversable by that user."""
-    import psycopg2  # noqa: F401 - peewee's PostgreSQL driver, in the test extras
-    pg_bin = _pg_bin()
-    root = Path(tempfile.mkdtemp(prefix="one-pg-"))
-    as_owner: list[str] = []
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("postgres")
-        os.chown(root, owner.pw_uid, owner.pw_gid)
-        as_owner = ["runuser", "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    data = root / "data"
-    subprocess.run([*as_owner, str(pg_bin / "initdb"), "-D", str(data), "-A", "trust", "-U",
-                    "postgres"], check=True, capture_output=True)
-    ctl = [*as_owner, str(pg_bin / "pg_ctl"), "-D", str(data)]
-    subprocess.run([*ctl, "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1",
-                    "-l", str(root / "log"), "-w", "start"], check=True, capture_output=True)
-    try:
-        subprocess.run([str(pg_bin / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U",
-                        "postgres", "one"], check=True, capture_output=True)
-        yield f"postgresql://postgres@127.0.0.1:{port}/one"
-    finally:
-        subprocess.run([*ctl, "-m", "fast", "-w", "stop"], check=False, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
-
-
 def test_a_second_oned_on_the_same_postgresql_database_is_refused(
         tmp_path: Path, daemons: list[Daemon], postgres: str) -> None:
     first = Daemon(tmp_path / "a", "--db", postgres)
@@ -187,7 +144,8 @@ def test_a_second_oned_on_the_same_postgresql_database_is_refused(
     second = Daemon(tmp_path / "b", "--db", postgres)
     daemons.append(second)
     assert second.exit_code() == 1
-    assert "oned is already running on database one at 127.0.0.1:" in second.text()
+    database = postgres.rsplit("/", 1)[1]
+    assert f"oned is already running on database {database} at 127.0.0.1:" in second.text()
     assert first.stop(signal.SIGKILL) == -signal.SIGKILL  # the lock dies with its session
     third = Daemon(tmp_path / "b", "--db", postgres)
     daemons.append(third)

@@ -7,10 +7,9 @@ import pytest
 
 from conftest import Engine, start_oned, validate
 from one.core.lifecycle import records
-from test_daemon_lock import postgres  # noqa: F401 - the throw-away cluster fixture
 
 
-def test_accounting_and_showback_on_postgresql(tmp_path: Path, postgres: str,  # noqa: F811
+def test_accounting_and_showback_on_postgresql(tmp_path: Path, postgres: str,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import one_dummy
     clock = [1_772_697_600]  # 2026-03-05

@@ -7,11 +7,13 @@ database at a time (tests run servers one after another, never side by side).
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
 import peewee
 
+from one.errors import OneError
 from one.pool import models
 from one.pool.migrations import upgrade
 
@@ -36,18 +38,43 @@ def _private(path: str) -> None:
             os.chmod(name, 0o600)
 
 
+# libpq's "connection to server at "h", port p failed: " before the reason: the
+# message names the server already.
+_ATTEMPT = re.compile(r'^connection to server at .*? failed: ')
+
+
+class DatabaseUnavailable(OneError):
+    """The configured database cannot be used: the server, the database, the
+    credentials or the driver. Its message is one line, for oned's stderr."""
+
+
+def _connect_postgresql(url: str) -> peewee.Database:
+    """A PostgreSQL database, connected in this thread so that a wrong `DB` is
+    reported at once, in one line, rather than on the first query."""
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    where = f"PostgreSQL database {name} at {parsed.hostname}:{parsed.port or 5432}"
+    options: dict[str, Any] = dict(parse_qsl(parsed.query))
+    db = peewee.PostgresqlDatabase(name, user=parsed.username, password=parsed.password,
+                                   host=parsed.hostname, port=parsed.port or 5432, **options)
+    try:
+        db.connect()
+    except peewee.ImproperlyConfigured:
+        raise DatabaseUnavailable(
+            f"cannot use {where}: the PostgreSQL driver psycopg2 is not installed "
+            "(pip install 'one[postgres]')") from None
+    except peewee.OperationalError as exc:
+        reason = _ATTEMPT.sub("", " ".join(str(exc).split("\n")[0].split()))
+        raise DatabaseUnavailable(f"cannot connect to {where}: {reason}") from None
+    return db
+
+
 def connect(url: str) -> peewee.Database:
     """Build a peewee database from a path or a `sqlite:`/`postgresql:` URL; the query
     of a PostgreSQL URL holds libpq options (`?application_name=oned-ha-1`)."""
     path = sqlite_path(url)
     if path is None:
-        parsed = urlparse(url)
-        options: dict[str, Any] = dict(parse_qsl(parsed.query))
-        return peewee.PostgresqlDatabase(
-            parsed.path.lstrip("/"), user=parsed.username, password=parsed.password,
-            host=parsed.hostname, port=parsed.port or 5432, autorollback=True,
-            **options,
-        )
+        return _connect_postgresql(url)
     _private(path)
     # WAL lets readers (info, pool listings) run beside the single writer. Every
     # server thread has its own connection, so the page cache is kept small:

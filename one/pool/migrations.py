@@ -52,7 +52,8 @@ def _vm_lock(db: pw.Database) -> None:
 def _vm_short_bodies(db: pw.Database) -> None:
     """4 -> 5: short VM bodies list the EC2_* attributes (what one-econe's DescribeInstances
     reads); the stored ones of VMs that have some are emptied, so they render on next read."""
-    db.execute_sql("UPDATE vm SET pool_body = '' WHERE body LIKE '%<EC2_%'")
+    # The pattern is a parameter: psycopg2 would read its % as placeholders.
+    db.execute_sql(f"UPDATE vm SET pool_body = '' WHERE body LIKE {db.param}", ("%<EC2_%",))
 
 
 def _vm_disk_snapshots(db: pw.Database) -> None:

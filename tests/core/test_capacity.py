@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import one_dummy
 import pytest
 from one_dummy import DummyIM
 
-from conftest import Engine, start_oned
+from conftest import Engine, database, start_oned
 from one.pool.models import Host, Vm
 from one.states import LcmState as L, VmState as S
 
@@ -179,10 +178,10 @@ def test_a_slow_probe_keeps_what_was_booked_and_freed_meanwhile(engine: Engine, 
     engine.rpc.ok("one.host.delete", hid)
 
 
-def _corrupt(db: Path, done: int) -> None:
+def _corrupt(var: Path, done: int) -> None:
     """What a crash or an older oned leaves: h0 counts a phantom VM and a wrong usage,
     h1 lost its VM, and DONE VM `done` has an open history record."""
-    with sqlite3.connect(db) as con:
+    with database(var) as con:
         share = json.loads(con.execute("SELECT share FROM host WHERE oid = 0").fetchone()[0])
         share.update(CPU_USAGE=700, MEM_USAGE=1, RUNNING_VMS=5)
         con.execute("UPDATE host SET share = ?, vms = '[0,99]', body = '', pool_body = ''"
@@ -207,7 +206,7 @@ def test_oned_start_repairs_drifted_shares_and_logs_it(tmp_path: Path, caplog) -
         first.settle()
     finally:
         first.oned.stop()
-    _corrupt(tmp_path / "one.db", done)
+    _corrupt(tmp_path, done)
 
     with caplog.at_level(logging.INFO, logger="one.core.capacity"):
         again = Engine(start_oned(tmp_path))

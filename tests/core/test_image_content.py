@@ -14,7 +14,7 @@ from typing import Iterator
 import pytest
 from lxml import etree
 
-from conftest import ADMIN_PASSWORD, Caller, Engine, start_oned
+from conftest import ADMIN_PASSWORD, Caller, Engine, backend_url, start_oned
 from one.states import ImageState
 
 MB = 2**20
@@ -85,7 +85,7 @@ def _oned_process(var: Path) -> tuple[subprocess.Popen[str], Caller]:
     (var / "one_auth").write_text(f"oneadmin:{ADMIN_PASSWORD}\n")
     env = {**os.environ, "ONE_AUTH": str(var / "one_auth")}
     proc = subprocess.Popen([str(Path(sys.executable).parent / "oned"), "-f", "--var", str(var), "--port", "0",
-                             "--no-sched"], env=env, stdout=subprocess.PIPE, text=True)
+                             "--no-sched", "--db", backend_url(var)], env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     for line in proc.stdout:   # bounded: oned prints its endpoint once it listens, or exits
         if line.startswith("oned listening on "):

@@ -20,7 +20,7 @@ import one_dummy
 import pytest
 from lxml import etree
 
-from conftest import ADMIN, Caller
+from conftest import ADMIN, Caller, backend_url
 from one.states import LcmState as L, VmState as S
 
 T = TypeVar("T")
@@ -44,7 +44,8 @@ class Daemon:
         with self.output.open("w") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "one.daemon", "-f", "--config", str(var / "oned.conf"),
-                 "--var", str(var), "--listen", "127.0.0.1", "--port", "0"],
+                 "--var", str(var), "--listen", "127.0.0.1", "--port", "0",
+                 "--db", backend_url(var)],
                 env={**environ, "ONE_AUTH": str(var / "one_auth")}, stdout=out,
                 stderr=subprocess.STDOUT)
         line = until(self._listening, "oned listening")

@@ -3,12 +3,11 @@ hand edit could leave it) cannot stop a scheduler cycle, nor be left unreadable.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import one_dummy
 
-from conftest import Engine, start_oned
+from conftest import Engine, database, start_oned
 from one.cli.xmldoc import parse
 from one.states import LcmState as L, VmState as S
 
@@ -16,8 +15,8 @@ CONF = "MAX_HOST = 10\n"
 HUGE = "h" * (11 * 1024 * 1024)  # beyond libxml2's 10 MB text node
 
 
-def _poison(db_path: Path, vms: dict[str, int], hosts: dict[str, int]) -> None:
-    with sqlite3.connect(db_path) as db:
+def _poison(var: Path, vms: dict[str, int], hosts: dict[str, int]) -> None:
+    with database(var) as db:
         def template(vid: int) -> str:
             return db.execute("SELECT template FROM vm WHERE oid = ?", (vid,)).fetchone()[0]
 
@@ -49,7 +48,7 @@ def test_poison_rows_are_skipped_and_the_cycle_places_the_rest(tmp_path: Path) -
         vms = {kind: first.vm() for kind in ("inf", "1e308", "corrupt", "huge")}
     finally:
         first.oned.stop()
-    _poison(tmp_path / "one.db", vms, hosts)
+    _poison(tmp_path, vms, hosts)
 
     engine = Engine(start_oned(tmp_path, config_text=CONF))  # across a restart of oned
     try:
@@ -87,7 +86,7 @@ def test_oversized_pending_row_can_be_deleted(tmp_path: Path) -> None:
     finally:
         first.oned.stop()
     huge = f"<USER_TEMPLATE><HUGE><![CDATA[{HUGE}]]></HUGE></USER_TEMPLATE>"
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         db.execute("UPDATE vm SET user_template = ?, body = '', pool_body = '' WHERE oid = ?",
                    (huge, vid))
     engine = Engine(start_oned(tmp_path, config_text="SCHED = no\n"))

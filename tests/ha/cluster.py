@@ -34,17 +34,6 @@ def role(endpoint: str) -> int | None:
     return int(found[1]) if found else None
 
 
-def new_database(url: str, name: str) -> str:
-    """Another database on the same PostgreSQL server: its URL."""
-    import psycopg2
-    connection = psycopg2.connect(url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    connection.close()
-    return f"{url.rpartition('/')[0]}/{name}"
-
-
 def until(condition: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
     """Poll a condition of a live system (not an assertion about time)."""
     deadline = time.monotonic() + seconds

@@ -14,7 +14,6 @@ import one_dummy
 import pytest
 
 from cluster import Client, Cluster, role, until, LEADER
-from test_daemon_lock import postgres  # noqa: F401 - the throw-away PostgreSQL cluster
 
 pytestmark = pytest.mark.slow
 PENDING, ACTIVE, DONE = 1, 3, 6
@@ -23,7 +22,7 @@ WORKERS, PER_WORKER = 3, 4
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, postgres: str) -> Iterator[Cluster]:  # noqa: F811
+def cluster(tmp_path: Path, postgres: str) -> Iterator[Cluster]:
     started = Cluster(tmp_path, postgres)
     yield started
     started.stop()

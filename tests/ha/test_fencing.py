@@ -14,16 +14,14 @@ from one.pool.db import connect, open_database
 from one.pool.models import PoolControl
 from one.pool.pool import Store
 from one.pool.pools import make_pools
-from cluster import new_database
-from test_daemon_lock import postgres  # noqa: F401 - the throw-away PostgreSQL cluster
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def database(postgres: str, request: pytest.FixtureRequest) -> str:  # noqa: F811
+def database(postgres: str) -> str:
     """A database of the test's own."""
-    return new_database(postgres, request.node.name.lower())
+    return postgres
 
 
 @pytest.fixture

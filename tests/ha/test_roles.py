@@ -14,17 +14,19 @@ from typing import Any, Iterator
 import pyone
 import pytest
 
-from cluster import FOLLOWER, LEADER, Cluster, new_database, role, until
+from cluster import FOLLOWER, LEADER, Cluster, role, until
 from conftest import ADMIN, Caller, validate
-from test_daemon_lock import Daemon, postgres  # noqa: F401 - the throw-away PostgreSQL cluster
+from bench.postgres import Cluster as PostgresCluster
+from test_daemon_lock import Daemon
 
 pytestmark = pytest.mark.slow
 INTERNAL = 0x2000
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory, postgres: str) -> Iterator[Cluster]:  # noqa: F811
-    started = Cluster(tmp_path_factory.mktemp("ha"), postgres)
+def cluster(tmp_path_factory: pytest.TempPathFactory,
+            postgres_cluster: PostgresCluster) -> Iterator[Cluster]:
+    started = Cluster(tmp_path_factory.mktemp("ha"), postgres_cluster.create())
     yield started
     started.stop()
 
@@ -66,9 +68,9 @@ def test_a_follower_forwards_writes_and_serves_what_the_leader_committed(cluster
 
 
 def test_with_no_leader_a_server_refuses_writes_and_still_reads(
-        tmp_path: Path, postgres: str) -> None:  # noqa: F811
+        tmp_path: Path, postgres: str) -> None:
     """A plain oned on the database holds its lock: an HA server there never leads."""
-    solo = new_database(postgres, "solo")
+    solo = postgres
     plain = Daemon(tmp_path / "plain", "--db", solo)
     Caller(plain.endpoint()).ok("one.user.allocate", "ann", "pw", "core", [])
     follower = Daemon(tmp_path / "ha", "--ha", "--server-id", "4", "--db", solo)

@@ -1,15 +1,13 @@
 """ACL rules: the model both ways, the methods and their errors, and what rules grant."""
 from __future__ import annotations
 
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pyone
 import pytest
 from lxml import etree
 
-from conftest import Caller, start_oned, validate
+from conftest import Caller, database, start_oned, validate
 from one.acl_syntax import parse, rule_text
 from one.acl_syntax import TYPES
 from one.core.acl_rules import Request, Rule, RuleSet, malformed
@@ -319,7 +317,7 @@ def test_group_admins_through_pyone(oned) -> None:
 
 def test_a_database_from_before_acls_gets_the_default_rules(tmp_path: Path) -> None:
     start_oned(tmp_path).stop()
-    with closing(sqlite3.connect(tmp_path / "one.db")) as db, db:
+    with database(tmp_path) as db:
         db.execute("DROP TABLE acl")
         db.execute("DELETE FROM pool_control WHERE pool = 'acl'")
     server = start_oned(tmp_path)

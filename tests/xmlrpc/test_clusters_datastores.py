@@ -5,13 +5,12 @@ OpenNebula's code and leaves the stored state as it was.
 """
 from __future__ import annotations
 
-import sqlite3
 
 import pyone
 import pytest
 from lxml import etree
 
-from conftest import Caller, restart_at, start_oned, validate
+from conftest import Caller, database, restart_at, start_oned, validate
 from one.pool.db import SCHEMA_VERSION
 
 IMAGE_DS = 'NAME = "fast"\nDS_MAD = "fs"\nTM_MAD = "ssh"\n'
@@ -163,5 +162,5 @@ def test_a_schema_2_database_gets_datastore_states(tmp_path) -> None:
         assert _doc(rpc.ok("one.datastore.info", 0)).findtext("STATE") == "1"
     finally:
         second.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ADMIN, Caller, start_oned
+from conftest import ADMIN, Caller, backend_url, database, start_oned, stored_bytes
 from one.config import Config
 from one.daemon import build
 from one.errors import OneError
@@ -43,11 +43,11 @@ def test_restart_keeps_every_object(tmp_path: Path) -> None:
 
 def test_schema_version_mismatch_is_refused(tmp_path: Path) -> None:
     start_oned(tmp_path).stop()
-    import sqlite3
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         db.execute("UPDATE schema_version SET version = 99")
     with pytest.raises(RuntimeError, match="schema version 99"):
-        build(Config(var_location=str(tmp_path), port=0), tmp_path / "one_auth")
+        build(Config(var_location=str(tmp_path), port=0, db=backend_url(tmp_path)),
+              tmp_path / "one_auth")
 
 
 def test_bootstrap_writes_a_random_password(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -76,7 +76,7 @@ def test_passwords_are_never_stored_plain(tmp_path: Path) -> None:
     oned = start_oned(tmp_path)
     Caller(oned.endpoint).ok("one.user.allocate", "dave", "hunter2-plain", "core", [])
     oned.stop()
-    assert b"hunter2-plain" not in (tmp_path / "one.db").read_bytes()
+    assert b"hunter2-plain" not in stored_bytes(tmp_path)
 
 
 def test_oned_command_line(tmp_path: Path) -> None:
@@ -84,7 +84,8 @@ def test_oned_command_line(tmp_path: Path) -> None:
     (tmp_path / "one_auth").write_text(ADMIN + "\n")
     env = dict(os.environ, ONE_AUTH=str(tmp_path / "one_auth"))
     proc = subprocess.Popen([sys.executable, "-m", "one.daemon", "-f", "--port", "0",
-                             "--var", str(tmp_path)], stdout=subprocess.PIPE, text=True, env=env)
+                             "--var", str(tmp_path), "--db", backend_url(tmp_path)],
+                            stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = proc.stdout.readline()
         assert line.startswith("oned listening on http://127.0.0.1:")

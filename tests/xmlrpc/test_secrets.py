@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sqlite3
 import stat
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Iterator
 import pytest
 from lxml import etree
 
-from conftest import Caller, start_oned, validate
+from conftest import Caller, database, start_oned, stored_bytes, validate
 from one.core.throttle import Throttle
 from one.daemon import Oned
 from one.errors import AuthenticationError
@@ -26,7 +25,7 @@ def _sha1(text: str) -> str:
 
 
 def _row(var: Path, name: str) -> tuple[str, str]:
-    with sqlite3.connect(var / "one.db") as db:
+    with database(var) as db:
         return db.execute('SELECT password, tokens FROM "user" WHERE name = ?', (name,)).fetchone()
 
 
@@ -36,7 +35,7 @@ def test_passwords_are_salted_slow_hashes_that_no_client_can_send(
     rpc.ok("one.user.allocate", "ben", "same-pw", "core", [])
     ann, ben = _row(tmp_path, "ann")[0], _row(tmp_path, "ben")[0]
     assert ann.startswith("scrypt$n=32768,r=8,p=1$") and ann != ben  # per-user salt
-    stored = (tmp_path / "one.db").read_bytes()
+    stored = stored_bytes(tmp_path)
     for leaked in (_sha1("same-pw"), hashlib.sha256(b"same-pw").hexdigest(), "same-pw"):
         assert leaked.encode() not in stored
     shown = etree.fromstring(rpc.ok("one.user.info", 1).encode()).findtext("PASSWORD")
@@ -54,7 +53,7 @@ def test_login_tokens_are_stored_hashed_and_never_shown(
     ann = rpc.as_user("ann:pw")
     token = ann.ok("one.user.login", "ann", "", 600, -1)
     other = ann.ok("one.user.login", "ann", "", -1, -1)
-    assert token not in (tmp_path / "one.db").read_bytes().decode("latin-1")
+    assert token not in stored_bytes(tmp_path).decode("latin-1")
     digests = [t["DIGEST"] for t in json.loads(_row(tmp_path, "ann")[1])]
     assert digests == [hashlib.sha256(t.encode()).hexdigest() for t in (token, other)]
     document = ann.ok("one.user.info", -1)
@@ -182,11 +181,14 @@ def test_bad_throttle_exemption_is_a_configuration_error(tmp_path: Path) -> None
         start_oned(tmp_path, config_text='AUTH_THROTTLE_EXEMPT = "not-a-net"\n')
 
 
+EMPTY = "''"  # SQL's empty string, on both backends
+
+
 def _as_schema_1(var: Path, sha1: dict[str, str], tokens: dict[str, list[dict]]) -> None:
     """Turn a database back into schema 1: SHA1/SHA256 columns, plain tokens."""
-    with sqlite3.connect(var / "one.db") as db:
-        db.execute('ALTER TABLE "user" ADD COLUMN sha1 VARCHAR(255) NOT NULL DEFAULT ""')
-        db.execute('ALTER TABLE "user" ADD COLUMN sha256 VARCHAR(255) NOT NULL DEFAULT ""')
+    with database(var) as db:
+        db.execute(f'ALTER TABLE "user" ADD COLUMN sha1 VARCHAR(255) NOT NULL DEFAULT {EMPTY}')
+        db.execute(f'ALTER TABLE "user" ADD COLUMN sha256 VARCHAR(255) NOT NULL DEFAULT {EMPTY}')
         for name, value in sha1.items():
             db.execute('UPDATE "user" SET sha1 = ?, tokens = ?, body = ? WHERE name = ?',
                        (value, json.dumps(tokens.get(name, [])), f"<PASSWORD>{value}", name))
@@ -210,16 +212,17 @@ def test_schema_1_credentials_are_converted_at_start(tmp_path: Path) -> None:
         document = rpc.ok("one.user.info", 1)
         validate(document, "user.xsd")
         assert _sha1("ann-pw") not in document and token not in document
-        stored = (tmp_path / "one.db").read_bytes()
+        stored = stored_bytes(tmp_path)
         assert _sha1("ann-pw").encode() not in stored and token.encode() not in stored
-        with sqlite3.connect(tmp_path / "one.db") as db:
+        with database(tmp_path) as db:
             assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
-            columns = {row[1] for row in db.execute('PRAGMA table_info("user")')}
+            columns = {column.name for column in db.db.get_columns("user")}
         assert "password" in columns and not {"sha1", "sha256"} & columns
     finally:
         second.stop()
 
 
+@pytest.mark.sqlite_only  # the mode of one.db
 def test_files_are_private_whatever_the_umask(engine, tmp_path: Path) -> None:
     """oned built in a process with a permissive umask (as here) still makes its
     database, VM directories, logs and CONTEXT CD-ROMs for its own user only."""

@@ -1,12 +1,11 @@
 """one.vm.lock / one.vm.unlock: OpenNebula's lock levels over every VM operation."""
 from __future__ import annotations
 
-import sqlite3
 
 import pyone
 from lxml import etree
 
-from conftest import ADMIN, Caller, Engine, restart_at, start_oned, validate
+from conftest import ADMIN, Caller, Engine, database, restart_at, start_oned, validate
 from one.pool.db import SCHEMA_VERSION
 from one.states import LcmState as L, VmState as S
 
@@ -121,5 +120,5 @@ def test_a_schema_5_database_gets_vm_locks(tmp_path) -> None:
         assert _lock(rpc, vid).findtext("LOCKED") == "3"
     finally:
         second.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)

@@ -3,12 +3,11 @@ facts one-econe lists instances from, so DescribeInstances never needs the full 
 from __future__ import annotations
 
 import re
-import sqlite3
 from pathlib import Path
 
 from lxml import etree
 
-from conftest import Caller, start_oned, validate
+from conftest import Caller, database, start_oned, validate
 from one.cli.client import Client
 from one.pool.db import SCHEMA_VERSION
 
@@ -45,7 +44,7 @@ def test_a_schema_4_database_lists_the_ec2_facts_of_its_vms(tmp_path: Path) -> N
     first = start_oned(tmp_path)
     vid = Caller(first.endpoint).ok("one.vm.allocate", TEMPLATE, True)
     first.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         old = db.execute("SELECT pool_body FROM vm WHERE oid = ?", (vid,)).fetchone()[0]
         db.execute("UPDATE vm SET pool_body = ? WHERE oid = ?",
                    (re.sub(r"<EC2_\w+>[^<]*</EC2_\w+>", "", old), vid))
@@ -56,5 +55,5 @@ def test_a_schema_4_database_lists_the_ec2_facts_of_its_vms(tmp_path: Path) -> N
         assert listed.findtext("VM/USER_TEMPLATE/EC2_RESERVATION") == "r-0000002a"
     finally:
         second.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
