@@ -18,6 +18,7 @@ from one.core.quantities import MAX_CPU, MAX_MEMORY, Number, capacity, parse_flo
 from one.core.scheduler.policies import cloud_requirements, cloud_tier
 from one.core.scheduler.scheduler import CycleReport, PendingVm, SchedConfig, SchedHost, Scheduler
 from one.errors import AllocateError
+from one.pool.batch import Batch
 from one.pool.models import Host, Vm
 from one.pool.pools import Pools
 from one.pool.template import Template
@@ -122,12 +123,15 @@ class SchedulerLoop:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._batch: Batch | None = None   # the cycle's dispatches, committed together
 
     def _deploy(self, vid: int, hid: int, resched: bool) -> None:
-        if resched:
-            self.lifecycle.migrate(vid, hid, live=False)
+        move = ((lambda: self.lifecycle.migrate(vid, hid, live=False)) if resched
+                else (lambda: self.lifecycle.deploy(vid, hid)))
+        if self._batch is None:
+            move()
         else:
-            self.lifecycle.deploy(vid, hid)
+            self._batch.run(move)
 
     def snapshot(self) -> tuple[list[PendingVm], list[SchedHost], dict[int, str]]:
         """The cycle's VMs and hosts, and the SCHED_MESSAGE of each VM left out.
@@ -155,7 +159,9 @@ class SchedulerLoop:
 
     def cycle(self) -> CycleReport:
         vms, hosts, skipped = self.snapshot()
-        report = self.scheduler.cycle(vms, hosts)
+        with Batch(self.pools.store) as self._batch:
+            report = self.scheduler.cycle(vms, hosts)
+        self._batch = None
         report.messages.update(skipped)
         placed = {vid for vid, _ in report.dispatched}
         with self.pools.store.write():
