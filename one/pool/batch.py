@@ -5,8 +5,9 @@ writer queues on the store's one lock. So the scheduler dispatches a cycle's
 VMs, and the life cycle applies the driver replies waiting in its queue, as
 batches: each change runs in a savepoint of a shared transaction (one that
 fails is rolled back alone and its error reaches the caller), and the
-transaction commits after `limit` changes or `seconds`, whichever comes
-first, so the lock is never held for long and other writers get their turn.
+transaction commits after `limit` changes or `seconds`, or after `turn` when
+another writer waits for the lock: an API call waits for a few milliseconds
+of a batch at most, and the batch still moves many changes per commit.
 The work each change queued for after its commit (driver operations, logs,
 hooks) runs after that commit, outside the lock; if the commit itself fails,
 every change of the batch is rolled back together and none of that work runs.
@@ -24,14 +25,16 @@ from one.pool.pool import Store
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 LIMIT = 500        # changes per transaction
-SECONDS = 0.05     # longest a batch keeps the writer lock from others
+SECONDS = 0.05     # longest a batch keeps the writer lock
+TURN = 0.01        # longest it keeps it while another writer waits
 
 
 class Batch:
     """`with Batch(store) as batch: batch.run(change)`; the open transaction commits on exit."""
 
-    def __init__(self, store: Store, limit: int = LIMIT, seconds: float = SECONDS) -> None:
-        self.store, self.limit, self.seconds = store, limit, seconds
+    def __init__(self, store: Store, limit: int = LIMIT, seconds: float = SECONDS,
+                 turn: float = TURN) -> None:
+        self.store, self.limit, self.seconds, self.turn = store, limit, seconds, turn
         self.failed = 0            # changes lost with a transaction whose commit failed
         self._open: ExitStack | None = None
         self._count = 0
@@ -47,7 +50,9 @@ class Batch:
                 return change()
         finally:
             self._count += 1
-            if self._count >= self.limit or time.monotonic() - self._started >= self.seconds:
+            held = time.monotonic() - self._started
+            if (self._count >= self.limit or held >= self.seconds
+                    or (held >= self.turn and self.store.lock.waited_for())):
                 self.commit()
 
     def _begin(self) -> None:

@@ -50,6 +50,10 @@ class FairLock:
             self._depth = 1
         gate.release()
 
+    def waited_for(self) -> bool:
+        """Whether another thread is waiting for the lock now."""
+        return bool(self._waiting)
+
     def __enter__(self) -> bool:
         return self.acquire()
 

@@ -3,9 +3,11 @@
 Every change of a VM's phase goes through `_move`, under the store's writer
 lock: user actions in the caller's thread (so the API answers after the phase
 changed, or with an ACTION error), driver replies and monitoring results in
-the life-cycle thread. Entering a transitional phase starts its driver
-operation once the change is committed; the operation's reply carries a
-token, and a reply whose token is no longer current is dropped.
+the life-cycle thread, which applies the events waiting in its queue as one
+batch (`one.pool.batch`: a savepoint each, committed together). Entering a
+transitional phase claims its operation's token in the same write; the
+operation starts once the change is committed, outside the lock. Its reply
+carries the token, and a reply whose token is no longer current is dropped.
 """
 from __future__ import annotations
 
@@ -471,7 +473,9 @@ class LifeCycle:
             if self._pending.get(reply.vm, (None, ""))[0] != reply.token:
                 log.debug("VM %s: stale reply (token %s) dropped", reply.vm, reply.token)
                 return
-            _, name = self._pending.pop(reply.vm)
+            claimed = self._pending.pop(reply.vm)
+            self.pools.store.after_rollback(lambda: self._pending.update({reply.vm: claimed}))
+            name = claimed[1]
             vm = self.pools.vms.get(reply.vm)
             if name in ("reboot", "reset"):
                 if not reply.ok:
