@@ -267,9 +267,7 @@ class Pool(Generic[M]):
         column = self.model.body if which == FULL else self.model.pool_body
         found: dict[int, str] = {}
         for start in range(0, len(oids), _CHUNK):
-            chunk = oids[start:start + _CHUNK]
-            query = self.model.select(self.model.oid, column).where(self.model.oid.in_(chunk))
-            for oid, xml in query.tuples().iterator():
+            for oid, xml in self.sql.column(column, oids[start:start + _CHUNK]):
                 found[oid] = xml or self._fill(oid)[which]
         return found
 
