@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from bench import deploy, monitoring, placement, scheduler
+from bench import deploy, monitoring, placement, random_info, scheduler
 from bench.ab import requests_per_second
 from bench.report import INFO_VS_NOOP, POOL_LISTING, POOL_PAGE, VM_INFO, Row, Section, Target
 from bench.report import print_table, progress, write_results
@@ -47,8 +47,10 @@ class Scale:
     def describe(self) -> str:
         return (f"{self.vms:,} VMs (~{len(vm_template(0))}-byte templates) and {self.hosts:,} "
                 f"dummy hosts loaded through the API by {CLIENTS} client threads; rates by "
-                f"`ab -k -c {CLIENTS} -n {self.requests:,}` (ab repeats one body, so one.vm.info "
-                f"asks for the same VM every time); listings timed by a raw keep-alive "
+                f"`ab -k -c {CLIENTS} -n {self.requests:,}` (ab repeats one body, so its one.vm.info "
+                f"asks for the same VM every time; the random-id rows come from {CLIENTS} "
+                f"Python client processes asking for VMs drawn at random, beside the no-op "
+                f"timed by the same clients); listings timed by a raw keep-alive "
                 f"HTTP POST, {self.listing_runs} runs (pages: {self.page_runs}) after a warm-up.")
 
     def describe_engine(self) -> str:
@@ -66,7 +68,10 @@ class Scale:
             f"until RUNNING; then a burst of {self.burst:,} by {CLIENTS} clients.",
             f"- A fresh server with {self.hosts:,} hosts and `MONITORING_INTERVAL = "
             f"{monitoring.INTERVAL}`: MONITORING/TIMESTAMP of every host sampled every "
-            f"{monitoring.SAMPLE_EVERY * 1000:.0f} ms for {self.monitor_seconds:.0f} s.",
+            f"{monitoring.SAMPLE_EVERY * 1000:.0f} ms for {self.monitor_seconds:.0f} s; "
+            f"then the same with {self.hosts * monitoring.CAPACITY_SCALE:,} hosts (a cycle "
+            f"starts every interval, so {self.hosts:,} hosts show at most {self.hosts:,} "
+            f"updates/s).",
         ])
 
 
@@ -98,10 +103,17 @@ def _rate_rows(server: Server, scale: Scale) -> list[Row]:
     requests_per_second(server.url, info, scale.requests // 10, CLIENTS)  # warm-up
     noop_rate = requests_per_second(server.url, noop, scale.requests, CLIENTS)
     info_rate = requests_per_second(server.url, info, scale.requests, CLIENTS)
+    python_noop, random_rate = random_info.rates(server.address, server.path, scale.vms,
+                                                 scale.requests, CLIENTS)
     return [
         Row("one.system.version (no-op) rate", noop_rate, "req/s"),
-        Row("one.vm.info rate", info_rate, "req/s", VM_INFO),
+        Row("one.vm.info rate (ab: one VM, asked again and again)", info_rate, "req/s", VM_INFO),
         Row("one.vm.info / no-op", 100 * info_rate / noop_rate, "%", INFO_VS_NOOP),
+        Row("one.system.version (no-op) rate, Python clients", python_noop, "req/s"),
+        Row("one.vm.info rate, random ids, Python clients", random_rate, "req/s", VM_INFO),
+        # Info only: the no-op these clients reach is half ab's, so the share is the client's.
+        Row("one.vm.info, random ids / no-op, Python clients", 100 * random_rate / python_noop,
+            "%"),
     ]
 
 
@@ -165,7 +177,9 @@ def measure_engine(scale: Scale) -> list[Row]:
     progress(f"scheduler alone: cycles of {scheduler.VMS:,} VMs x {scheduler.HOSTS:,} hosts")
     return (scheduler.cycle_rows() + placement.rows(scale.vms, scale.hosts, CLIENTS)
             + deploy.rows(scale.samples, scale.burst, CLIENTS)
-            + monitoring.rows(scale.hosts, scale.monitor_seconds, CLIENTS))
+            + monitoring.rows(scale.hosts, scale.monitor_seconds, CLIENTS)
+            + monitoring.rows(scale.hosts * monitoring.CAPACITY_SCALE, scale.monitor_seconds,
+                              CLIENTS))
 
 
 def measure(scale: Scale, parts: tuple[str, ...] = ("api", "engine")) -> list[Section]:

@@ -7,6 +7,10 @@ Timestamps are whole seconds, but one host's updates are at least
 MONITORING_INTERVAL apart, so none hides behind another at this sampling.
 A cycle updates every host, so each host should see as many updates as the
 most-updated one; what it lacks was lost.
+
+A cycle starts every interval, so 1,000 hosts at MONITORING_INTERVAL = 1 can
+show at most 1,000 updates/s however fast the writes are: the same run on
+CAPACITY_SCALE times as many hosts shows how many updates oned can make.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from bench.watch import host_states, wait_monitored
 from bench.workload import add_hosts
 
 INTERVAL = 1       # MONITORING_INTERVAL, seconds
+CAPACITY_SCALE = 5
 SAMPLE_EVERY = 0.25
 
 

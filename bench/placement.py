@@ -123,6 +123,7 @@ def rows(vms: int, hosts: int, clients: int) -> list[Row]:
             run.left_pending, "VMs"),
         Row("oned, last allocate -> placed VMs RUNNING (+ deploys through dummy drivers)",
             run.running - run.allocated, "s"),
+        Row("oned, first allocate -> placed VMs RUNNING (the whole pipeline)", run.running, "s"),
         Row(f"oned, placed VMs RUNNING at the end (of {vms - nowhere:,})",
             run.running_count, "VMs"),
         Row("server RSS after placement and pool listings", rss, "MB", FRONT_END_RSS),

@@ -70,8 +70,9 @@ class Hooks:
         return hooks
 
     def vm_changed(self, vm: Vm, previous: Phase) -> None:
-        view = vm_view(vm, self.config)
-        self._pool.submit(self.plugins.notify_vm, view, previous[0], previous[1])
+        if self.plugins.listens("one_vm_state_changed"):
+            view = vm_view(vm, self.config)
+            self._pool.submit(self.plugins.notify_vm, view, previous[0], previous[1])
         event = vm_event(previous, (vm.state, vm.lcm_state))
         self._fire(self.vm_hooks, event, vm.oid, vm.body, previous)
 

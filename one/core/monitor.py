@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, Callable, NamedTuple
@@ -189,12 +190,15 @@ class Monitor:
         self._wake.set()
 
     def _loop(self) -> None:
+        """A cycle starts every MONITORING_INTERVAL (as each host's probe in oned), or
+        at once when the last one took longer: the interval is not added to its time."""
         while not self._stopped.is_set():
+            started = time.monotonic()
             try:
                 self.cycle()
             except Exception:
                 log.exception("monitoring cycle failed")
-            self._wake.wait(self.config.monitoring_interval)
+            self._wake.wait(max(0.0, self.config.monitoring_interval - (time.monotonic() - started)))
             self._wake.clear()
 
     def stop(self) -> None:

@@ -3,13 +3,16 @@
 Wakes every SCHED_INTERVAL seconds and whenever a VM becomes pending, builds
 the pure scheduler's inputs from the database (pending and resched VMs,
 monitored enabled hosts), and deploys (or, for resched VMs, migrates) through
-the life cycle as the system. `SCHED = no` leaves all this off.
+the life cycle as the system, the cycle's dispatches batched in shared
+transactions (`one.pool.batch`). `SCHED = no` leaves all this off.
 """
 from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
+
+from peewee import Expression
 
 from one.config import Config
 from one.core.lifecycle.engine import LifeCycle
@@ -18,6 +21,7 @@ from one.core.quantities import MAX_CPU, MAX_MEMORY, Number, capacity, parse_flo
 from one.core.scheduler.policies import cloud_requirements, cloud_tier
 from one.core.scheduler.scheduler import CycleReport, PendingVm, SchedConfig, SchedHost, Scheduler
 from one.errors import AllocateError
+from one.pool.batch import Batch
 from one.pool.models import Host, Vm
 from one.pool.pools import Pools
 from one.pool.template import Template
@@ -25,6 +29,8 @@ from one.states import HostState, LcmState, VmState
 
 log = logging.getLogger(__name__)
 _HOST_COUNTERS = ("MAX_CPU", "CPU_USAGE", "MAX_MEM", "MEM_USAGE", "RUNNING_VMS")
+# What `pending_vm` reads of a VM.
+_VIEW_COLUMNS = (Vm.oid, Vm.template, Vm.user_template, Vm.resched, Vm.history)
 _INT64 = 2**63
 
 
@@ -122,12 +128,16 @@ class SchedulerLoop:
         self._wake = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._batch: Batch | None = None   # the cycle's dispatches, committed together
+        self._known: dict[int, tuple[int, PendingVm | str]] = {}  # vid -> (stored columns' hash, view)
 
     def _deploy(self, vid: int, hid: int, resched: bool) -> None:
-        if resched:
-            self.lifecycle.migrate(vid, hid, live=False)
+        move = ((lambda: self.lifecycle.migrate(vid, hid, live=False)) if resched
+                else (lambda: self.lifecycle.deploy(vid, hid)))
+        if self._batch is None:
+            move()
         else:
-            self.lifecycle.deploy(vid, hid)
+            self._batch.run(move)
 
     def snapshot(self) -> tuple[list[PendingVm], list[SchedHost], dict[int, str]]:
         """The cycle's VMs and hosts, and the SCHED_MESSAGE of each VM left out.
@@ -145,17 +155,45 @@ class SchedulerLoop:
         running = (Vm.state == VmState.ACTIVE) & (Vm.lcm_state == LcmState.RUNNING) & (Vm.resched == 1)
         vms: list[PendingVm] = []
         skipped: dict[int, str] = {}
-        for vm in self.pools.vms.each((Vm.state == VmState.PENDING) | running):
-            try:
-                vms.append(pending_vm(vm, bursting))
-            except Exception as exc:  # noqa: BLE001 - one bad VM never stops a cycle
-                skipped[vm.oid] = str(exc) if isinstance(exc, Unschedulable) else (
-                    f"Cannot schedule VM: {exc!r}")
+        for oid, view in self._views((Vm.state == VmState.PENDING) | running, bursting):
+            if isinstance(view, str):
+                skipped[oid] = view
+            else:
+                vms.append(view)
         return vms, hosts, skipped
+
+    def _views(self, where: Expression, bursting: bool) -> Iterator[tuple[int, PendingVm | str]]:
+        """Each matching VM's view, or why it cannot be scheduled. A cycle runs at every
+        allocate over every VM still pending, so views are kept between cycles and a
+        VM's templates are parsed again only when its stored columns changed."""
+        query = Vm.select(*_VIEW_COLUMNS).where(where).order_by(Vm.oid)
+        known, self._known = self._known, {}
+        for row in self.pools.store.db.execute(query).fetchall():
+            oid, key = row[0], hash((bursting, *row[1:]))
+            entry = known.get(oid)
+            if entry is None or entry[0] != key:
+                try:
+                    vm = Vm(**{f.name: f.python_value(v) for f, v in zip(_VIEW_COLUMNS, row)})
+                except Exception:  # noqa: BLE001 - skipped and logged, never fatal to the cycle
+                    log.error("%s [%s] skipped: its row cannot be read", self.pools.vms.kind, oid,
+                              exc_info=True)
+                    continue
+                entry = (key, self._view(vm, bursting))
+            self._known[oid] = entry
+            yield oid, entry[1]
+
+    @staticmethod
+    def _view(vm: Vm, bursting: bool) -> PendingVm | str:
+        try:
+            return pending_vm(vm, bursting)
+        except Exception as exc:  # noqa: BLE001 - one bad VM never stops a cycle
+            return str(exc) if isinstance(exc, Unschedulable) else f"Cannot schedule VM: {exc!r}"
 
     def cycle(self) -> CycleReport:
         vms, hosts, skipped = self.snapshot()
-        report = self.scheduler.cycle(vms, hosts)
+        with Batch(self.pools.store) as self._batch:
+            report = self.scheduler.cycle(vms, hosts)
+        self._batch = None
         report.messages.update(skipped)
         placed = {vid for vid, _ in report.dispatched}
         with self.pools.store.write():

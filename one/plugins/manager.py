@@ -66,6 +66,10 @@ class PluginManager:
     def notify_host(self, host: Any, previous_state: int) -> None:
         self._call_each("one_host_state_changed", host=host, previous_state=previous_state)
 
+    def listens(self, hook: str) -> bool:
+        """Whether any plugin implements `hook`: with none, there is no view to build."""
+        return bool(getattr(self._pm.hook, hook).get_hookimpls())
+
     def _call_each(self, hook: str, **kwargs: Any) -> None:
         for impl in getattr(self._pm.hook, hook).get_hookimpls():
             try:

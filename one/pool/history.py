@@ -15,7 +15,7 @@ import peewee as pw
 
 from one.pool.models import HistoryRow, Vm
 from one.pool.pool import Pool
-from one.pool.render.vm import HISTORY_ORDER, accounting_xml
+from one.pool.render.vm import HISTORY_ORDER, accounting_xml, without_records
 
 _COSTS = ("CPU_COST", "MEMORY_COST", "DISK_COST")
 
@@ -50,12 +50,13 @@ def usage(record: Mapping[str, Any], vm: Vm) -> dict[str, Any]:
     }
 
 
-def history_row(record: Mapping[str, Any], vm: Vm) -> dict[str, Any]:
+def history_row(record: Mapping[str, Any], vm: Vm, vm_text: str | None = None) -> dict[str, Any]:
+    """The row of one record; `vm_text`: the VM without its records, if already at hand."""
     return {
         "vid": vm.oid, "seq": int(record["SEQ"]), "uid": int(record.get("UID", vm.uid)),
         "gid": int(record.get("GID", vm.gid)), "stime": int(record.get("STIME") or 0),
         "etime": int(record.get("ETIME") or 0),
-        "body": _text(accounting_xml(record, vm)), "usage": usage(record, vm),
+        "body": _text(accounting_xml(record, vm, vm_text)), "usage": usage(record, vm),
     }
 
 
@@ -80,10 +81,23 @@ def write_rows(vm: Vm, before: Sequence[Mapping[str, Any]] | None) -> None:
                if before is None or i >= len(before) or _shown(before[i]) != _shown(r)]
     if before is not None and not changed and len(before) <= len(records):
         return
-    stale = HistoryRow.seq.in_([int(r["SEQ"]) for r in changed]) | (HistoryRow.seq >= len(records))
-    HistoryRow.delete().where((HistoryRow.vid == vm.oid) & stale).execute()
-    if changed:
-        HistoryRow.insert_many([history_row(r, vm) for r in changed]).execute()
+    vm_text = without_records(vm, vm.body) if changed and vm.body else None
+    _replace_rows(vm.oid, len(records), [history_row(r, vm, vm_text) for r in changed])
+
+
+def _replace_rows(vid: int, count: int, rows: list[dict[str, Any]]) -> None:
+    """Drop the VM's rows from `count` on and those of `rows`' records, then insert `rows`:
+    plain SQL, as this runs on every change of a VM's records and the query builder
+    costs more than the statements."""
+    db, fields = HistoryRow._meta.database, HistoryRow._meta.sorted_fields
+    mark, seqs = db.param, [row["seq"] for row in rows]
+    listed = f" OR seq IN ({', '.join([mark] * len(seqs))})" if seqs else ""
+    db.execute_sql(f"DELETE FROM history WHERE vid = {mark} AND (seq >= {mark}{listed})",
+                   [vid, count, *seqs])
+    if rows:
+        insert = (f"INSERT INTO history ({', '.join(f.column_name for f in fields)}) "
+                  f"VALUES ({', '.join([mark] * len(fields))})")
+        db.cursor().executemany(insert, [[f.db_value(row[f.name]) for f in fields] for row in rows])
 
 
 class VmPool(Pool[Vm]):

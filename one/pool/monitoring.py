@@ -35,10 +35,19 @@ def host_sample(host: Host) -> dict[str, Any]:
             "body": monitoring_xml(host)}
 
 
+_COLUMNS = ("kind", "oid", "timestamp", "body")
+
+
 def add(samples: list[dict[str, Any]]) -> None:
-    """Insert sample rows (inside the monitor's write), a few hundred per statement."""
-    for start in range(0, len(samples), 200):
-        MonitoringRow.insert_many(samples[start:start + 200]).execute()
+    """Insert sample rows (inside the monitor's write) by one prepared statement: a
+    cycle's thousand samples cost less than building a query for them would."""
+    if not samples:
+        return
+    db = MonitoringRow._meta.database
+    quote = lambda name: f"{db.quote[0]}{name}{db.quote[1]}"  # noqa: E731
+    sql = (f"INSERT INTO {quote(MonitoringRow._meta.table_name)} "
+           f"({', '.join(map(quote, _COLUMNS))}) VALUES ({', '.join([db.param] * len(_COLUMNS))})")
+    db.cursor().executemany(sql, [tuple(sample[c] for c in _COLUMNS) for sample in samples])
 
 
 def prune(kind: int, before: int) -> int:

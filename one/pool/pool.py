@@ -29,6 +29,7 @@ from typing import Callable, Generic, Iterator, Sequence, TypeVar
 import peewee as pw
 
 from one.errors import NoExistsError
+from one.pool.fairlock import FairLock
 from one.pool.models import PoolControl, PoolObject
 from one.pool.render.common import esc
 from one.pool.statements import Statements
@@ -46,38 +47,60 @@ class Store:
 
     def __init__(self, db: pw.Database) -> None:
         self.db = db
-        self.lock = threading.RLock()
+        self.lock = FairLock()  # writers take turns: a batching writer never shuts others out
         self._depth = 0
-        self._after: list[Callable[[], None]] = []
+        self._after: list[tuple[Callable[[], None], bool]] = []  # (work, only if committed)
         self._undo: list[Callable[[], None]] = []
         self.fence: Callable[[], None] | None = None  # raises when this oned may not write
         self.read_only = False  # a follower's: another oned writes this database
 
     @contextmanager
     def write(self) -> Iterator[None]:
-        """One atomic change: nested calls join the outer transaction."""
-        with self.lock:
-            self._depth += 1
-            failed = True
-            try:
-                with self.db.atomic():
-                    if self._depth == 1 and self.fence is not None:
-                        self.fence()
-                    yield
-                failed = False
-            finally:
-                self._depth -= 1
-                if self._depth == 0:
-                    callbacks, self._after, undo, self._undo = self._after, [], self._undo, []
-                    for callback in (undo if failed else []) + callbacks:
-                        _run_after(callback)
+        """One atomic change: nested calls join the outer transaction in a savepoint,
+        so a nested change that fails undoes only itself (its in-memory undo runs, its
+        work for after the commit is dropped). That work runs once the outermost write
+        has ended and the lock is released, so no writer waits on it."""
+        callbacks: list[Callable[[], None]] = []
+        try:
+            with self.lock:
+                self._depth += 1
+                marks = len(self._after), len(self._undo)
+                failed = True
+                try:
+                    with self.db.atomic():
+                        if self._depth == 1 and self.fence is not None:
+                            self.fence()
+                        yield
+                    failed = False
+                finally:
+                    self._depth -= 1
+                    if failed:
+                        self._unwind(*marks)
+                    if self._depth == 0:
+                        callbacks = [callback for callback, _ in self._after]
+                        self._after, self._undo = [], []
+        finally:
+            for callback in callbacks:
+                _run_after(callback)
+
+    def _unwind(self, after: int, undo: int) -> None:
+        """A write rolled back: undo its in-memory changes (latest first) and drop the
+        work it queued for after a commit."""
+        undone, self._undo = self._undo[undo:], self._undo[:undo]
+        for callback in reversed(undone):
+            _run_after(callback)
+        self._after[after:] = [entry for entry in self._after[after:] if not entry[1]]
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run when the outermost write ends (after commit or rollback)."""
-        self._after.append(callback)
+        self._after.append((callback, False))
+
+    def on_commit(self, callback: Callable[[], None]) -> None:
+        """Run when the outermost write ends, only if this change was committed."""
+        self._after.append((callback, True))
 
     def after_rollback(self, callback: Callable[[], None]) -> None:
-        """Run when the outermost write ends in a rollback (in-memory state to forget)."""
+        """Run when this write is rolled back (in-memory state to forget), under the lock."""
         self._undo.append(callback)
 
 
@@ -255,9 +278,7 @@ class Pool(Generic[M]):
         column = self.model.body if which == FULL else self.model.pool_body
         found: dict[int, str] = {}
         for start in range(0, len(oids), _CHUNK):
-            chunk = oids[start:start + _CHUNK]
-            query = self.model.select(self.model.oid, column).where(self.model.oid.in_(chunk))
-            for oid, xml in query.tuples().iterator():
+            for oid, xml in self.sql.column(column, oids[start:start + _CHUNK]):
                 found[oid] = xml or self._fill(oid)[which]
         return found
 

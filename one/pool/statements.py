@@ -27,6 +27,7 @@ class Statements(Generic[M]):
         self.db = db
         quote, mark = (lambda name: f'{db.quote[0]}{name}{db.quote[1]}'), db.param
         table, key = quote(meta.table_name), quote(self.pk.column_name)
+        self._quote, self._table, self._key = quote, table, key
         columns = ", ".join(quote(f.column_name) for f in self.fields)
         self.select = f"SELECT {columns} FROM {table} WHERE {key} = {mark}"
         self._assign = [f"{quote(f.column_name)} = {mark}" for f in self.others]
@@ -89,6 +90,14 @@ class Statements(Generic[M]):
         self.db.execute_sql(self.insert, values)
         at = self._pk_at
         setattr(obj, _STORED, tuple(values[:at] + values[at + 1:]))
+
+    def column(self, field: pw.Field, keys: Sequence[Any]) -> list[tuple[Any, Any]]:
+        """(key, stored value of `field`) of the rows with these keys (at most 999 at a
+        time for SQLite): building a query of hundreds of parameters costs more than it."""
+        marks = ", ".join([self.db.param] * len(keys))
+        sql = (f"SELECT {self._key}, {self._quote(field.column_name)} FROM {self._table} "
+               f"WHERE {self._key} IN ({marks})")
+        return list(self.db.execute_sql(sql, list(keys)).fetchall())
 
     def rows(self, query: pw.SelectQuery) -> list[M]:
         """Objects of a query that selects every field, built as `find` builds them."""

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Caller, Engine, restart_at, start_oned
+from one.pool.history import _text
 from one.pool.models import HistoryRow
+from one.pool.render.vm import accounting_xml, vm_xml, without_records
 
 
 def _rows(engine: Engine, vid: int) -> list[tuple[int, int]]:
@@ -51,3 +53,17 @@ def test_a_schema_2_database_gets_its_rows(tmp_path: Path) -> None:
     finally:
         second.stop()
         one_dummy.reset()
+
+
+def test_a_row_shows_the_vm_as_rendered_without_its_records(engine: Engine, hosts) -> None:
+    """The row's VM is cut out of the document just rendered, not rendered again: it must
+    be that document without records, even when a template value spells out the cut."""
+    tricky = "<HISTORY_RECORDS></HISTORY_RECORDS>"
+    vid = engine.vm(f'CPU = 1 MEMORY = 64 NOTE = "{tricky}"', hosts[0])
+    vm = engine.oned.managers.pools.vms.get(vid)
+    assert vm.history and tricky in vm.user_template.get("NOTE")
+    (body,) = HistoryRow.select(HistoryRow.body).where(HistoryRow.vid == vid).tuples()[0]
+    expected = accounting_xml(vm.history[0], vm, vm_xml(vm, records=False))
+    assert bytes(body) == _text(expected)
+    assert without_records(vm, vm_xml(vm)) == vm_xml(vm, records=False)
+    assert without_records(vm, "<VM>stale</VM>") == vm_xml(vm, records=False)

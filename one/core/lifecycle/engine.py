@@ -3,9 +3,11 @@
 Every change of a VM's phase goes through `_move`, under the store's writer
 lock: user actions in the caller's thread (so the API answers after the phase
 changed, or with an ACTION error), driver replies and monitoring results in
-the life-cycle thread. Entering a transitional phase starts its driver
-operation once the change is committed; the operation's reply carries a
-token, and a reply whose token is no longer current is dropped.
+the life-cycle thread, which applies the events waiting in its queue as one
+batch (`one.pool.batch`: a savepoint each, committed together). Entering a
+transitional phase claims its operation's token in the same write; the
+operation starts once the change is committed, outside the lock. Its reply
+carries the token, and a reply whose token is no longer current is dropped.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from one.core.vmlog import VmLogs
 from one.errors import ActionError, ApiError
 from one.plugins.drivers import PollState, VmPoll
 from one.plugins.manager import PluginManager
+from one.pool.batch import Batch
 from one.pool.models import Host, Vm
 from one.pool.pools import Pools
 from one.states import HistoryAction, LcmState, VmState
@@ -120,15 +123,40 @@ class LifeCycle:
         return True
 
     def drain(self) -> int:
-        """Handle queued events until none is left."""
+        """Handle queued events, in batches as the thread does, until none is left."""
         handled = 0
-        while self.step():
-            handled += 1
-        return handled
+        while True:
+            try:
+                event = self.events.get_nowait()
+            except queue.Empty:
+                return handled
+            if event is not None:
+                handled += self._apply(event)[0]
 
     def _loop(self) -> None:
-        while (event := self.events.get()) is not None:
-            self._safely(event)
+        running = True
+        while running and (event := self.events.get()) is not None:
+            running = self._apply(event)[1]
+
+    def _apply(self, event: Callable[[], None]) -> tuple[int, bool]:
+        """Handle this event and those queued behind it in batched transactions (see
+        `one.pool.batch`), one that fails rolled back alone and logged. Returns how
+        many were handled, and False if the stop mark came up."""
+        handled = 0
+        with Batch(self.pools.store) as batch:
+            while True:
+                handled += 1
+                try:
+                    batch.run(event)
+                except Exception:  # an event in a bad state must never kill the thread
+                    log.exception("life-cycle event failed")
+                try:
+                    queued = self.events.get_nowait()
+                except queue.Empty:
+                    return handled, True
+                if queued is None:
+                    return handled, False
+                event = queued
 
     @staticmethod
     def _safely(event: Callable[[], None]) -> None:
@@ -181,8 +209,7 @@ class LifeCycle:
             if vm.resched:
                 self.pools.store.after_commit(self.on_pending)
         else:
-            self.pools.store.after_commit(
-                lambda: self._start(vm.oid, "reset" if name.endswith("-hard") else "reboot"))
+            self._start_after(vm.oid, "reset" if name.endswith("-hard") else "reboot")
 
     # -- changes in place (changes.py), inside the caller's write ------------------------
     def change_target(self, vm: Vm, op: str) -> Phase:
@@ -288,7 +315,7 @@ class LifeCycle:
             if op in (0, 1) and phase in REPLIES:
                 self._finish_op(vm, phase, op == 1, None, "recovered by the administrator")
             elif op == 2 and phase in REPLIES:
-                self.pools.store.after_commit(lambda: self._start(vid, OPERATIONS[phase]))
+                self._start_after(vid, OPERATIONS[phase])
             else:
                 self._set_action(vm, HistoryAction.RECOVER)
                 self._move(vm, to)
@@ -338,7 +365,8 @@ class LifeCycle:
         if to == PENDING and vm.resched:
             vm.resched = 0
         self.pools.vms.save(vm)
-        self.pools.store.after_commit(lambda: self._entered(vm, frm, to, error, reason))
+        token = self._claim(vm.oid, OPERATIONS[to]) if to in OPERATIONS else None
+        self.pools.store.on_commit(lambda: self._entered(vm, frm, to, error, reason, token))
 
     @staticmethod
     def _stamp(vm: Vm, frm: Phase, to: Phase) -> None:
@@ -373,7 +401,8 @@ class LifeCycle:
             records.release(host, vm)
             self.pools.hosts.save(host)
 
-    def _entered(self, vm: Vm, frm: Phase, to: Phase, error: str, reason: str = "") -> None:
+    def _entered(self, vm: Vm, frm: Phase, to: Phase, error: str, reason: str,
+                 token: int | None) -> None:
         """After commit: log, start the phase's operation, tell the scheduler and hooks."""
         if reason:
             self.logs.write(vm.oid, "LCM", "I", reason)
@@ -381,8 +410,8 @@ class LifeCycle:
             self.logs.write(vm.oid, "LCM", "I", f"New state is {phase_name(to)}")
         if error:
             self.logs.write(vm.oid, "LCM", "E", error)
-        if to in OPERATIONS:
-            self._start(vm.oid, OPERATIONS[to], vm)
+        if token is not None:
+            self._start(vm.oid, OPERATIONS[to], vm, token=token)
         if to == PENDING:
             self.on_pending()
         if self.notify is not None and frm != to:
@@ -409,26 +438,48 @@ class LifeCycle:
     def _default_vn_mad(self, host: Host | None) -> str:
         return (host.template.get("VN_MAD") if host else None) or self.config.default_vn_mad
 
-    def _start(self, vid: int, name: str, vm: Vm | None = None, resumed: bool = False) -> None:
-        """Queue the operation `name` for the VM (as just committed, when given).
+    def _claim(self, vid: int, name: str) -> int:
+        """The token of the operation `name`, current for the VM from this write on
+        (inside it): a reply to an earlier operation is stale once it commits."""
+        token, before = next(self._tokens), self._pending.get(vid)
+        self._pending[vid] = (token, name)
+
+        def undo() -> None:
+            if before is None:
+                self._pending.pop(vid, None)
+            else:
+                self._pending[vid] = before
+        self.pools.store.after_rollback(undo)
+        return token
+
+    def _start_after(self, vid: int, name: str) -> None:
+        """Start `name` once this write commits, its token claimed with the write."""
+        token = self._claim(vid, name)
+        self.pools.store.on_commit(lambda: self._start(vid, name, token=token))
+
+    def _start(self, vid: int, name: str, vm: Vm | None = None, resumed: bool = False,
+               token: int | None = None) -> None:
+        """Queue the operation `name` for the VM (as just committed, when given), outside
+        the writer lock; `token` is the one its change claimed, if it is still current.
 
         `resumed`: caught mid-way by a restart, the operation polls the guest
         before each hypervisor step and skips the steps already done.
         """
-        token = next(self._tokens)
-        try:
+        if token is None:
             with self.pools.store.write():
-                vm = vm or self.pools.vms.get(vid)
-                self._pending[vid] = (token, name)
-                drivers = replace(
-                    self._drivers(vm), resumed=resumed,
-                    finished=_recorded_step(vm) if resumed else {},
-                    mark=lambda step, result: self._mark(vid, token, step, result))
-                if name in changes.NAMES:
-                    op = changes.operation(drivers, name, changes.pending(vm))
-                else:
-                    op = operations.build(name, drivers,
-                                          migrating_save=phase_of(vm) == SAVE_MIGRATE)
+                token = self._claim(vid, name)
+        elif self._pending.get(vid, (None, ""))[0] != token:
+            return  # superseded before it started: a later change owns the VM now
+        try:
+            vm = vm or self.pools.vms.get(vid)
+            drivers = replace(
+                self._drivers(vm), resumed=resumed,
+                finished=_recorded_step(vm) if resumed else {},
+                mark=lambda step, result: self._mark(vid, token, step, result))
+            if name in changes.NAMES:
+                op = changes.operation(drivers, name, changes.pending(vm))
+            else:
+                op = operations.build(name, drivers, migrating_save=phase_of(vm) == SAVE_MIGRATE)
         except Exception as exc:  # unknown driver, host gone: the operation fails now
             self._deliver(Reply(vid, token, False, error=str(exc)))
             return
@@ -437,21 +488,26 @@ class LifeCycle:
         self.runner.submit(vid, token, pool, self.logs.logged(vid, op))
 
     def _mark(self, vid: int, token: int, step: str, result: str | None) -> None:
-        """The operation's VMM step finished: kept with the VM for a restart (driver thread)."""
+        """The operation's VMM step finished: kept with the VM for a restart (driver thread).
+
+        DONE_STEP is the engine's own key, shown in no document: only the history
+        column is written, with nothing re-rendered, so the lock is held briefly."""
         with self.pools.store.write():
-            vm = self.pools.vms.get(vid)
+            vm = self.pools.vms.peek(vid, Vm.lcm_state, Vm.history)
             record = records.current(vm)
             if self._pending.get(vid, (None, ""))[0] != token or record is None:
                 return
             record[DONE_STEP] = [vm.lcm_state, step, result]
-            self.pools.vms.save(vm)
+            Vm.update(history=vm.history).where(Vm.oid == vid).execute()
 
     def _on_reply(self, reply: Reply) -> None:
         with self.pools.store.write():
             if self._pending.get(reply.vm, (None, ""))[0] != reply.token:
                 log.debug("VM %s: stale reply (token %s) dropped", reply.vm, reply.token)
                 return
-            _, name = self._pending.pop(reply.vm)
+            claimed = self._pending.pop(reply.vm)
+            self.pools.store.after_rollback(lambda: self._pending.update({reply.vm: claimed}))
+            name = claimed[1]
             vm = self.pools.vms.get(reply.vm)
             if name in ("reboot", "reset", "update_conf"):
                 if not reply.ok:

@@ -44,10 +44,21 @@ def _history(record: Mapping[str, Any], order: tuple[str, ...], inner: str = "")
     return f"<HISTORY>{fields(order, values)}{inner}</HISTORY>"
 
 
-def accounting_xml(record: Mapping[str, Any], vm: Vm) -> str:
+def accounting_xml(record: Mapping[str, Any], vm: Vm, without_records: str | None = None) -> str:
     """A HISTORY record as `one.vmpool.accounting` lists it (acct.xsd): the record
-    followed by the VM as it was when the record last changed, without its records."""
-    return _history(record, HISTORY_ORDER, vm_xml(vm, records=False))
+    followed by the VM as it was when the record last changed, without its records
+    (`without_records`, when the caller has that document already)."""
+    return _history(record, HISTORY_ORDER, without_records or vm_xml(vm, records=False))
+
+
+def without_records(vm: Vm, body: str) -> str:
+    """The VM's document `body` (just rendered) with its HISTORY_RECORDS emptied, as
+    accounting shows the VM: cut out of the text rather than rendered a second time."""
+    records = "".join(_history(h, HISTORY_ORDER) for h in vm.history)
+    whole = f"<HISTORY_RECORDS>{records}</HISTORY_RECORDS>"
+    if body.count(whole) != 1:  # not a document of this VM as it is: render it
+        return vm_xml(vm, records=False)
+    return body.replace(whole, "<HISTORY_RECORDS></HISTORY_RECORDS>")
 
 
 def _monitoring(vm: Vm) -> str:
