@@ -6,14 +6,15 @@ import sys
 from typing import Callable
 
 from one.cli.base import Command, Context, Tool, arg
-from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, list_command,
-                              rename_command, show_command, top_command, update_command)
+from one.cli.commands import (CLUSTER_ARG, calls, delete_command, id_action, ids_arg,
+                              list_command, rename_command, show_command, top_command,
+                              update_command)
 from one.cli.format import size, timestamp
 from one.cli.monitoring import monitoring_command
-from one.cli.pools import CLUSTER, HOST
+from one.cli.pools import CLUSTER, HOST, VM
 from one.cli.sections import VIRTUAL_MACHINES, Fields, TemplateText
 from one.cli.table import Column, label, named, right, short
-from one.cli.xmldoc import Element
+from one.cli.xmldoc import Element, parse
 from one.states import HOST_SHORT, HostState, HostStatus
 
 
@@ -85,6 +86,29 @@ def status_command(verb: str, status: HostStatus, help: str) -> Command:
     return id_action(HOST, verb, help, calls("one.host.status", int(status)))
 
 
+def _flush(ctx: Context, ns: argparse.Namespace) -> int:
+    """As OpenNebula's `onehost flush`: the host disabled, then every VM on it asked to
+    be rescheduled (the scheduler migrates it); a VM that cannot be is reported."""
+    def flush(hid: int) -> int:
+        ctx.call("one.host.status", hid, int(HostStatus.DISABLED))
+        vms = parse(ctx.call("one.host.info", hid)).findall("VMS/ID")
+        return ctx.each(VM, [vm.text or "" for vm in vms],
+                        lambda vid: ctx.call("one.vm.action", "resched", vid), "resched")
+
+    refused: list[int] = []  # the exit status of VMs not rescheduled
+    status = ctx.each(HOST, ns.ids, lambda hid: refused.append(flush(hid)), "flush")
+    return status or max(refused, default=0)
+
+
+FLUSH = Command("flush", _flush, "Disables hosts and reschedules their VMs to other hosts",
+                (ids_arg(HOST, True),))
+# As OpenNebula's: offline then enabled again, so the host is probed anew at once.
+FORCEUPDATE = id_action(HOST, "forceupdate", "Forces a new monitoring of hosts",
+                        lambda ctx, ns, hid: [ctx.call("one.host.status", hid, int(state))
+                                              for state in (HostStatus.OFFLINE,
+                                                            HostStatus.ENABLED)])
+
+
 COMMANDS = (
     list_command(HOST, COLUMNS),
     show_command(HOST, SECTIONS),
@@ -97,6 +121,8 @@ COMMANDS = (
     update_command(HOST),
     rename_command(HOST),
     SYNC,
+    FLUSH,
+    FORCEUPDATE,
     monitoring_command(HOST, ("USED_CPU", "USED_MEMORY")),
 )
 TOOL = Tool("onehost", "Manages OpenNebula hosts.", COMMANDS)
