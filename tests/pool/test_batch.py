@@ -16,6 +16,8 @@ from one.pool.fairlock import FairLock
 from one.pool.models import PoolControl
 from one.pool.pool import Store
 
+pytestmark = pytest.mark.sqlite_only  # a Store on a SQLite file of its own
+
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:

@@ -10,6 +10,8 @@ from one.pool.db import open_database
 from one.pool.models import PoolControl
 from one.pool.pool import Store
 
+pytestmark = pytest.mark.sqlite_only  # a Store on a SQLite file of its own
+
 
 def test_failing_after_commit_work_neither_raises_nor_stops_the_rest(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -4,13 +4,12 @@ XSD-valid documents, wrong states, locks, driver failures and drivers that lack 
 from __future__ import annotations
 
 import itertools
-import sqlite3
 
 import pyone
 import pytest
 from lxml import etree
 
-from conftest import ADMIN, Caller, Engine, restart_at, start_oned, validate
+from conftest import ADMIN, Caller, Engine, database, restart_at, start_oned, validate
 from one.pool.db import SCHEMA_VERSION
 from one.plugins import HostView, VMMDriver, VmView
 from one.states import LcmState as L, VmState as S
@@ -347,7 +346,7 @@ def test_a_schema_6_database_gets_disk_snapshots(tmp_path) -> None:
         assert doc.find("SNAPSHOTS") is None
     finally:
         second.stop()
-    with sqlite3.connect(tmp_path / "one.db") as db:
+    with database(tmp_path) as db:
         assert db.execute("SELECT version FROM schema_version").fetchone() == (SCHEMA_VERSION,)
 
 
