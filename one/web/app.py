@@ -19,6 +19,7 @@ from one.cli.errors import CliError, ServerError
 from one.states import HistoryAction
 from one.web.config import WebConfig
 from one.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Request, Response, redirect
+from one.web.session_file import SessionFile
 from one.web.sessions import ConsoleTokens, Login, Sessions
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,8 @@ class WebApp:
     def __init__(self, config: WebConfig, routes: Iterable[Route]) -> None:
         self.config = config
         self.routes = list(routes)
-        self.sessions = Sessions(config.token_seconds)
+        store = SessionFile(config.session_file) if config.session_file else None
+        self.sessions = Sessions(config.token_seconds, store)
         self.console_tokens = ConsoleTokens()
         self.templates = Environment(loader=PackageLoader("one.web", "templates"),
                                      autoescape=select_autoescape(default=True))
