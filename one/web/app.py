@@ -27,6 +27,12 @@ STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 # oned's error codes as HTTP statuses: authentication, authorization, no such object
 HTTP_STATUS = {0x100: "401 Unauthorized", 0x200: "403 Forbidden", 0x400: "404 Not Found"}
+MAX_INT = 2**31 - 1  # oned's ids and offsets are XML-RPC i4
+
+
+def whole(text: str) -> int | None:
+    """`text` as a number oned can take (0..MAX_INT), or None: a URL's id, page, state."""
+    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= MAX_INT else None
 
 
 class Refused(Exception):
@@ -95,6 +101,8 @@ class WebApp:
         return page.render("error.html", "404 Not Found", message="No such page.")
 
     def _dispatch(self, page: Page, route: Route, groups: tuple[str, ...]) -> Response:
+        if any(group.isdigit() and whole(group) is None for group in groups):
+            return page.render("error.html", "404 Not Found", message="No such object.")
         try:
             if not route.public and page.login is None:
                 if page.request.path.startswith("/api/"):

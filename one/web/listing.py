@@ -16,13 +16,12 @@ from typing import Callable, Collection, Generic, Iterator, Mapping, Protocol, T
 from lxml import etree
 
 from one.cli.client import Client
-from one.web.app import Refused
+from one.web.app import MAX_INT, Refused, whole
 
 ALL = -2             # pool filter: everything the caller may see
 SCAN_CHUNK = 2500    # rows per oned call while searching
 MAX_SCAN = 200       # chunks: a bound on a search (500,000 rows)
 MAX_TEXT = 100       # characters of a search
-MAX_OFFSET = 2**31 - 1  # oned's offsets are XML-RPC i4
 
 
 class Row(Protocol):
@@ -77,10 +76,10 @@ def read_query(args: Mapping[str, str], sorts: Collection[str], size: int) -> Li
     sort = args.get("sort", "id") or "id"
     if sort not in sorts:
         raise Refused(f"Unknown sort column '{sort[:40]}': one of {', '.join(sorts)}.")
-    text = args.get("page", "0")
-    page = int(text) if text.isdigit() else 0
-    last = MAX_OFFSET // size - 2
-    if page > last:
+    text = args.get("page", "")
+    page = whole(text) if text.isdigit() else 0  # not a whole number (-3, x): the first
+    last = MAX_INT // size - 2
+    if page is None or page > last:
         raise Refused(f"Page {text[:20]} is beyond the last possible page ({last}).")
     return ListQuery(text=args.get("q", "").strip()[:MAX_TEXT], sort=sort,
                      descending=args.get("desc") == "1", page=page, size=size)

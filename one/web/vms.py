@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from one.states import VmState
 from one.web import charts
-from one.web.app import Page, Refused, Route
+from one.web.app import Page, Refused, Route, whole
 from one.web.http import Response, json_reply, redirect
 from one.web.listing import ALL, ListQuery, list_page, read_query
 from one.web.oned import SORTS, state_label, usage, vm_source, vm_states
@@ -34,9 +34,8 @@ def vm_list(page: Page) -> Response:
 def _query(page: Page) -> ListQuery:
     """The shared list query, and oned's state filter (not a state: all but DONE)."""
     query = read_query(page.request.query, SORTS, page.app.config.page_size)
-    state = page.request.query.get("state", "")
-    return replace(query, state=int(state) if state.isdigit() and int(state) in set(VmState)
-                   else -1)
+    state = whole(page.request.query.get("state", ""))
+    return replace(query, state=state if state in set(VmState) else -1)
 
 
 def vm_detail(page: Page, vid: str) -> Response:
@@ -66,7 +65,7 @@ def act(page: Page, vid: str) -> Response:
 def states(page: Page) -> Response:
     """{id: state} of the VMs a page shows; the page's script polls it."""
     text = page.request.query.get("ids", "")
-    ids = [int(part) for part in text.split(",") if part.isdigit()][:MAX_IDS]
+    ids = [vid for vid in map(whole, text.split(",")) if vid is not None][:MAX_IDS]
     return json_reply({str(vid): state for vid, state in vm_states(page.client, ids).items()})
 
 

@@ -91,13 +91,26 @@ def test_bad_query_parameters_are_refused_or_clamped(console: Console, http: Htt
     http.sign_in()
     status, page = http.request(f"/{kind}?sort=password")
     assert status == 400 and "Unknown sort column &#39;password&#39;: one of id, name" in page
-    status, page = http.request(f"/{kind}?page=99999999999999999999")
-    assert status == 400 and "is beyond the last possible page" in page
+    for huge in ("2147483647", "9" * 20, "9" * 5000):
+        status, page = http.request(f"/{kind}?page={huge}")
+        assert status == 400 and "is beyond the last possible page" in page
     for odd in ("page=-3", "page=x", "desc=maybe", "q=" + "a" * 5000, "sort="):
         status, page = http.request(f"/{kind}?{odd}")
         assert status == 200 and 'id="page-number">Page 1<' in page, odd
     status, page = http.request(f"/{kind}?q=%3Cscript%3Ealert(1)%3C/script%3E")
     assert status == 200 and "<script>alert" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_numbers_oned_cannot_take_are_refused_not_a_traceback(console: Console,
+                                                              http: Http) -> None:
+    http.sign_in()
+    for path in ("/vms/2147483648", "/vms/" + "9" * 5000, "/hosts/" + "9" * 12,
+                 "/vms/99999999999/confirm/terminate"):
+        status, page = http.request(path)
+        assert status == 404 and "No such object." in page
+    assert http.request("/api/vms/states?ids=" + "9" * 5000)[1] == "{}"
+    status, page = http.request("/vms?state=" + "9" * 5000)
+    assert status == 200 and 'id="page-number">Page 1<' in page  # not a state: all
 
 
 def test_names_are_escaped_in_lists_and_searches(console: Console, http: Http) -> None:
