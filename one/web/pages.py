@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+
 from lxml import etree
 from markupsafe import Markup
 
@@ -17,6 +18,7 @@ from one.web.app import Page, Refused, Route
 from one.web.http import Response, redirect
 from one.web.listing import Source, list_page, read_query
 from one.web.oned import Capacity, dashboard, host_capacity, usage
+
 
 @dataclass(frozen=True)
 class Column:
@@ -83,8 +85,9 @@ class PoolRow:
             return 0.0, self.id
 
 
-ID, NAME, OWNER = Column("id", "ID", "ID", True), Column("name", "Name", "NAME"), \
-    Column("owner", "Owner", "UNAME")
+ID = Column("id", "ID", "ID", numeric=True)
+NAME = Column("name", "Name", "NAME")
+OWNER = Column("owner", "Owner", "UNAME")
 POOLS = {
     "hosts": Pool("Hosts", "one.hostpool.info", False, "HOST", "one.host.info", (
         ID, NAME, Column("state", "State", "STATE", labels=HostState),
