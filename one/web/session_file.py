@@ -45,14 +45,19 @@ class SessionFile:
             return {}
 
     def save(self, logins: Mapping[str, Mapping[str, Any]]) -> None:
-        """Replaces the file by `logins` at once (a reader sees the old one or the new)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fresh = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as out:
-            os.fchmod(out.fileno(), 0o600)  # an older leftover keeps its mode otherwise
-            json.dump(logins, out)
-        os.replace(fresh, self.path)
+        """Replaces the file by `logins` at once (a reader sees the old one or the new).
+        A file that cannot be written costs the restart, not the sign-in: a warning."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fresh = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+            descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                os.fchmod(out.fileno(), 0o600)  # an older leftover keeps its mode otherwise
+                json.dump(logins, out)
+            os.replace(fresh, self.path)
+        except OSError as error:
+            log.warning("session file %s not written (%s): sign-ins last until a restart",
+                        self.path, error)
 
 
 def _login(entry: Mapping[str, Any]) -> dict[str, Any]:

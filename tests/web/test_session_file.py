@@ -3,6 +3,7 @@ file stops it with a message, a damaged one is ignored."""
 from __future__ import annotations
 
 import json
+import os
 import stat
 import subprocess
 import threading
@@ -86,6 +87,17 @@ def test_a_damaged_file_is_ignored(console: Console, tmp_path: Path, text: str) 
         http.sign_in()
         assert 'id="whoami">oneadmin<' in http.request("/vms")[1]
     assert len(json.loads(path.read_text())) == 1
+
+
+def test_a_file_that_cannot_be_written_costs_the_restart_not_the_sign_in(
+        console: Console, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "sessions.json"
+    (tmp_path / f".sessions.json.{os.getpid()}").mkdir()  # where the new file would go
+    with serving(replace(console.config, session_file=path)) as url:
+        http = Http(url)
+        http.sign_in()
+        assert 'id="whoami">oneadmin<' in http.request("/vms")[1]
+    assert f"session file {path} not written" in caplog.text and not path.exists()
 
 
 def test_an_expired_login_is_not_read_back(console: Console, tmp_path: Path) -> None:
