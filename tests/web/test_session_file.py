@@ -3,6 +3,7 @@ file stops it with a message, a damaged one is ignored."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import stat
 import subprocess
@@ -90,14 +91,22 @@ def test_a_damaged_file_is_ignored(console: Console, tmp_path: Path, text: str) 
 
 
 def test_a_file_that_cannot_be_written_costs_the_restart_not_the_sign_in(
-        console: Console, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+        console: Console, tmp_path: Path) -> None:
     path = tmp_path / "sessions.json"
     (tmp_path / f".sessions.json.{os.getpid()}").mkdir()  # where the new file would go
-    with serving(replace(console.config, session_file=path)) as url:
-        http = Http(url)
-        http.sign_in()
-        assert 'id="whoami">oneadmin<' in http.request("/vms")[1]
-    assert f"session file {path} not written" in caplog.text and not path.exists()
+    warnings: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: warnings.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("one.web.session_file").addHandler(handler)
+    try:
+        with serving(replace(console.config, session_file=path)) as url:
+            http = Http(url)
+            http.sign_in()
+            assert 'id="whoami">oneadmin<' in http.request("/vms")[1]
+    finally:
+        logging.getLogger("one.web.session_file").removeHandler(handler)
+    assert any(f"session file {path} not written" in text for text in warnings)
+    assert not path.exists()
 
 
 def test_an_expired_login_is_not_read_back(console: Console, tmp_path: Path) -> None:
