@@ -6,7 +6,9 @@ signed in as oneadmin. Each figure is the median, over RUNS requests after a
 warm-up, of a GET of the page until its last byte: the first, a middle and the
 last page of 25 (oned's ranged one.vmpool.info), then a search and a sort by
 name (which scan the pool in chunks of 2,500) and the dashboard, which have no
-limit in the issue.
+limit in the issue. The other lists share the VM list's mechanism: the same
+figures for 10,000 templates (a ranged listing) and 1,000 hosts (a listing oned
+gives whole, cut by one-web).
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ from one.web.config import WebConfig
 from one.web.server import make
 
 VMS = 10_000
+TEMPLATES = 10_000
+HOSTS = 1_000
 PAGE = 25
 RUNS = 20
 CLIENTS = 8
@@ -67,13 +71,28 @@ def _median(opener: urllib.request.OpenerDirector, url: str, runs: int) -> float
     return statistics.median(times)
 
 
+def _other_pages() -> dict[str, str]:
+    """The first and last pages of the template and host lists (no search: oned's order)."""
+    last_template, last_host = TEMPLATES // PAGE - 1, HOSTS // PAGE - 1
+    return {f"template list, page 1 of {last_template + 1}": "/templates",
+            f"template list, page {last_template + 1}": f"/templates?page={last_template}",
+            f"host list, page 1 of {last_host + 1}": "/hosts",
+            f"host list, page {last_host + 1}": f"/hosts?page={last_host}"}
+
+
 def main() -> int:
     with scratch_server(CONF) as server:
         progress(f"allocating {VMS:,} held VMs by {CLIENTS} clients")
         rate = timed_calls(server.url, "one.vm.allocate",
                            [(f'NAME = "bench-{i:05d}" CPU = 0.1 MEMORY = 64', True)
                             for i in range(VMS)], CLIENTS)
-        progress(f"  {rate:.0f} VMs/s; timing pages")
+        progress(f"  {rate:.0f} VMs/s; allocating {TEMPLATES:,} templates and {HOSTS:,} hosts")
+        timed_calls(server.url, "one.template.allocate",
+                    [(f'NAME = "tpl-{i:05d}" CPU = {i % 8 + 1} MEMORY = 64',)
+                     for i in range(TEMPLATES)], CLIENTS)
+        timed_calls(server.url, "one.host.allocate",
+                    [(f"host-{i:04d}", "dummy", "dummy", -1) for i in range(HOSTS)], CLIENTS)
+        progress("timing pages")
         web = make(WebConfig(port=0, one_xmlrpc=server.url, page_size=PAGE))
         threading.Thread(target=web.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{web.server_port}"
@@ -81,9 +100,15 @@ def main() -> int:
             opener = _signed_in(base)
             pages = {f"VM list, page {n + 1} of {VMS // PAGE}": f"/vms?page={n}"
                      for n in (0, VMS // PAGE // 2, VMS // PAGE - 1)}
+            pages.update(_other_pages())
             figures = {name: _median(opener, base + path, RUNS) for name, path in pages.items()}
             unbounded = {"VM list, search 'bench-0999'": "/vms?q=bench-0999",
                          "VM list, sorted by name (descending)": "/vms?sort=name&desc=1",
+                         "template list, search 'tpl-0999'": "/templates?q=tpl-0999",
+                         "template list, sorted by CPU (descending), page 2":
+                             "/templates?sort=cpu&desc=1&page=1",
+                         "host list, search 'host-09'": "/hosts?q=host-09",
+                         "host list, sorted by name (descending)": "/hosts?sort=name&desc=1",
                          "dashboard": "/"}
             extra = {name: _median(opener, base + path, 5) for name, path in unbounded.items()}
         finally:

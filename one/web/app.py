@@ -19,6 +19,7 @@ from one.cli.errors import CliError, ServerError
 from one.states import HistoryAction
 from one.web.config import WebConfig
 from one.web.http import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Request, Response, redirect
+from one.web.session_file import SessionFile
 from one.web.sessions import ConsoleTokens, Login, Sessions
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 # oned's error codes as HTTP statuses: authentication, authorization, no such object
 HTTP_STATUS = {0x100: "401 Unauthorized", 0x200: "403 Forbidden", 0x400: "404 Not Found"}
+MAX_INT = 2**31 - 1  # oned's ids and offsets are XML-RPC i4
+
+
+def whole(text: str) -> int | None:
+    """`text` as a number oned can take (0..MAX_INT), or None: a URL's id, page, state."""
+    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= MAX_INT else None
 
 
 class Refused(Exception):
@@ -69,7 +76,8 @@ class WebApp:
     def __init__(self, config: WebConfig, routes: Iterable[Route]) -> None:
         self.config = config
         self.routes = list(routes)
-        self.sessions = Sessions(config.token_seconds)
+        store = SessionFile(config.session_file) if config.session_file else None
+        self.sessions = Sessions(config.token_seconds, store)
         self.console_tokens = ConsoleTokens()
         self.templates = Environment(loader=PackageLoader("one.web", "templates"),
                                      autoescape=select_autoescape(default=True))
@@ -93,6 +101,8 @@ class WebApp:
         return page.render("error.html", "404 Not Found", message="No such page.")
 
     def _dispatch(self, page: Page, route: Route, groups: tuple[str, ...]) -> Response:
+        if any(group.isdigit() and whole(group) is None for group in groups):
+            return page.render("error.html", "404 Not Found", message="No such object.")
         try:
             if not route.public and page.login is None:
                 if page.request.path.startswith("/api/"):

@@ -1,8 +1,8 @@
 """Where one-web listens and which oned it speaks to.
 
 Precedence, lowest first: defaults, ONE_XMLRPC, ONE_WEB_HOST / ONE_WEB_PORT,
-ONE_WEB_VM_LOGS (else ONE_VAR's vms/) and ONE_WEB_NOVNC in the environment (as every
-OpenNebula client), command-line flags.
+ONE_WEB_VM_LOGS (else ONE_VAR's vms/), ONE_WEB_NOVNC and ONE_WEB_SESSIONS in the
+environment (as every OpenNebula client), command-line flags.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class WebConfig:
     page_size: int = 25               # rows of a list page
     vm_log_dir: Path = field(default_factory=lambda: vm_logs_of(Path.home() / ".one" / "var"))
     novnc_dir: Path = NOVNC           # noVNC's package, installed by `make` from npm
+    session_file: Path | None = None  # sign-ins kept there (0600) across restarts; None: memory
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> WebConfig:
@@ -41,6 +42,8 @@ class WebConfig:
             config.vm_log_dir = vm_logs_of(Path(env["ONE_VAR"]))
         if env.get("ONE_WEB_NOVNC"):
             config.novnc_dir = Path(env["ONE_WEB_NOVNC"])
+        sessions = env.get("ONE_WEB_SESSIONS", str(Path.home() / ".one" / "web_sessions.json"))
+        config.session_file = Path(sessions) if sessions else None  # "": memory only
         return config
 
 

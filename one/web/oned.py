@@ -1,9 +1,8 @@
 """oned as the console reads it: rows of the lists, the dashboard's numbers, logins.
 
 Every call goes with the signed-in user's own session, so oned decides what each
-person sees. Lists page through `one.vmpool.info` (offset, -size): a page of the
-console never asks oned for more than it shows, except a search or a sort on
-another column than the id, which scans the pool in bounded chunks.
+person sees. The VM list pages through `one.vmpool.info` (offset, -size) with the
+lists' shared mechanism (one.web.listing).
 """
 from __future__ import annotations
 
@@ -15,10 +14,8 @@ from lxml import etree
 from one.cli.client import Client
 from one.states import HostState, LcmState, VmState
 from one.web.charts import Sample
+from one.web.listing import Source
 
-ALL = -2           # pool filter: everything the caller may see
-SCAN_CHUNK = 2500  # VMs per oned call while searching
-MAX_SCAN = 200     # chunks: a bound on a search (200,000 VMs)
 SORTS = ("id", "name", "owner", "state")
 
 
@@ -43,6 +40,9 @@ class VmRow:
     memory: str
     host: str
 
+    def words(self) -> tuple[str, ...]:
+        return self.name, self.owner, self.group, self.state, self.host, str(self.id)
+
     def key(self, column: str) -> tuple[object, int]:
         value = {"name": self.name, "owner": self.owner, "state": self.state}.get(column, self.id)
         return value, self.id
@@ -65,57 +65,9 @@ def _last_host(vm: etree._Element) -> str:
     return records[-1].findtext("HOSTNAME", "") if records is not None and len(records) else ""
 
 
-@dataclass(frozen=True)
-class VmQuery:
-    """What a VM list page asks for: a search text, a sort, a page."""
-    text: str = ""
-    sort: str = "id"
-    descending: bool = False
-    page: int = 0
-    size: int = 25
-    state: int = -1     # oned's state filter: -1 all but DONE, or one VmState
-
-    @property
-    def direct(self) -> bool:
-        """oned's own order (by id) with no search: one ranged call does it."""
-        return not self.text and self.sort == "id" and not self.descending
-
-
-@dataclass
-class VmPage:
-    rows: list[VmRow]
-    more: bool          # is there a next page
-    matched: int = -1   # rows matching a search (-1: not counted, a direct page)
-
-
-def vm_page(client: Client, query: VmQuery) -> VmPage:
-    if query.direct:
-        doc = client.document("one.vmpool.info", ALL, query.page * query.size,
-                              -(query.size + 1), query.state)
-        rows = [vm_row(vm) for vm in doc.iterfind("VM")]
-        return VmPage(rows[:query.size], len(rows) > query.size)
-    found = [row for row in scan_vms(client, query.state) if _matches(row, query.text)]
-    found.sort(key=lambda row: row.key(query.sort), reverse=query.descending)
-    start = query.page * query.size
-    return VmPage(found[start:start + query.size], len(found) > start + query.size, len(found))
-
-
-def _matches(row: VmRow, text: str) -> bool:
-    needle = text.lower()
-    return not needle or any(needle in value.lower() for value in
-                             (row.name, row.owner, row.group, row.state, row.host, str(row.id)))
-
-
-def scan_vms(client: Client, state: int = -1) -> list[VmRow]:
-    """Every VM the caller may see (in `state`), read chunk by chunk (bounded)."""
-    rows: list[VmRow] = []
-    for chunk in range(MAX_SCAN):
-        doc = client.document("one.vmpool.info", ALL, chunk * SCAN_CHUNK, -SCAN_CHUNK, state)
-        batch = [vm_row(vm) for vm in doc.iterfind("VM")]
-        rows.extend(batch)
-        if len(batch) < SCAN_CHUNK:
-            break
-    return rows
+def vm_source(state: int = -1) -> Source[VmRow]:
+    """The VMs the caller may see in `state` (-1: all but DONE), by oned's state filter."""
+    return Source("one.vmpool.info", "VM", True, vm_row, (state,))
 
 
 def vm_states(client: Client, ids: list[int]) -> dict[int, str]:
@@ -143,7 +95,7 @@ class Dashboard:
 def dashboard(client: Client, hosts: etree._Element) -> Dashboard:
     """Counts by state and the cloud's allocated vs total capacity (`hosts`: the host pool)."""
     board = Dashboard()
-    for row in scan_vms(client):
+    for row in vm_source().scan(client):
         board.vms[row.state] += 1
     for host in hosts.iterfind("HOST"):
         board.hosts[_host_state(host)] += 1

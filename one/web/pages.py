@@ -1,23 +1,42 @@
 """The dashboard, the other pools' lists and pages, hosts' and leases' actions.
 
 Each pool is declared once (its oned methods, its element and its columns);
-the list and the detail page are the same two templates for all of them.
+the list and the detail page are the same two templates for all of them, and
+the list searches, sorts and pages with the VM list's mechanism (one.web.listing).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
-from itertools import islice
 
 from lxml import etree
 from markupsafe import Markup
 
-from one.cli.client import Client
-from one.states import HostState, ImageState
+from one.states import HostState, ImageState, ImageType
 from one.web import charts
 from one.web.app import Page, Refused, Route
 from one.web.http import Response, redirect
-from one.web.oned import ALL, Capacity, dashboard, host_capacity, usage
+from one.web.listing import Source, list_page, read_query
+from one.web.oned import Capacity, dashboard, host_capacity, usage
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str                              # in the URL: ?sort=<name>
+    title: str
+    path: str                              # in the object's document
+    numeric: bool = False                  # sorts as a number, not searched as text
+    labels: type[IntEnum] | None = None    # names of its numbers (STATE, TYPE)
+
+    def cell(self, item: etree._Element) -> str:
+        text = item.findtext(self.path, "")
+        if self.labels is not None and text.isdigit():
+            try:
+                return self.labels(int(text)).name
+            except ValueError:
+                return text
+        return text
+
 
 @dataclass(frozen=True)
 class Pool:
@@ -26,39 +45,73 @@ class Pool:
     ranged: bool                  # it takes (filter, start, -size): oned pages it
     element: str
     info: str                     # the object's info method
-    columns: tuple[tuple[str, str], ...]
-    states: type[IntEnum] | None = None   # names for the STATE column
+    columns: tuple[Column, ...]
 
-    def cell(self, item: etree._Element, path: str) -> str:
-        text = item.findtext(path, "")
-        if path == "STATE" and self.states is not None and text.isdigit():
-            try:
-                return self.states(int(text)).name
-            except ValueError:
-                return text
-        return text
+    @property
+    def sorts(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    @property
+    def hint(self) -> str:
+        """What its search looks in, for the search box."""
+        return ", ".join(column.title.lower() for column in self.columns if not column.numeric)
+
+    def row(self, item: etree._Element) -> PoolRow:
+        return PoolRow(int(item.findtext("ID") or 0),
+                       tuple(column.cell(item) for column in self.columns), self)
+
+    def source(self) -> Source[PoolRow]:
+        return Source(self.listing, self.element, self.ranged, self.row)
 
 
+@dataclass(frozen=True)
+class PoolRow:
+    id: int
+    cells: tuple[str, ...]        # one per column of the pool
+    pool: Pool
+
+    def words(self) -> tuple[str, ...]:
+        texts = (cell for column, cell in zip(self.pool.columns, self.cells) if not column.numeric)
+        return (str(self.id), *texts)
+
+    def key(self, sort: str) -> tuple[object, int]:
+        index = self.pool.sorts.index(sort)
+        text = self.cells[index]
+        if not self.pool.columns[index].numeric:
+            return text.lower(), self.id
+        try:
+            return float(text or 0), self.id
+        except ValueError:
+            return 0.0, self.id
+
+
+ID = Column("id", "ID", "ID", numeric=True)
+NAME = Column("name", "Name", "NAME")
+OWNER = Column("owner", "Owner", "UNAME")
 POOLS = {
-    "hosts": Pool("Hosts", "one.hostpool.info", False, "HOST", "one.host.info",
-                  (("ID", "ID"), ("Name", "NAME"), ("State", "STATE"), ("VMs", "HOST_SHARE/RUNNING_VMS"),
-                   ("CPU used", "HOST_SHARE/CPU_USAGE"), ("CPU max", "HOST_SHARE/MAX_CPU"),
-                   ("Memory used (KB)", "HOST_SHARE/MEM_USAGE"), ("Memory max (KB)", "HOST_SHARE/MAX_MEM")),
-                  HostState),
-    "networks": Pool("Networks", "one.vnpool.info", True, "VNET", "one.vn.info",
-                     (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("Bridge", "BRIDGE"),
-                      ("Leases", "USED_LEASES"))),
-    "images": Pool("Images", "one.imagepool.info", True, "IMAGE", "one.image.info",
-                   (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("Datastore", "DATASTORE"),
-                    ("Size (MB)", "SIZE"), ("State", "STATE"), ("VMs", "RUNNING_VMS")), ImageState),
+    "hosts": Pool("Hosts", "one.hostpool.info", False, "HOST", "one.host.info", (
+        ID, NAME, Column("state", "State", "STATE", labels=HostState),
+        Column("cluster", "Cluster", "CLUSTER"),
+        Column("vms", "VMs", "HOST_SHARE/RUNNING_VMS", True),
+        Column("cpu", "CPU used", "HOST_SHARE/CPU_USAGE", True),
+        Column("maxcpu", "CPU max", "HOST_SHARE/MAX_CPU", True),
+        Column("memory", "Memory used (KB)", "HOST_SHARE/MEM_USAGE", True),
+        Column("maxmemory", "Memory max (KB)", "HOST_SHARE/MAX_MEM", True))),
+    "networks": Pool("Networks", "one.vnpool.info", True, "VNET", "one.vn.info", (
+        ID, NAME, OWNER, Column("bridge", "Bridge", "BRIDGE"),
+        Column("leases", "Leases", "USED_LEASES", True))),
+    "images": Pool("Images", "one.imagepool.info", True, "IMAGE", "one.image.info", (
+        ID, NAME, OWNER, Column("datastore", "Datastore", "DATASTORE"),
+        Column("type", "Type", "TYPE", labels=ImageType), Column("size", "Size (MB)", "SIZE", True),
+        Column("state", "State", "STATE", labels=ImageState),
+        Column("vms", "VMs", "RUNNING_VMS", True))),
     "templates": Pool("Templates", "one.templatepool.info", True, "VMTEMPLATE",
-                      "one.template.info",
-                      (("ID", "ID"), ("Name", "NAME"), ("Owner", "UNAME"), ("CPU", "TEMPLATE/CPU"),
-                       ("Memory (MB)", "TEMPLATE/MEMORY"))),
-    "users": Pool("Users", "one.userpool.info", False, "USER", "one.user.info",
-                  (("ID", "ID"), ("Name", "NAME"), ("Group", "GNAME"), ("Enabled", "ENABLED"))),
-    "groups": Pool("Groups", "one.grouppool.info", False, "GROUP", "one.group.info",
-                   (("ID", "ID"), ("Name", "NAME"),)),
+                      "one.template.info", (
+                          ID, NAME, OWNER, Column("cpu", "CPU", "TEMPLATE/CPU", True),
+                          Column("memory", "Memory (MB)", "TEMPLATE/MEMORY", True))),
+    "users": Pool("Users", "one.userpool.info", False, "USER", "one.user.info", (
+        ID, NAME, Column("group", "Group", "GNAME"), Column("enabled", "Enabled", "ENABLED"))),
+    "groups": Pool("Groups", "one.grouppool.info", False, "GROUP", "one.group.info", (ID, NAME)),
 }
 
 
@@ -70,26 +123,10 @@ def home(page: Page) -> Response:
 
 
 def pool_list(page: Page, kind: str) -> Response:
-    text = page.request.query.get("page", "")
-    number = int(text) if text.isdigit() else 0
-    items, more = pool_page(page.client, POOLS[kind], number, page.app.config.page_size)
-    return page.render("pool.html", kind=kind, pool=POOLS[kind], items=items, number=number,
-                       more=more)
-
-
-def pool_page(client: Client, pool: Pool, number: int,
-              size: int) -> tuple[list[etree._Element], bool]:
-    """Page `number` of the pool and whether another follows. oned pages the pools whose
-    listing takes a range (one row more tells if there is a next page); hosts, users
-    and groups come whole from oned (OpenNebula's methods take no range), so the
-    console cuts the page out of the listing."""
-    if pool.ranged:
-        items = client.document(pool.listing, ALL, number * size, -(size + 1)).findall(
-            pool.element)
-    else:
-        everything = client.document(pool.listing).iterfind(pool.element)
-        items = list(islice(everything, number * size, (number + 1) * size + 1))
-    return items[:size], len(items) > size
+    pool = POOLS[kind]
+    query = read_query(page.request.query, pool.sorts, page.app.config.page_size)
+    return page.render("pool.html", kind=kind, pool=pool, query=query,
+                       result=list_page(page.client, pool.source(), query))
 
 
 def pool_item(page: Page, kind: str, oid: str) -> Response:

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="where oned writes VM logs (ONE_WEB_VM_LOGS, $ONE_VAR/vms)")
     parser.add_argument("--novnc-dir", type=Path, metavar="DIR",
                         help="noVNC's npm package (ONE_WEB_NOVNC, one/web/node_modules/@novnc/novnc)")
+    parser.add_argument("--session-file", type=Path, metavar="FILE",
+                        help="sign-ins kept across restarts, 0600 (ONE_WEB_SESSIONS, "
+                             "~/.one/web_sessions.json; ONE_WEB_SESSIONS= keeps them in memory)")
     parser.add_argument("--exit-with", type=int, metavar="PID", help="stop when process PID ends")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
@@ -56,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         config.port = args.port if args.port is not None else config.port
         config.vm_log_dir = args.vm_log_dir or config.vm_log_dir
         config.novnc_dir = args.novnc_dir or config.novnc_dir
+        config.session_file = args.session_file or config.session_file
         server = make(config)
     except (CliError, OSError, ValueError) as exc:
         print(f"one-web: {getattr(exc, 'message', exc)}", file=sys.stderr)

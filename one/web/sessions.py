@@ -1,7 +1,8 @@
 """Signed-in browsers: the cookie carries a random id, oned's login token stays here.
 
 The browser never sees the token (it would be a password for oned's API); each
-login also gets the CSRF token its forms must send back.
+login also gets the CSRF token its forms must send back. With a `SessionFile` the
+logins are also on disk (0600), so a restarted one-web knows them.
 """
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+from one.web.session_file import SessionFile
 
 
 @dataclass(frozen=True)
@@ -29,33 +32,44 @@ class Login:
 
 
 class Sessions:
-    """Logins by cookie id; an expired one is gone at its next use."""
+    """Logins by cookie id; an expired one is gone at its next use. Expiry is wall-clock
+    time (epoch seconds): a login read back from the file after a restart keeps it."""
 
-    def __init__(self, seconds: int) -> None:
-        self.seconds = seconds
-        self._logins: dict[str, Login] = {}
+    def __init__(self, seconds: int, store: SessionFile | None = None) -> None:
+        self.seconds, self._store = seconds, store
+        self._logins = {sid: Login(**entry) for sid, entry in
+                        (store.load() if store else {}).items()}
         self._lock = threading.Lock()
 
     def open(self, user: str, token: str) -> str:
         sid = secrets.token_urlsafe(32)
-        login = Login(user, token, secrets.token_urlsafe(32), time.monotonic() + self.seconds)
+        login = Login(user, token, secrets.token_urlsafe(32), time.time() + self.seconds)
         with self._lock:
-            now = time.monotonic()  # forgotten logins go with the next sign-in
+            now = time.time()  # forgotten logins go with the next sign-in
             self._logins = {key: old for key, old in self._logins.items() if old.expires >= now}
             self._logins[sid] = login
+            self._save()
         return sid
 
     def get(self, sid: str) -> Login | None:
         with self._lock:
             login = self._logins.get(sid)
-            if login is not None and login.expires < time.monotonic():
+            if login is not None and login.expires < time.time():
                 del self._logins[sid]
                 return None
         return login
 
     def close(self, sid: str) -> Login | None:
         with self._lock:
-            return self._logins.pop(sid, None)
+            login = self._logins.pop(sid, None)
+            if login is not None:
+                self._save()
+            return login
+
+    def _save(self) -> None:
+        """Under the lock: the file follows every sign-in and sign-out, in order."""
+        if self._store is not None:
+            self._store.save({sid: asdict(login) for sid, login in self._logins.items()})
 
 
 class ConsoleTokens:

@@ -3,12 +3,14 @@ and instantiating a template with the CPU, memory and network chosen."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from one.states import VmState
 from one.web import charts
-from one.web.app import Page, Refused, Route
+from one.web.app import Page, Refused, Route, whole
 from one.web.http import Response, json_reply, redirect
-from one.web.oned import ALL, SORTS, VmQuery, state_label, usage, vm_page, vm_states
+from one.web.listing import ALL, ListQuery, list_page, read_query
+from one.web.oned import SORTS, state_label, usage, vm_source, vm_states
 from one.web.vmlog import log_tail
 
 # one.vm.action names the console offers, with the words of their buttons
@@ -24,19 +26,16 @@ _NAME = re.compile(r"^[\w .@-]{0,128}$")
 
 def vm_list(page: Page) -> Response:
     query = _query(page)
-    result = vm_page(page.client, query)
-    return page.render("vms.html", query=query, result=result, sorts=SORTS,
+    result = list_page(page.client, vm_source(query.state), query)
+    return page.render("vms.html", query=query, result=result,
                        states=[(state.value, state.name) for state in VmState])
 
 
-def _query(page: Page) -> VmQuery:
-    args = page.request.query
-    sort = args.get("sort", "id")
-    number, state = args.get("page", "0"), args.get("state", "")
-    return VmQuery(text=args.get("q", "").strip()[:100], sort=sort if sort in SORTS else "id",
-                   descending=args.get("desc") == "1",
-                   page=int(number) if number.isdigit() else 0, size=page.app.config.page_size,
-                   state=int(state) if state.isdigit() and int(state) in set(VmState) else -1)
+def _query(page: Page) -> ListQuery:
+    """The shared list query, and oned's state filter (not a state: all but DONE)."""
+    query = read_query(page.request.query, SORTS, page.app.config.page_size)
+    state = whole(page.request.query.get("state", ""))
+    return replace(query, state=state if state in set(VmState) else -1)
 
 
 def vm_detail(page: Page, vid: str) -> Response:
@@ -66,7 +65,7 @@ def act(page: Page, vid: str) -> Response:
 def states(page: Page) -> Response:
     """{id: state} of the VMs a page shows; the page's script polls it."""
     text = page.request.query.get("ids", "")
-    ids = [int(part) for part in text.split(",") if part.isdigit()][:MAX_IDS]
+    ids = [vid for vid in map(whole, text.split(",")) if vid is not None][:MAX_IDS]
     return json_reply({str(vid): state for vid, state in vm_states(page.client, ids).items()})
 
 
