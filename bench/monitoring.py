@@ -9,14 +9,20 @@ A cycle updates every host, so each host should see as many updates as the
 most-updated one; what it lacks was lost.
 
 A cycle starts every interval, so 1,000 hosts at MONITORING_INTERVAL = 1 can
-show at most 1,000 updates/s however fast the writes are: the same run on
-CAPACITY_SCALE times as many hosts shows how many updates oned can make.
+show at most 1,000 updates/s however fast the writes are. What oned can make
+is read off its log: each cycle says how long probing and writing its hosts
+took, so hosts / that time is the rate of lossless updates it sustains (the
+sampling above checks that none was lost). The same run on CAPACITY_SCALE
+times as many hosts shows that rate on a larger pool.
 """
 from __future__ import annotations
 
+import re
+import statistics
 import time
 from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.report import HOST_UPDATES, UPDATES_LOST, Row, progress
 from bench.rpc import BenchError
@@ -28,6 +34,14 @@ from bench.workload import add_hosts
 INTERVAL = 1       # MONITORING_INTERVAL, seconds
 CAPACITY_SCALE = 5
 SAMPLE_EVERY = 0.25
+_CYCLE = re.compile(r"monitoring cycle: (\d+) hosts probed in ([\d.]+) s, written in ([\d.]+) s, "
+                    r"(\d+) not written")
+
+
+def _cycles(log: Path, skip: int) -> list[tuple[int, float, float, int]]:
+    """(hosts, probe s, write s, not written) of each cycle oned logged after the first `skip`."""
+    found = _CYCLE.findall(log.read_text(errors="replace"))
+    return [(int(h), float(p), float(w), int(n)) for h, p, w, n in found[skip:]]
 
 
 @dataclass
@@ -64,10 +78,15 @@ def rows(hosts: int, seconds: float, clients: int) -> list[Row]:
             closing(Poster(server.address, server.path)) as poster:
         add_hosts(server.url, hosts, clients)
         wait_monitored(poster, hosts)
+        assert server.log is not None
+        before = len(_cycles(server.log, 0))
         progress(f"monitoring: sampling {hosts:,} hosts' timestamps for {seconds:.0f} s")
         sampling = _sample(poster, seconds)
-    if len(sampling.cycles) < 2:
+        cycles = [c for c in _cycles(server.log, before) if c[0] == hosts]
+    if len(sampling.cycles) < 2 or not cycles:
         raise BenchError(f"fewer than two monitoring cycles in {sampling.seconds:.0f} s")
+    cycle = statistics.median(probe + write for _, probe, write, _ in cycles)
+    write = statistics.median(write for _, _, write, _ in cycles)
     most = max(sampling.updates.values())
     label = f"{hosts:,} dummy hosts, MONITORING_INTERVAL = {INTERVAL}"
     return [
@@ -77,4 +96,10 @@ def rows(hosts: int, seconds: float, clients: int) -> list[Row]:
             sum(most - n for n in sampling.updates.values()), "updates", UPDATES_LOST),
         Row(f"monitoring cycle beyond the interval (probing and writing {hosts:,} hosts)",
             sampling.period - INTERVAL, "s"),
+        Row(f"lossless host updates per second, {hosts:,} hosts: hosts / (probe + write) of a "
+            f"cycle, oned's log (median of {len(cycles)})", hosts / cycle, "updates/s", HOST_UPDATES),
+        Row(f"host updates written per second, {hosts:,} hosts: hosts / write of a cycle",
+            hosts / write, "updates/s"),
+        Row(f"host updates a failed commit kept from being written, {len(cycles)} cycles",
+            sum(c[3] for c in cycles), "updates", UPDATES_LOST),
     ]
