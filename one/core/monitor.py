@@ -52,6 +52,7 @@ class Probed(NamedTuple):
 
     watched: dict[int, tuple[Phase, str]]   # vid -> (phase, DEPLOY_ID)
     outcome: HostProbe | Exception
+    at: int  # when its cycle probed: cycles an interval apart never share a second
 
 
 def _int(value: str | None) -> int:
@@ -79,7 +80,7 @@ class Monitor:
         started = time.monotonic()
         hosts = self.pools.hosts.select(Host.state != HostState.OFFLINE, self._known)
         self._known = {host.oid: host for host in hosts}
-        results = list(self._pool.map(self._probe, hosts))
+        results = list(self._pool.map(partial(self._probe, now()), hosts))
         probed = time.monotonic()
         changed: list[tuple[Host, int]] = []
         updates: list[Callable[[], object]] = [partial(self._update, host, result, changed)
@@ -118,7 +119,7 @@ class Monitor:
         self._known[host.oid] = fresh
         previous = fresh.state
         try:
-            self._apply(fresh, result.outcome)
+            self._apply(fresh, result.outcome, result.at)
         except BaseException:
             del self._known[host.oid]  # changed in memory, maybe not saved: read it again
             raise
@@ -129,16 +130,16 @@ class Monitor:
         if fresh.state != previous:
             self.pools.store.on_commit(lambda: changed.append((fresh, previous)))
 
-    def _probe(self, host: Host) -> Probed:
+    def _probe(self, at: int, host: Host) -> Probed:
         watched = self._polled(host.vms)
         view = host_view(host)
         try:
             probe = self.plugins.registries["im"].get(host.im_mad).monitor(view)
             if probe.vms is None:
                 probe = HostProbe(probe.values, self._poll_vms(host))
-            return Probed(watched, probe)
+            return Probed(watched, probe, at)
         except Exception as exc:  # a host that does not answer is a state, not a crash
-            return Probed(watched, exc)
+            return Probed(watched, exc, at)
 
     @staticmethod
     def _polled(vids: list[int]) -> dict[int, tuple[Phase, str]]:
@@ -160,7 +161,7 @@ class Monitor:
                 found[vm.deploy_id] = vmm.poll(vm_view(vm, self.config), view)
         return found
 
-    def _apply(self, host: Host, outcome: HostProbe | Exception) -> None:
+    def _apply(self, host: Host, outcome: HostProbe | Exception, at: int) -> None:
         """Write the monitor's part of a host read inside the write: capacity, MONITORING,
         probe facts, state; bookings (usage, RUNNING_VMS, VMS) stay the life cycle's."""
         if isinstance(outcome, Exception):
@@ -174,13 +175,13 @@ class Monitor:
         share["TOTAL_CPU"] = share["MAX_CPU"] = _int(values.get("TOTALCPU"))
         share["TOTAL_MEM"] = share["MAX_MEM"] = _int(values.get("TOTALMEMORY"))
         host.share = share
-        host.monitoring = {"TIMESTAMP": now(), **{key: _int(values.get(probe_key))
+        host.monitoring = {"TIMESTAMP": at, **{key: _int(values.get(probe_key))
                                                   for probe_key, key in _DYNAMIC.items()}}
         for key, value in values.items():
             if key not in _DYNAMIC:
                 host.template.set(key, str(value))
         host.template.remove("ERROR")
-        host.last_mon_time = now()
+        host.last_mon_time = at
         if host.state in (HostState.INIT, HostState.ERROR):
             self._set_state(host, HostState.MONITORED)
         self.pools.hosts.save(host)
