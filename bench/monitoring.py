@@ -53,7 +53,6 @@ class Sampling:
     cycles: list[float]       # times of the samples that saw updates
 
 
-
 def _sample(poster: Poster, seconds: float) -> Sampling:
     last = {hid: stamp for hid, (_, stamp) in host_states(poster).items()}
     sampling = Sampling(dict.fromkeys(last, 0), 0, [])
