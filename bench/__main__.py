@@ -71,7 +71,9 @@ class Scale:
             f"{monitoring.SAMPLE_EVERY * 1000:.0f} ms for {self.monitor_seconds:.0f} s; "
             f"then the same with {self.hosts * monitoring.CAPACITY_SCALE:,} hosts (a cycle "
             f"starts every interval, so {self.hosts:,} hosts show at most {self.hosts:,} "
-            f"updates/s).",
+            f"updates/s); then each on a server at `MONITORING_INTERVAL = 0` (cycles back to "
+            f"back) for as long: the rate oned sustains is hosts / (probe + write time) of "
+            f"each cycle, as oned logs it (median).",
         ])
 
 

@@ -38,6 +38,7 @@ def use_postgresql(cluster: Cluster | None) -> None:
 class Server:
     process: subprocess.Popen[bytes]
     url: str
+    log: Path | None = None  # its output
 
     @property
     def address(self) -> tuple[str, int]:
@@ -126,7 +127,7 @@ def running_server(workdir: Path, config: str = "", scheduler: bool = False,
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
     try:
-        yield Server(process, _wait_for_url(process, log))
+        yield Server(process, _wait_for_url(process, log), log)
     except Exception:
         print(f"oned output, last lines:\n{_tail(log)}", file=sys.stderr)
         raise

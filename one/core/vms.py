@@ -115,7 +115,7 @@ class VmManager(locking.Lockable[Vm]):
             self._complete(session, vm, vid)
             quotas.charge(self.pools, vm.uid, vm.gid, quotas.vm_usage(vm.template))
             self.pools.vms.allocate(vm, oid=vid)
-            self.pools.store.after_commit(lambda: self.lifecycle.created(vid))
+            self.pools.store.on_commit(lambda: self.lifecycle.created(vm))
         return vid
 
     def _complete(self, session: Session, vm: Vm, vid: int) -> None:

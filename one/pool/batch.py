@@ -10,7 +10,9 @@ another writer waits for the lock: an API call waits for a few milliseconds
 of a batch at most, and the batch still moves many changes per commit.
 The work each change queued for after its commit (driver operations, logs,
 hooks) runs after that commit, outside the lock; if the commit itself fails,
-every change of the batch is rolled back together and none of that work runs.
+every change of the batch is rolled back together and none of that work runs;
+those changes are kept in `lost`, so a caller whose changes can be re-run (the
+monitor's host updates) runs them again instead of losing them.
 """
 from __future__ import annotations
 
@@ -36,8 +38,10 @@ class Batch:
                  turn: float = TURN) -> None:
         self.store, self.limit, self.seconds, self.turn = store, limit, seconds, turn
         self.failed = 0            # changes lost with a transaction whose commit failed
+        self.lost: list[Callable[[], object]] = []  # those changes, in their order
         self._open: ExitStack | None = None
         self._count = 0
+        self._done: list[Callable[[], object]] = []  # changes made in the open transaction
         self._started = 0.0
 
     def run(self, change: Callable[[], T]) -> T:
@@ -47,7 +51,9 @@ class Batch:
             self._begin()
         try:
             with self.store.write():
-                return change()
+                result = change()
+            self._done.append(change)
+            return result
         finally:
             self._count += 1
             held = time.monotonic() - self._started
@@ -59,6 +65,7 @@ class Batch:
         stack = ExitStack()
         stack.enter_context(self.store.write())
         self._open, self._count, self._started = stack, 0, time.monotonic()
+        self._done = []
 
     def commit(self) -> None:
         """End the open transaction, if any; a commit that fails is logged and counted
@@ -70,6 +77,7 @@ class Batch:
             stack.close()
         except Exception:  # noqa: BLE001 - the batch is rolled back; the caller goes on
             self.failed += self._count
+            self.lost += self._done
             log.exception("a batch of %d changes was rolled back", self._count)
 
     def __enter__(self) -> Batch:

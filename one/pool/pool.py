@@ -226,6 +226,11 @@ class Pool(Generic[M]):
     def find(self, oid: int) -> M | None:
         return self.sql.find(oid)
 
+    def reread(self, obj: M) -> M | None:
+        """The object as stored now, `obj` itself if unchanged since it was loaded; inside
+        a write, before changing it (see `Statements.reread`)."""
+        return self.sql.reread(obj)
+
     def peek(self, oid: int, *columns: pw.Field) -> M:
         """Only some columns: enough to check permissions without parsing templates."""
         obj = self.model.select(self.model.oid, *columns).where(self.model.oid == oid).first()
@@ -238,11 +243,14 @@ class Pool(Generic[M]):
         found = self.sql.rows(query)
         return found[0] if found else None
 
-    def select(self, where: pw.Expression | None = None) -> list[M]:
+    def select(self, where: pw.Expression | None = None,
+               known: dict[int, M] | None = None) -> list[M]:
+        """The matching objects; those of `known` (by id) whose row has not changed since
+        they were loaded or saved are reused, not parsed again."""
         query = self.model.select(*self.sql.fields)
         if where is not None:
             query = query.where(where)
-        return self.sql.rows(query.order_by(self.model.oid))
+        return self.sql.rows(query.order_by(self.model.oid), known)
 
     def each(self, where: pw.Expression, *columns: pw.Field) -> Iterator[M]:
         """The matching objects (only `columns`, with oid first, when given) one by one.

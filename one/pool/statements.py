@@ -40,6 +40,21 @@ class Statements(Generic[M]):
         row = self.db.execute_sql(self.select, (key,)).fetchone()
         return None if row is None else self.build(row)
 
+    def reread(self, obj: M) -> M | None:
+        """`obj` as stored now (None once deleted): `obj` itself when its row is as it was
+        loaded or last saved, so a writer that re-reads many objects parses only the
+        ones someone else changed meanwhile."""
+        row = self.db.execute_sql(self.select, (getattr(obj, self.pk.name),)).fetchone()
+        return None if row is None else self.reuse(row, obj)
+
+    def reuse(self, row: Sequence[Any], obj: M | None) -> M:
+        """The object of `row`: `obj` (loaded earlier) if the row is still as `obj` was
+        loaded or saved, else built from the row."""
+        at = self._pk_at
+        if obj is not None and getattr(obj, _STORED, None) == tuple(row[:at]) + tuple(row[at + 1:]):
+            return obj
+        return self.build(row)
+
     def build(self, row: Sequence[Any]) -> M:
         obj = self.model(**{f.name: f.python_value(value) for f, value in zip(self.fields, row)})
         obj._dirty.clear()  # type: ignore[attr-defined]  # peewee's private set, not in its stubs
@@ -99,6 +114,10 @@ class Statements(Generic[M]):
                f"WHERE {self._key} IN ({marks})")
         return list(self.db.execute_sql(sql, list(keys)).fetchall())
 
-    def rows(self, query: pw.SelectQuery) -> list[M]:
-        """Objects of a query that selects every field, built as `find` builds them."""
-        return [self.build(row) for row in self.db.execute(query).fetchall()]
+    def rows(self, query: pw.SelectQuery, known: dict[Any, M] | None = None) -> list[M]:
+        """Objects of a query that selects every field, built as `find` builds them, or
+        taken from `known` (by key) when their row has not changed since."""
+        if not known:
+            return [self.build(row) for row in self.db.execute(query).fetchall()]
+        at = self._pk_at
+        return [self.reuse(row, known.get(row[at])) for row in self.db.execute(query).fetchall()]

@@ -168,9 +168,9 @@ class LifeCycle:
     def _deliver(self, reply: Reply) -> None:
         self.events.put(lambda: self._on_reply(reply))
 
-    def created(self, vid: int) -> None:
-        """A VM was allocated (after commit): hooks hear CREATE, the scheduler wakes."""
-        vm = self.pools.vms.get(vid)
+    def created(self, vm: Vm) -> None:
+        """A VM was allocated (after its commit; `vm` as allocated, not read again: the
+        API thread's time): hooks hear CREATE, the scheduler wakes."""
         if phase_of(vm) == PENDING:
             self.on_pending()
         if self.notify is not None:
