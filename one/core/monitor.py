@@ -96,7 +96,8 @@ class Monitor:
                 self.host_changed(host, previous)
         took = time.monotonic() - started
         # Worth the operator's eye when hosts are updated less often than configured.
-        log.log(logging.INFO if took >= self.config.monitoring_interval else logging.DEBUG,
+        worth_it = bool(hosts) and took >= self.config.monitoring_interval
+        log.log(logging.INFO if worth_it else logging.DEBUG,
                 "monitoring cycle: %d hosts probed in %.3f s, written in %.3f s, %d not written",
                 len(hosts), probed - started, took - (probed - started), len(lost))
         return len(hosts)
@@ -247,12 +248,14 @@ class Monitor:
         """A cycle starts every MONITORING_INTERVAL (as each host's probe in oned), or
         at once when the last one took longer: the interval is not added to its time."""
         while not self._stopped.is_set():
-            started = time.monotonic()
+            started, probed = time.monotonic(), 0
             try:
-                self.cycle()
+                probed = self.cycle()
             except Exception:
                 log.exception("monitoring cycle failed")
-            self._wake.wait(max(0.0, self.config.monitoring_interval - (time.monotonic() - started)))
+            pause = self.config.monitoring_interval - (time.monotonic() - started)
+            # no host (or a failed cycle) at MONITORING_INTERVAL = 0 must not spin
+            self._wake.wait(max(pause, 0.0 if probed else 1.0))
             self._wake.clear()
 
     def stop(self) -> None:
