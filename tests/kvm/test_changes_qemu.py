@@ -22,18 +22,11 @@ from lxml import etree
 from conftest import Engine, start_oned, validate
 from guest import LINE, Libvirtd, boot_disk, destroy_domains, read_console
 from one.states import LcmState as L, VmState as S
+from test_e2e_qemu import libvirtd  # noqa: F401 - a fixture
 
 GUEST = ("CPU = 0.1 VCPU = 1 VCPU_MAX = 2 MEMORY = 64 MEMORY_MAX = 128 "
          "MEMORY_RESIZE_MODE = HOTPLUG DISK = [ TARGET = hda, DRIVER = qcow2, SIZE = 1 ]")
 RUNNING = (S.ACTIVE, L.RUNNING)
-
-
-@pytest.fixture(scope="module")
-def libvirtd() -> Iterator[Libvirtd]:
-    daemon = Libvirtd()
-    daemon.ensure()
-    yield daemon
-    daemon.stop_started()
 
 
 @pytest.fixture

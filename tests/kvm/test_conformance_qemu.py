@@ -22,22 +22,10 @@ from guest import Libvirtd, NamespacedLibvirtd, boot_disk, destroy_domains
 from one.plugins import HostView, TemplateView, VmView
 from one.plugins.testing import IMConformance, VMMConformance, make_vm_view
 from one_vmm_kvm import KvmIM, KvmVMM
+from test_live_migration import node2  # noqa: F401 - a fixture
 
 SETTINGS = {"SHUTDOWN_TIMEOUT": "2", "FORCE_DESTROY": "yes", "MIGRATE_UNSAFE": "yes"}
 VM_ID = 900   # one-900: apart from the VMs other kvm tests boot
-
-
-@pytest.fixture(scope="module")
-def node2() -> Iterator[NamespacedLibvirtd]:
-    local = Libvirtd()
-    local.ensure()
-    node = NamespacedLibvirtd("127.0.0.2")
-    try:
-        node.start()
-        yield node
-    finally:
-        node.stop()
-        local.stop_started()
 
 
 @pytest.fixture

@@ -157,6 +157,7 @@ def test_a_browser_searches_sorts_and_pages_the_hosts(console: Console, browser:
     hosts = made(console, "hosts")
     sign_in(browser, console.url)
     browser.get(f"{console.url}/hosts")
+    wait(lambda: browser.find_elements(By.ID, "search"))  # after sign-in's redirect settles
     browser.find_element(By.ID, "search").send_keys("host")
     browser.find_element(By.ID, "search-button").click()
     wait(lambda: browser.find_elements(By.ID, "matched"))
