@@ -40,7 +40,7 @@ class HostManager:
         self.probe_soon: Callable[[], None] = lambda: None
 
     def _announce(self, host: Host, previous: int) -> None:
-        self.pools.store.after_commit(lambda: self.changed(host, previous))
+        self.pools.store.on_commit(lambda: self.changed(host, previous))
 
     def allocate(self, session: Session, name: str, im_mad: str, vm_mad: str,
                  cluster_id: int = -1, tm_mad: str = "") -> int:
@@ -94,7 +94,7 @@ class HostManager:
             for name in SECRET_ATTRS:   # a template read back from a document keeps its secrets
                 if host.template.get(name) == MASK and stored.get(name):
                     host.template.set(name, stored.get(name) or "")
-            self.pools.store.after_commit(self.probe_soon)
+            self.pools.store.on_commit(self.probe_soon)
 
     def sync(self, session: Session) -> str:
         """one.hostpool.sync: host shares rebuilt from the VMs placed; one line per repair."""

@@ -180,7 +180,7 @@ class ImageManager:
             quotas.charge(self.pools, image.uid, image.gid, quotas.image_usage(image))
             self.pools.images.allocate(image, oid=oid)
             if needs_copy and not deferred:
-                self.pools.store.after_commit(lambda: self.submit(lambda: self._populate(oid, policy)))
+                self.pools.store.on_commit(lambda: self.submit(lambda: self._populate(oid, policy)))
         return oid
 
     @staticmethod
@@ -299,7 +299,7 @@ class ImageManager:
             self.pools.images.drop(image)
             quotas.release(self.pools, image.uid, image.gid, quotas.image_usage(image))
             if image.source.startswith(self._base(image.datastore_id)):  # ours; a registered SOURCE is not
-                self.pools.store.after_commit(lambda: _remove(image.source))
+                self.pools.store.on_commit(lambda: _remove(image.source))
 
     def _base(self, ds_id: int) -> str:
         return self.pools.datastores.get(ds_id).base_path + os.sep

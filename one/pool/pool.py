@@ -92,7 +92,8 @@ class Store:
         self._after[after:] = [entry for entry in self._after[after:] if not entry[1]]
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run when the outermost write ends (after commit or rollback)."""
+        """Run when the outermost write ends (after commit or rollback): for caches to
+        forget what they hold either way. Work a change sets off goes to `on_commit`."""
         self._after.append((callback, False))
 
     def on_commit(self, callback: Callable[[], None]) -> None:

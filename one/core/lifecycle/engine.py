@@ -207,7 +207,7 @@ class LifeCycle:
             vm.resched = int(name == "resched")
             self.pools.vms.save(vm)
             if vm.resched:
-                self.pools.store.after_commit(self.on_pending)
+                self.pools.store.on_commit(self.on_pending)
         else:
             self._start_after(vm.oid, "reset" if name.endswith("-hard") else "reboot")
 
@@ -228,7 +228,7 @@ class LifeCycle:
     def reconfigure(self, vid: int) -> None:
         """A running VM's configuration changed: the driver applies it live (update_conf);
         a failure is recorded in the VM's ERROR, its phase does not change."""
-        self.pools.store.after_commit(lambda: self._start(vid, "update_conf"))
+        self.pools.store.on_commit(lambda: self._start(vid, "update_conf"))
 
     def _check_driver(self, vm: Vm, name: str) -> None:
         """Refuse at once what the VM's hypervisor driver cannot do."""
