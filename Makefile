@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Parallel test workers: tests mostly wait on servers, so more workers than cores pay.
+TEST_WORKERS ?= 3
 # Built-in drivers are plugin packages of their own, installed like third-party ones.
 DRIVERS := $(wildcard plugins/*/pyproject.toml)
 # noVNC for one-web's VNC console, from the npm registry (one/web/package.json and its
@@ -46,7 +48,7 @@ run: $(STAMP) $(NOVNC)
 	$(BIN)/oned -f
 
 test: $(STAMP) $(NOVNC)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	command -v ab >/dev/null || (apt-get update -qq && apt-get install -y -qq apache2-utils)

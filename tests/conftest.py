@@ -278,6 +278,28 @@ _NOT_ON_LIBVIRTS_TEST_DRIVER = tuple(
         "test_disk_hotplug_keeps_running", "test_nic_hotplug_keeps_running"))
 
 
+# Tests that use what the machine has only once - the system libvirtd and its VNC ports,
+# sshds on fixed loopback addresses, network namespaces, moto on fixed ports, oned's
+# default port in the README walkthroughs. Under `make test`'s parallel workers
+# (pytest-xdist) one worker runs them all, one after another; the other tests go to the
+# workers a module at a time, the largest units first.
+_MACHINE_WIDE = ("tests/kvm/", "tests/tm/", "tests/vnm/", "tests/ec2/", "tests/xen/",
+                 "tests/readme/", "tests/web/test_console.py")
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class MachineWideTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(_MACHINE_WIDE):
+                return "machine-wide"
+            return nodeid.split("::", 1)[0]  # the module
+
+    return MachineWideTogether(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     chosen = [item for item in items if item.nodeid.endswith(_NOT_ON_LIBVIRTS_TEST_DRIVER)]
     if chosen:
