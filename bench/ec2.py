@@ -11,27 +11,22 @@ IM driver against the same account: its time and how many EC2 calls it made
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 
+from one_vmm_ec2 import Ec2IM
 from rich.console import Console
 from rich.table import Table
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests")]
-
-from ec2.motoserver import Account, MotoServer  # noqa: E402 - the tests' moto, found above
-
-from bench.server import oned_conf, scratch_server  # noqa: E402
-from bench.timing import Poster  # noqa: E402
-from bench.watch import ACTIVE, RUNNING_VM, settle, vm_count, wait_monitored  # noqa: E402
-from bench.workload import timed_calls  # noqa: E402
-from one.plugins import HostView, TemplateView  # noqa: E402
-from one.states import HostState  # noqa: E402
-from one_vmm_ec2 import Ec2IM  # noqa: E402
+from bench.server import oned_conf, scratch_server
+from bench.timing import Poster
+from bench.watch import ACTIVE, RUNNING_VM, settle, vm_count, wait_monitored
+from bench.workload import timed_calls
+from one.plugins import HostView, TemplateView
+from one.states import HostState
+from tests.ec2.motoserver import Account, MotoServer  # the tests' moto
 
 VMS = 100
 CLIENTS = 8

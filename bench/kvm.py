@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,8 +29,7 @@ def _libvirtd() -> None:
 
 
 def _server(work: Path):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from conftest import Caller, start_oned  # the same wiring the tests use
+    from tests.conftest import Caller, start_oned  # the same wiring the tests use
     datastores = work / "ds"
     config = (f'DATASTORE_LOCATION = "{datastores}"\nSCHED = "no"\nMONITORING_INTERVAL = 3600\n'
               'VM_MAD = [ NAME = "kvm", DOMAIN_TYPE = "qemu" ]\n')

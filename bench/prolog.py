@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,8 +20,7 @@ VMS, IMAGE_MB, ISO_SAMPLES = 20, 64, 50
 
 
 def _engine(work: Path):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from conftest import Engine, start_oned  # the wiring the tests use
+    from tests.conftest import Engine, start_oned  # the wiring the tests use
     config = (f'DATASTORE_LOCATION = "{work / "hosts"}"\nTM_MAD_SYSTEM = "ssh"\n'
               'DEFAULT_TM_MAD = "ssh"\nSCHED = "no"\n')
     return Engine(start_oned(work, config_text=config))

@@ -10,7 +10,6 @@ server's time, not a client's parsing of the reply).
 """
 from __future__ import annotations
 
-import sys
 import tempfile
 import time
 import xmlrpc.client
@@ -18,13 +17,9 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlparse
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests")]
-
-from conftest import start_oned  # noqa: E402 - the tests' server, found through the path
-
-from bench.rpc import SESSION as ADMIN, request_body  # noqa: E402
-from bench.timing import Poster  # noqa: E402
+from bench.rpc import SESSION as ADMIN, request_body
+from bench.timing import Poster
+from tests.conftest import start_oned  # the tests' server
 
 USERS = 1000
 ALLOCATIONS = 400

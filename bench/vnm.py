@@ -23,9 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO / "tests"), str(REPO / "tests" / "vnm")]
+sys.path[:0] = [str(REPO / "tests")]   # for netns, which imports the tests' sshd as they do
 
-import netns  # noqa: E402 - the tests' lab, found through the path set above
+from tests.vnm import netns  # noqa: E402 - the tests' lab
 from one_vnm import BridgedVNM, BridgeVNM, EbtablesVNM, Executor, VxlanVNM  # noqa: E402
 
 from one.plugins import HostView  # noqa: E402

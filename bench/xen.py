@@ -27,10 +27,8 @@ from bench.report import Row, print_table, progress
 from one.plugins import HostView
 from one.states import HostState
 from tests.sshd import SshHost
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from xen import libxlutil  # noqa: E402  (the tests' ctypes binding of libxlutil)
-from xen.cases import CASES, vm  # noqa: E402
+from tests.xen import libxlutil  # the tests' ctypes binding of libxlutil
+from tests.xen.cases import CASES, vm
 
 ADDRESS = "127.0.0.9"
 FAKE_XL = Path(__file__).resolve().parent.parent / "tests" / "xen" / "fake_xl.py"
