@@ -88,7 +88,7 @@ def main() -> None:
             pass                      # bootstraps the database (oneadmin, groups)
         loaded = load(work / "one.db", options.vms)
         half = START + options.vms * 30 + RECORDS_PER_VM * HOURS * 1800
-        calls = {
+        calls: dict[str, tuple[str, *tuple[int, ...]]] = {
             f"accounting, all {records:,} records": ("one.vmpool.accounting", -2, -1, -1),
             "accounting, one owner's records": ("one.vmpool.accounting", 7, -1, -1),
             "accounting, a period holding about half": ("one.vmpool.accounting", -2, -1, half),

@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg2
 
 from bench.report import progress
-from bench.rpc import SESSION
+from bench.rpc import SESSION, as_reply
 from bench.server import Server, running_server
 
 ROUNDS = 5
@@ -30,7 +30,7 @@ CONFIG = "RAFT = [ ELECTION_TIMEOUT_MS = 2000, BROADCAST_TIMEOUT_MS = 200 ]\n"
 
 def _state(server: Server) -> int | None:
     try:
-        reply = xmlrpc.client.ServerProxy(server.url).one.zone.raftstatus(SESSION)
+        reply = as_reply(xmlrpc.client.ServerProxy(server.url).one.zone.raftstatus(SESSION))
     except OSError:
         return None
     found = re.search(r"<STATE>(\d)</STATE>", reply[1]) if reply[0] else None
@@ -61,8 +61,8 @@ def _failover(servers: list[Server], round_: int) -> tuple[int, float]:
     while True:
         new = _leader(servers, skip=old)
         if new is not None:
-            reply = xmlrpc.client.ServerProxy(servers[new].url).one.user.allocate(
-                SESSION, f"after-{round_}", "pw", "core", [])
+            reply = as_reply(xmlrpc.client.ServerProxy(servers[new].url).one.user.allocate(
+                SESSION, f"after-{round_}", "pw", "core", []))
             if reply[0]:
                 return old, time.perf_counter() - start
         time.sleep(0.01)

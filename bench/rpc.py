@@ -31,10 +31,19 @@ def request_body(method: str, *params: Any) -> bytes:
     return xmlrpc.client.dumps((SESSION, *params), methodname=method).encode()
 
 
+def as_reply(reply: object) -> list[Any]:
+    """`reply` as oned's `[ok, value, code]` list, which xmlrpc.client types as any value
+    XML-RPC can carry; BenchError if it is something else."""
+    if not isinstance(reply, list):
+        raise BenchError(f"not an oned reply: {reply!r:.200}")
+    return reply
+
+
 def reply_value(method: str, body: bytes) -> Any:
     """The value of an `[true, value, ...]` reply; BenchError otherwise, as a fast error
     would flatter the figures."""
-    (reply,), _ = xmlrpc.client.loads(body)
+    (raw,), _ = xmlrpc.client.loads(body)
+    reply = as_reply(raw)
     if not reply[0]:
         raise BenchError(f"{method} answered an error: {reply[1]}")
     return reply[1]

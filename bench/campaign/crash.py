@@ -17,6 +17,7 @@ from pathlib import Path
 from lxml import etree
 
 from bench.campaign import invariants, journal
+from bench.campaign.fields import integer
 from bench.campaign.findings import Findings
 from bench.campaign.oned import CALL_ERRORS, TRACEBACK, Client, Oned, record_tracebacks
 from bench.report import progress
@@ -68,8 +69,8 @@ class CrashPlan:
 
 
 def phase_of(doc: etree._Element) -> Phase:
-    state = int(doc.findtext("STATE"))
-    return (state, int(doc.findtext("LCM_STATE")) if state == S.ACTIVE else 0)
+    state = integer(doc, "STATE")
+    return (state, integer(doc, "LCM_STATE") if state == S.ACTIVE else 0)
 
 
 def phase_name(phase: Phase) -> str:

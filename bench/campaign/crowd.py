@@ -74,7 +74,7 @@ class Crowd:
         admin = Client(self.url)
         for kind, oid in self.targets.items():
             doc = etree.fromstring(admin.ok(f"one.{kind}.info", oid).encode())
-            present = {node.tag for node in doc.find(TEMPLATE_OF[kind])}
+            present = {node.tag for node in doc.iterfind(f"{TEMPLATE_OF[kind]}/*")}
             for name in self.acknowledged[kind]:
                 if name not in present:
                     self.findings.add(f"{kind} append lost", f"one.{kind}.update of {name} on "

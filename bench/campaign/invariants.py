@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from bench.campaign.fields import integer
 from bench.campaign.findings import Findings
 from bench.campaign.oned import Client
 from one.states import LcmState, VmState
@@ -47,10 +48,9 @@ def _number(node: etree._Element, path: str, default: float = 0) -> float:
 
 
 def vm_facts(doc: etree._Element) -> VmFacts:
-    facts = VmFacts(int(doc.findtext("ID")), int(doc.findtext("STATE")),
-                    int(doc.findtext("LCM_STATE")), _number(doc, "TEMPLATE/CPU"),
-                    int(_number(doc, "TEMPLATE/MEMORY")))
-    facts.open_hosts = [int(h.findtext("HID")) for h in doc.iterfind("HISTORY_RECORDS/HISTORY")
+    facts = VmFacts(integer(doc, "ID"), integer(doc, "STATE"), integer(doc, "LCM_STATE"),
+                    _number(doc, "TEMPLATE/CPU"), int(_number(doc, "TEMPLATE/MEMORY")))
+    facts.open_hosts = [integer(h, "HID") for h in doc.iterfind("HISTORY_RECORDS/HISTORY")
                         if h.findtext("ETIME") in ("0", "", None)]
     facts.ips = [(int(nic.findtext("NETWORK_ID") or -1), nic.findtext("IP") or "")
                  for nic in doc.iterfind("TEMPLATE/NIC")]
@@ -86,8 +86,8 @@ def _check_hosts(client: Client, found: dict[int, VmFacts], findings: Findings) 
             placed.setdefault(hid, []).append(facts)
     hosts = etree.fromstring(client.ok("one.hostpool.info").encode())
     for host in hosts.iterfind("HOST"):
-        hid, name = int(host.findtext("ID")), host.findtext("NAME")
-        booked = {int(i.text) for i in host.iterfind("VMS/ID")}
+        hid, name = integer(host, "ID"), host.findtext("NAME")
+        booked = {integer(vm, ".") for vm in host.iterfind("VMS/ID")}
         expected = {facts.vid: facts for facts in placed.get(hid, [])}
         for vid in sorted(booked - set(expected)):
             what = found[vid].describe() if vid in found else f"VM {vid} (absent)"
@@ -105,7 +105,7 @@ def _check_hosts(client: Client, found: dict[int, VmFacts], findings: Findings) 
 
 def _check_leases(client: Client, found: dict[int, VmFacts], findings: Findings) -> None:
     nets = etree.fromstring(client.ok("one.vnpool.info", -2, -1, -1).encode())
-    for nid in (int(n.findtext("ID")) for n in nets.iterfind("VNET")):
+    for nid in (integer(n, "ID") for n in nets.iterfind("VNET")):
         net = etree.fromstring(client.ok("one.vn.info", nid).encode())
         for lease in net.iterfind("AR_POOL/AR/LEASES/LEASE"):
             vid = int(lease.findtext("VM") or -1)

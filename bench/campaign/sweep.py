@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from bench.campaign.fields import integer
 from bench.campaign.findings import Findings
 from bench.campaign.oned import Client
 
@@ -53,7 +54,7 @@ def readable(admin: Client, kind: PoolKind, findings: Findings) -> list[int]:
     """The ids of the pool whose one.<kind>.info answers a well-formed document."""
     ids = []
     for node in listed(admin, kind, findings):
-        oid = int(node.findtext("ID"))
+        oid = integer(node, "ID")
         reply = admin.call(f"one.{kind.name}.info", oid)
         try:
             if reply[0]:
