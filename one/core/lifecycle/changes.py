@@ -38,7 +38,8 @@ def record(vm: Vm, op: str, **args: Any) -> None:
     if current is None:
         raise RuntimeError(f"VM {vm.oid} has no history record for {op}")
     current[CHANGE] = {"OP": op, **args}
-    current["ACTION"] = int(ACTION_CODES[op])
+    if not current["ETIME"]:   # an UNDEPLOYED VM's closed record keeps its action, as in oned
+        current["ACTION"] = int(ACTION_CODES[op])
 
 
 def pending(vm: Vm) -> dict[str, Any]:
