@@ -157,6 +157,14 @@ def add_disk_snapshot(vm: Vm, disk_id: int, name: str) -> int:
     return snap_id
 
 
+def charge_snapshot(pools: Pools, vm: Vm, disk_id: int, snap_id: int, sign: int) -> None:
+    """The snapshot's SIZE charged (sign 1: refused past a limit) or refunded (-1) to whoever
+    pays the disk's snapshots (`quotas.snapshot_charges`)."""
+    size = int(disk_snapshot(vm, disk_id, snap_id)["SIZE"])
+    for uid, gid, usage in quotas.snapshot_charges(pools, vm, disk(vm, disk_id), size):
+        (quotas.charge if sign > 0 else quotas.release)(pools, uid, gid, usage)
+
+
 def check_delete(vm: Vm, disk_id: int, snap_id: int) -> None:
     """oned's rules: not the active snapshot, nor one with children (ALLOW_ORPHANS NO)."""
     snapshot = disk_snapshot(vm, disk_id, snap_id)

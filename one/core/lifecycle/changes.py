@@ -92,7 +92,10 @@ def finish(pools: Pools, vm: Vm, ok: bool, value: str | None) -> str:
         books.system_snapshot_done(vm, op, int(change["SNAP_ID"]), ok, value or "",
                                    int(time.time()))
     elif op in ("disk_snapshot_create", "disk_snapshot_revert", "disk_snapshot_delete"):
-        books.disk_snapshot_done(vm, op, int(change["DISK_ID"]), int(change["SNAP_ID"]), ok)
+        disk_id, snap_id = int(change["DISK_ID"]), int(change["SNAP_ID"])
+        if (op == "disk_snapshot_create" and not ok) or (op == "disk_snapshot_delete" and ok):
+            books.charge_snapshot(pools, vm, disk_id, snap_id, -1)   # the snapshot goes
+        books.disk_snapshot_done(vm, op, disk_id, snap_id, ok)
     elif op == "disk_resize" and not ok:
         books.set_disk_size(pools, vm, int(change["DISK_ID"]), int(change["SIZE_PREV"]))
     elif op == "resize" and not ok:
