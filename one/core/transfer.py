@@ -84,6 +84,13 @@ def migrate(vm: VmView) -> list[TransferStep]:
                          src=Location(vm.system_dir, vm.previous_host))]
 
 
+def resize(vm: VmView, disk: Mapping[str, str]) -> list[TransferStep]:
+    """An UNDEPLOYED VM's disk grown to its SIZE where undeploy left it, the VM's directory
+    on the front-end (oned's TM RESIZE in DISK_RESIZE_UNDEPLOYED)."""
+    return [TransferStep("RESIZE", Location(f"{vm.local_dir}/disk.{disk_number(disk, 0)}"),
+                         size_mb=_size(disk))]
+
+
 def cleanup(vm: VmView) -> list[TransferStep]:
     hosts = [h for h in (vm.host, vm.previous_host) if h]
     return [TransferStep("DELETE", Location(vm.system_dir, h)) for h in dict.fromkeys(hosts)]

@@ -18,7 +18,7 @@ from one.errors import InternalError, OneError
 from one.plugins.drivers import Location, TMDriver, TransferStep
 from one.plugins.views import VmView
 
-OPS = ("CLONE", "LN", "MKSWAP", "MKIMAGE", "CONTEXT", "MV", "CPDS", "DELETE")
+OPS = ("CLONE", "LN", "MKSWAP", "MKIMAGE", "CONTEXT", "MV", "CPDS", "RESIZE", "DELETE")
 URL_TIMEOUT = 60.0      # seconds a download may go without a byte
 
 
@@ -133,6 +133,12 @@ class HostTM(TMDriver):
                                   f"-l snapshot.name=snap-{step.snapshot} "
                                   f"{quote(src.path)} {quote(flat.path)}")
         return f"snapshot {step.snapshot}: " + streamed(self.remote.move(flat, step.dst))
+
+    def resize(self, step: TransferStep) -> str:
+        """A disk grown to `size_mb` (the core only grows them; run again, nothing changes)."""
+        self.remote.run(step.dst.host, f"qemu-img resize -q {quote(step.dst.path)} "
+                                       f"{step.size_mb}M")
+        return f"grown to {step.size_mb} MiB"
 
     def exists(self, where: Location) -> bool:
         """A file, directory or link (even dangling) at that path."""

@@ -215,7 +215,7 @@ class Location:
 class TransferStep:
     """One line of a transfer plan (OpenNebula's CLONE/LN/MKSWAP/... commands)."""
 
-    op: str                          # CLONE LN MKSWAP MKIMAGE CONTEXT MV CPDS DELETE
+    op: str                          # CLONE LN MKSWAP MKIMAGE CONTEXT MV CPDS RESIZE DELETE
     dst: Location
     src: Location | None = None
     size_mb: int = 0

@@ -180,6 +180,18 @@ def test_cpds_saves_a_disk_snapshot_and_keeps_the_disk(
     assert not (tmp_path / "none").exists()
 
 
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_resize_grows_an_undeployed_disk_on_the_front_end(
+        ssh_tm: SshTM, vm: VmView, tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "disk.0"
+    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(path), "1M"], check=True)
+    step = TransferStep("RESIZE", Location(str(path)), size_mb=4)
+    ssh_tm.execute(vm, [step, step])
+    info = subprocess.run(["qemu-img", "info", "--output=json", str(path)], check=True,
+                          capture_output=True, text=True).stdout
+    assert (json.loads(info)["virtual-size"], json.loads(info)["format"]) == (4 * MiB, fmt)
+
+
 def test_delete_is_idempotent(ssh_tm: SshTM, vm: VmView, image: Path,
                               hosts: tuple[Host, Host]) -> None:
     delete = TransferStep("DELETE", Location(vm.system_dir, vm.host))
