@@ -12,7 +12,8 @@ import logging
 from typing import Any
 
 from one.core.quotas import (
-    DEFAULT, Usage, image_usage, is_running, lease_usage, new_entry, unused, vm_usage,
+    DEFAULT, Usage, image_owner_snapshots, image_usage, is_running, lease_usage, new_entry,
+    unused, vm_usage,
 )
 from one.pool.models import Image, Quota, Vm, Vnet, rows
 from one.pool.pools import Pools
@@ -40,6 +41,8 @@ def _counted(pools: Pools) -> dict[Owner, dict[str, Any]]:
 
     for vm in pools.vms.each(Vm.state != VmState.DONE):
         add(vm.uid, vm.gid, vm_usage(vm.template, running=is_running(vm.state, vm.lcm_state)))
+        for uid, gid, usage in image_owner_snapshots(pools, vm):
+            add(uid, gid, usage)
     for image in pools.images.each(Image.oid >= 0):
         add(image.uid, image.gid, image_usage(image))
     for vnet in pools.vnets.each(Vnet.parent_network_id != ""):

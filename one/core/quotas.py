@@ -54,19 +54,38 @@ def _number(value: str | None) -> float:
         return 0.0
 
 
+def tm_target(disk: dict[str, str]) -> str:
+    """Where the disk's file is made (oned's CLONE_TARGET / LN_TARGET of its transfer
+    driver): SYSTEM (the system datastore: volatile disks too), SELF or NONE (the image's)."""
+    if "IMAGE_ID" not in disk:
+        return "SYSTEM"
+    tm = disk.get("TM_MAD", "")
+    if disk.get("CLONE") == "YES":
+        return "SELF" if tm in _CLONE_SELF else "SYSTEM"
+    return "SYSTEM" if tm in _LN_SYSTEM else "NONE"
+
+
+def _with_snapshots(disk: dict[str, str]) -> float:
+    return _number(disk.get("SIZE")) + _number(disk.get("DISK_SNAPSHOT_TOTAL_SIZE"))
+
+
 def system_disk_size(template: Template) -> float:
-    """MB the VM's disks take in the system datastore: volatile disks, and image
-    disks copied or linked there by their transfer driver."""
-    total = 0.0
+    """MB the VM's disks take in the system datastore, their snapshots included (oned's
+    datastore_sizes): volatile disks, and image disks copied or linked there."""
+    return sum(_with_snapshots(disk) for disk in template.vectors("DISK")
+               if tm_target(disk) == "SYSTEM")
+
+
+def self_snapshot_sizes(template: Template) -> dict[str, float]:
+    """MB of snapshots of clones kept in their image datastore (SELF), by datastore: the
+    VM's owner pays them in that datastore's SIZE, as oned's resize_quotas says."""
+    sizes: dict[str, float] = {}
     for disk in template.vectors("DISK"):
-        tm = disk.get("TM_MAD", "")
-        if "IMAGE_ID" not in disk:
-            total += _number(disk.get("SIZE"))
-        elif disk.get("CLONE") == "YES" and tm not in _CLONE_SELF:
-            total += _number(disk.get("SIZE"))
-        elif disk.get("CLONE") != "YES" and tm in _LN_SYSTEM:
-            total += _number(disk.get("SIZE"))
-    return total
+        total = _number(disk.get("DISK_SNAPSHOT_TOTAL_SIZE"))
+        if total and tm_target(disk) == "SELF":
+            ds = disk.get("DATASTORE_ID", "")
+            sizes[ds] = sizes.get(ds, 0.0) + total
+    return sizes
 
 
 def vm_usage(template: Template, basic: bool = True, running: bool = True) -> Usage:
@@ -83,6 +102,8 @@ def vm_usage(template: Template, basic: bool = True, running: bool = True) -> Us
         for disk in template.vectors("DISK"):
             if disk.get("IMAGE_ID", "").isdigit():
                 usage.setdefault("IMAGE", {})[disk["IMAGE_ID"]] = {"RVMS": 1}
+        for ds, size in self_snapshot_sizes(template).items():
+            usage.setdefault("DATASTORE", {})[ds] = {"SIZE": size}
     if running:
         vm.update(RUNNING_VMS=1, RUNNING_CPU=cpu, RUNNING_MEMORY=memory)
     return usage
@@ -186,10 +207,48 @@ def follow_vm(pools: Pools, vm: Vm, frm: tuple[int, int], to: tuple[int, int],
     was, now = is_running(*frm), is_running(*to)
     if to[0] == VmState.DONE:
         release(pools, vm.uid, vm.gid, vm_usage(vm.template, basic=True, running=was))
+        for uid, gid, usage in image_owner_snapshots(pools, vm):
+            release(pools, uid, gid, usage)
     elif now and not was:
         charge(pools, vm.uid, vm.gid, vm_usage(vm.template, basic=False), enforce)
     elif was and not now:
         release(pools, vm.uid, vm.gid, vm_usage(vm.template, basic=False))
+
+
+def snapshot_charges(pools: Pools, vm: Vm, disk: dict[str, str],
+                     size: float) -> list[tuple[int, int, Usage]]:
+    """Who pays `size` MB of a disk's snapshots (oned's resize_quotas): the VM's owner in
+    SYSTEM_DISK_SIZE if the disk is in the system datastore, in the image datastore's SIZE
+    for a SELF clone; the image's owner in that SIZE for a persistent image or NONE."""
+    target, found = tm_target(disk), []
+    if target == "SYSTEM":
+        found.append((vm.uid, vm.gid, {"VM": {"": {"SYSTEM_DISK_SIZE": size}}}))
+    elif target == "SELF":
+        found.append((vm.uid, vm.gid, _datastore_size(disk, size)))
+    image = _image_owner_share(pools, disk, size)
+    return found + ([image] if image else [])
+
+
+def _datastore_size(disk: dict[str, str], size: float) -> Usage:
+    return {"DATASTORE": {disk.get("DATASTORE_ID", ""): {"SIZE": size}}}
+
+
+def _image_owner_share(pools: Pools, disk: dict[str, str],
+                       size: float) -> tuple[int, int, Usage] | None:
+    if not size or not disk.get("IMAGE_ID", "").isdigit():
+        return None
+    if disk.get("PERSISTENT") != "YES" and tm_target(disk) != "NONE":
+        return None
+    image = pools.images.find(int(disk["IMAGE_ID"]))
+    return None if image is None else (image.uid, image.gid, _datastore_size(disk, size))
+
+
+def image_owner_snapshots(pools: Pools, vm: Vm) -> list[tuple[int, int, Usage]]:
+    """The snapshot sizes the VM's disks charge to their images' owners (freed at DONE,
+    as the snapshots go with the VM; counted again at start)."""
+    shares = (_image_owner_share(pools, disk, _number(disk.get("DISK_SNAPSHOT_TOTAL_SIZE")))
+              for disk in vm.template.vectors("DISK"))
+    return [share for share in shares if share]
 
 
 def usage_of(obj: Owned) -> Usage | None:

@@ -122,6 +122,11 @@ def disk_snapshot(vm: Vm, disk_id: int, snap_id: int) -> dict[str, Any]:
     return found
 
 
+def has_disk_snapshot(vm: Vm, disk_id: int, snap_id: int) -> bool:
+    return any(s["ID"] == snap_id for t in vm.snapshots if t["DISK_ID"] == disk_id
+               for s in t["SNAPSHOT"])
+
+
 def _children(snapshot: dict[str, Any]) -> list[int]:
     return [int(c) for c in str(snapshot.get("CHILDREN", "")).split(",") if c]
 
@@ -157,6 +162,14 @@ def add_disk_snapshot(vm: Vm, disk_id: int, name: str) -> int:
     return snap_id
 
 
+def charge_snapshot(pools: Pools, vm: Vm, disk_id: int, snap_id: int, sign: int) -> None:
+    """The snapshot's SIZE charged (sign 1: refused past a limit) or refunded (-1) to whoever
+    pays the disk's snapshots (`quotas.snapshot_charges`)."""
+    size = int(disk_snapshot(vm, disk_id, snap_id)["SIZE"])
+    for uid, gid, usage in quotas.snapshot_charges(pools, vm, disk(vm, disk_id), size):
+        (quotas.charge if sign > 0 else quotas.release)(pools, uid, gid, usage)
+
+
 def check_delete(vm: Vm, disk_id: int, snap_id: int) -> None:
     """oned's rules: not the active snapshot, nor one with children (ALLOW_ORPHANS NO)."""
     snapshot = disk_snapshot(vm, disk_id, snap_id)
@@ -165,6 +178,9 @@ def check_delete(vm: Vm, disk_id: int, snap_id: int) -> None:
                           "active snapshot.")
     if _children(snapshot) and _tree(vm, disk_id)["ALLOW_ORPHANS"] == "NO":
         raise ActionError(f"Cannot delete snapshot {snap_id} of disk {disk_id}: it has children.")
+    if disk(vm, disk_id).get("SAVE_AS_SNAPSHOT_ID") == str(snap_id):
+        raise ActionError(f"Cannot delete snapshot {snap_id} of disk {disk_id}: it is to be "
+                          f"saved as image {disk(vm, disk_id)['SAVE_AS']}.")
 
 
 def rename_disk_snapshot(vm: Vm, disk_id: int, snap_id: int, name: str) -> None:

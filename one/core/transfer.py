@@ -55,7 +55,12 @@ def epilog(vm: VmView) -> list[TransferStep]:
 
 
 def _save_step(vm: VmView, number: int, disk: Mapping[str, str]) -> TransferStep | None:
-    """The MV that keeps a disk marked SAVE (a persistent image's to the image itself)."""
+    """The MV that keeps a disk marked SAVE (a persistent image's to the image itself), or
+    the CPDS that copies the snapshot a disk-saveas named into the new image."""
+    src = Location(f"{vm.system_dir}/disk.{number}", vm.host)
+    if disk.get("SAVE_AS_SOURCE") and disk.get("SAVE_AS_SNAPSHOT_ID"):
+        return TransferStep("CPDS", Location(disk["SAVE_AS_SOURCE"]), src=src,
+                            snapshot=int(disk["SAVE_AS_SNAPSHOT_ID"]))
     if disk.get("SAVE_AS_SOURCE"):
         back = disk["SAVE_AS_SOURCE"]   # disk-saveas: into the new image
     elif disk.get("SAVE", "NO").upper() != "YES":
@@ -63,7 +68,7 @@ def _save_step(vm: VmView, number: int, disk: Mapping[str, str]) -> TransferStep
     else:
         back = disk["SOURCE"] if disk.get("PERSISTENT") == "YES" and disk.get("SOURCE") else (
             f"{vm.local_dir}/disk.{number}")
-    return TransferStep("MV", Location(back), src=Location(f"{vm.system_dir}/disk.{number}", vm.host))
+    return TransferStep("MV", Location(back), src=src)
 
 
 def stop(vm: VmView) -> list[TransferStep]:
@@ -77,6 +82,13 @@ def resume(vm: VmView) -> list[TransferStep]:
 def migrate(vm: VmView) -> list[TransferStep]:
     return [TransferStep("MV", Location(vm.system_dir, vm.host),
                          src=Location(vm.system_dir, vm.previous_host))]
+
+
+def resize(vm: VmView, disk: Mapping[str, str]) -> list[TransferStep]:
+    """An UNDEPLOYED VM's disk grown to its SIZE where undeploy left it, the VM's directory
+    on the front-end (oned's TM RESIZE in DISK_RESIZE_UNDEPLOYED)."""
+    return [TransferStep("RESIZE", Location(f"{vm.local_dir}/disk.{disk_number(disk, 0)}"),
+                         size_mb=_size(disk))]
 
 
 def cleanup(vm: VmView) -> list[TransferStep]:

@@ -95,7 +95,9 @@ class VmChanges:
         def prepare(vm: Vm) -> dict[str, object]:
             if "IMAGE_ID" not in books.disk(vm, disk_id):
                 raise ActionError(f"Cannot make snapshots on a volatile disk ({disk_id}).")
-            return {"DISK_ID": disk_id, "SNAP_ID": books.add_disk_snapshot(vm, disk_id, name)}
+            snap_id = books.add_disk_snapshot(vm, disk_id, name)
+            books.charge_snapshot(self.pools, vm, disk_id, snap_id, 1)
+            return {"DISK_ID": disk_id, "SNAP_ID": snap_id}
         return int(str(self._change(session, vid, "disk_snapshot_create", prepare)["SNAP_ID"]))
 
     def disk_snapshot_revert(self, session: Session, vid: int, disk_id: int, snap_id: int) -> None:

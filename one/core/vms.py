@@ -11,6 +11,7 @@ from typing import Any
 
 from one.config import Config
 from one.core import leases, locking, placement, quotas, resize, sched_actions
+from one.core import snapshot_books as books
 from one.core.auth import Session
 from one.core.authz import ADMIN, MANAGE, require, require_create
 from one.core.images import ImageManager, attach_disks, files_ds
@@ -22,7 +23,7 @@ from one.core.quantities import (
 from one.core.restricted import RestrictedAttributes
 from one.core.vm_changes import VmChanges
 from one.core.vnets import VnetManager
-from one.errors import ActionError, AllocateError, ApiError, AuthorizationError
+from one.errors import ActionError, AllocateError, ApiError, AuthorizationError, InternalError
 from one.pool import address_range as ars
 from one.pool.models import Vm, Vnet
 from one.pool.pools import Pools
@@ -263,9 +264,9 @@ class VmManager(locking.Lockable[Vm]):
 
     # -- saving disks -----------------------------------------------------------
     def disk_saveas(self, session: Session, vid: int, disk_id: int, name: str, kind: str = "",
-                    image_id: int = -1) -> int:
-        """Save a disk into a new image (or, classic savedisk, into `image_id`) at the
-        VM's epilog; the image is LOCKED until then."""
+                    image_id: int = -1, snap_id: int = -1) -> int:
+        """Save a disk (or its snapshot `snap_id`) into a new image (or, classic savedisk,
+        into `image_id`) at the VM's epilog; the image is LOCKED until then."""
         self.authorize(session, vid, MANAGE)
         with self.pools.vms.modify(vid) as vm:
             if vm.state in (VmState.DONE, VmState.PENDING, VmState.HOLD, VmState.INIT):
@@ -276,13 +277,16 @@ class VmManager(locking.Lockable[Vm]):
                 raise ApiError(f"VM [{vid}] has no DISK_ID {disk_id}.")
             if disk.get("SAVE_AS"):
                 raise ActionError(f"Disk {disk_id} of VM [{vid}] is already saved as image {disk['SAVE_AS']}.")
+            if snap_id != -1 and not books.has_disk_snapshot(vm, disk_id, snap_id):
+                raise InternalError("Cannot use DISK. Snapshot does not exist.")   # oned's words
             if image_id < 0:
                 ds = int(disk.get("DATASTORE_ID", "1"))
                 image_id = self.images.reserve(session, name, kind, ds, int(disk.get("SIZE", "0") or 0))
             image = self.images.get(session, image_id, MANAGE)
             self.images.lock(image)
-            updated = [dict(d, SAVE_AS=str(image_id), SAVE_AS_SOURCE=image.source)
-                       if d is disk else d for d in disks]
+            saved = {"SAVE_AS": str(image_id), "SAVE_AS_SOURCE": image.source,
+                     **({"SAVE_AS_SNAPSHOT_ID": str(snap_id)} if snap_id != -1 else {})}
+            updated = [dict(d, **saved) if d is disk else d for d in disks]
             vm.template.remove("DISK")
             for item in updated:
                 vm.template.add("DISK", item)

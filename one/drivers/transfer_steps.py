@@ -18,7 +18,7 @@ from one.errors import InternalError, OneError
 from one.plugins.drivers import Location, TMDriver, TransferStep
 from one.plugins.views import VmView
 
-OPS = ("CLONE", "LN", "MKSWAP", "MKIMAGE", "CONTEXT", "MV", "DELETE")
+OPS = ("CLONE", "LN", "MKSWAP", "MKIMAGE", "CONTEXT", "MV", "CPDS", "RESIZE", "DELETE")
 URL_TIMEOUT = 60.0      # seconds a download may go without a byte
 
 
@@ -117,6 +117,28 @@ class HostTM(TMDriver):
         if not self.exists(src) and self.exists(step.dst):
             return f"already moved: {src} is gone and {step.dst} is there"
         return streamed(self.remote.move(src, step.dst))
+
+    def cpds(self, step: TransferStep) -> str:
+        """A disk snapshot copied out into a new image (oned's CPDS), the disk left as it is.
+
+        The snapshot is the internal qcow2 one the KVM driver names `snap-<id>`:
+        qemu-img flattens it to a raw file beside the disk on its host, which then
+        moves to the image's place (run again, it is made anew).
+        """
+        src = source_of(step)
+        if step.snapshot < 0:
+            return streamed(self.remote.copy(src, step.dst))
+        flat = Location(f"{src.path}.snap-{step.snapshot}.raw", src.host)
+        self.remote.run(src.host, f"{fresh(flat.path)} && qemu-img convert -U -O raw "
+                                  f"-l snapshot.name=snap-{step.snapshot} "
+                                  f"{quote(src.path)} {quote(flat.path)}")
+        return f"snapshot {step.snapshot}: " + streamed(self.remote.move(flat, step.dst))
+
+    def resize(self, step: TransferStep) -> str:
+        """A disk grown to `size_mb` (the core only grows them; run again, nothing changes)."""
+        self.remote.run(step.dst.host, f"qemu-img resize -q {quote(step.dst.path)} "
+                                       f"{step.size_mb}M")
+        return f"grown to {step.size_mb} MiB"
 
     def exists(self, where: Location) -> bool:
         """A file, directory or link (even dangling) at that path."""

@@ -215,15 +215,17 @@ class Location:
 class TransferStep:
     """One line of a transfer plan (OpenNebula's CLONE/LN/MKSWAP/... commands)."""
 
-    op: str                          # CLONE LN MKSWAP MKIMAGE CONTEXT MV DELETE
+    op: str                          # CLONE LN MKSWAP MKIMAGE CONTEXT MV CPDS RESIZE DELETE
     dst: Location
     src: Location | None = None
     size_mb: int = 0
     fstype: str = ""
+    snapshot: int = -1               # CPDS: the disk snapshot to copy (-1: the disk as it is)
 
     def __str__(self) -> str:
         parts = [self.op] + ([str(self.src)] if self.src else []) + [str(self.dst)]
-        return " ".join(parts + ([str(self.size_mb)] if self.size_mb else []))
+        return " ".join(parts + ([str(self.size_mb)] if self.size_mb else [])
+                        + ([str(self.snapshot)] if self.snapshot >= 0 else []))
 
 
 class TMDriver(Driver):

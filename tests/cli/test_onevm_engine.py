@@ -194,6 +194,9 @@ def test_disk_saveas_names_the_new_image(ok, run, new_host, reach, vm_text, uniq
              vm_text(hid, extra=f"DISK=[IMAGE_ID={base}]")).new_id
     reach(vid, "runn")
     name = unique("saved")
+    unknown = run("onevm", "disk-saveas", str(vid), "0", name, "--snapshot", "3")
+    assert unknown.code == 1 and "Snapshot does not exist" in unknown.err
+    assert "Traceback" not in unknown.err
     saved = ok("onevm", "disk-saveas", str(vid), "0", name, "--type", "datablock")
     assert saved.out.startswith("Image ID: ")
     iid = int(saved.out.split()[-1])

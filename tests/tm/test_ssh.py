@@ -148,6 +148,50 @@ def test_persistent_disk_goes_back_to_its_datastore(
     assert not hosts[0].file(disk(vm, 0).path).exists()
 
 
+def _qcow2_with_snapshot(where: Path) -> tuple[Path, bytes, bytes]:
+    """A qcow2 disk whose internal snapshot `snap-1` (as the KVM driver names them) holds
+    other bytes than the disk now: (disk, snapshot's bytes, current bytes)."""
+    old, new = os.urandom(MiB), os.urandom(MiB)
+    (where / "old.raw").write_bytes(old)
+    (where / "new.raw").write_bytes(new)
+    qcow2 = where / "disk.qcow2"
+    for args in (["convert", "-O", "qcow2", where / "old.raw", qcow2],
+                 ["snapshot", "-c", "snap-1", qcow2],
+                 ["convert", "-n", "-f", "raw", "-O", "qcow2", where / "new.raw", qcow2]):
+        subprocess.run(["qemu-img", *map(str, args)], check=True, capture_output=True)
+    return qcow2, old, new
+
+
+def test_cpds_saves_a_disk_snapshot_and_keeps_the_disk(
+        ssh_tm: SshTM, vm: VmView, tmp_path: Path, hosts: tuple[Host, Host]) -> None:
+    qcow2, old, new = _qcow2_with_snapshot(tmp_path)
+    saved = tmp_path / "saved"
+    ssh_tm.execute(vm, [TransferStep("CLONE", disk(vm, 0), src=Location(str(qcow2))),
+                        TransferStep("CPDS", Location(str(saved)), src=disk(vm, 0), snapshot=1)])
+    assert saved.read_bytes() == old
+    on_host = hosts[0].file(disk(vm, 0).path)
+    assert not list(on_host.parent.glob("*.raw"))
+    subprocess.run(["qemu-img", "convert", "-O", "raw", str(on_host), str(tmp_path / "now")],
+                   check=True, capture_output=True)
+    assert (tmp_path / "now").read_bytes() == new
+    step = TransferStep("CPDS", Location(str(tmp_path / "none")), src=disk(vm, 0), snapshot=7)
+    with pytest.raises(TransferError, match=f"{step} failed.*snap-7"):
+        ssh_tm.execute(vm, [step])
+    assert not (tmp_path / "none").exists()
+
+
+@pytest.mark.parametrize("fmt", ["raw", "qcow2"])
+def test_resize_grows_an_undeployed_disk_on_the_front_end(
+        ssh_tm: SshTM, vm: VmView, tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / "disk.0"
+    subprocess.run(["qemu-img", "create", "-q", "-f", fmt, str(path), "1M"], check=True)
+    step = TransferStep("RESIZE", Location(str(path)), size_mb=4)
+    ssh_tm.execute(vm, [step, step])
+    info = subprocess.run(["qemu-img", "info", "--output=json", str(path)], check=True,
+                          capture_output=True, text=True).stdout
+    assert (json.loads(info)["virtual-size"], json.loads(info)["format"]) == (4 * MiB, fmt)
+
+
 def test_delete_is_idempotent(ssh_tm: SshTM, vm: VmView, image: Path,
                               hosts: tuple[Host, Host]) -> None:
     delete = TransferStep("DELETE", Location(vm.system_dir, vm.host))

@@ -4,6 +4,7 @@ XSD-valid documents, wrong states, locks, driver failures and drivers that lack 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pyone
 import pytest
@@ -16,6 +17,7 @@ from one.states import LcmState as L, VmState as S
 
 AUTHORIZATION, ACTION, API, LOCKED, NO_EXISTS = 0x200, 0x800, 0x1000, 0x8000, 0x400
 RUNNING, POWEROFF = (S.ACTIVE, L.RUNNING), (S.POWEROFF, L.LCM_INIT)
+UNDEPLOYED = (S.UNDEPLOYED, L.LCM_INIT)
 _IMAGES = itertools.count()
 
 
@@ -229,7 +231,41 @@ def test_disk_resize_grows_and_charges_quota(engine: Engine, hosts) -> None:
     assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/DISK/SIZE") == "80"
     rpc.ok("one.vm.action", "undeploy", vid)
     engine.settle()
-    assert "UNDEPLOYED" in alice.fails("one.vm.diskresize", vid, 0, "90", code=ACTION)
+    assert "limit of 100" in alice.fails("one.vm.diskresize", vid, 0, "101", code=AUTHORIZATION)
+    assert engine.phase(vid) == UNDEPLOYED
+    undeploy = _history_action(engine, vid)
+    alice.ok("one.vm.diskresize", vid, 0, "90")
+    assert engine.phase(vid) == (S.ACTIVE, L.DISK_RESIZE_UNDEPLOYED)
+    validate(rpc.ok("one.vm.info", vid), "vm.xsd")
+    engine.settle()
+    assert engine.phase(vid) == UNDEPLOYED and _history_action(engine, vid) == undeploy
+    assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/DISK/SIZE") == "90"
+    assert _system_disk_used(engine, uid) == "90"
+    log = Path(engine.oned.managers.logs.path(vid)).read_text()   # the TM grows it, as oned's
+    assert f"RESIZE frontend:{engine.oned.config.var_location}/vms/{vid}/disk.0 90" in log
+
+
+def _system_disk_used(engine: Engine, uid: int) -> str | None:
+    return engine.doc("one.user.info", uid).findtext("VM_QUOTA/VM/SYSTEM_DISK_SIZE_USED")
+
+
+def test_disk_resize_of_an_undeployed_vm_failing_is_undone(engine: Engine, hosts) -> None:
+    rpc = engine.rpc
+    uid = rpc.ok("one.user.allocate", "bob", "pw", "core", [])
+    bob = rpc.as_user("bob:pw")
+    vid = bob.ok("one.vm.allocate", "CPU = 1 MEMORY = 64 DISK = [ TYPE = fs, SIZE = 5 ]", False)
+    rpc.ok("one.vm.deploy", vid, hosts[0])
+    engine.settle()
+    rpc.ok("one.vm.action", "undeploy", vid)
+    engine.settle()
+    rpc.ok("one.vm.update", vid, 'DUMMY_FAIL = "execute"', 1)   # the TM step fails
+    bob.ok("one.vm.diskresize", vid, 0, "40")
+    assert _system_disk_used(engine, uid) == "40"
+    engine.settle()
+    assert engine.phase(vid) == UNDEPLOYED
+    assert engine.doc("one.vm.info", vid).findtext("TEMPLATE/DISK/SIZE") == "5"
+    assert _system_disk_used(engine, uid) == "5"
+    assert "disk_resize failed" in engine.doc("one.vm.info", vid).findtext("USER_TEMPLATE/ERROR")
 
 
 def test_live_resize_checks_host_and_quotas(engine: Engine, hosts) -> None:

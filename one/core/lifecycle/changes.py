@@ -21,7 +21,7 @@ from one.plugins.drivers import TMDriver, VMMDriver
 from one.plugins.views import HostView, VmView
 from one.pool.models import Vm
 from one.pool.pools import Pools
-from one.states import HistoryAction
+from one.states import HistoryAction, LcmState
 
 CHANGE = "CHANGE"
 # HISTORY/ACTION each change leaves on the VM's record: the HistoryAction of its name.
@@ -38,7 +38,8 @@ def record(vm: Vm, op: str, **args: Any) -> None:
     if current is None:
         raise RuntimeError(f"VM {vm.oid} has no history record for {op}")
     current[CHANGE] = {"OP": op, **args}
-    current["ACTION"] = int(ACTION_CODES[op])
+    if not current["ETIME"]:   # an UNDEPLOYED VM's closed record keeps its action, as in oned
+        current["ACTION"] = int(ACTION_CODES[op])
 
 
 def pending(vm: Vm) -> dict[str, Any]:
@@ -55,9 +56,19 @@ def _update_conf(vm: VmView, host: HostView, vmm: VMMDriver, tm: TMDriver | None
     vmm.update_conf(vm, host)
 
 
+def _resize_undeployed(vm: VmView, tm: TMDriver | None, disk_id: int) -> None:
+    """Off every host, the disk is grown by the transfer driver where undeploy left it."""
+    if tm is None:
+        raise RuntimeError(f"VM {vm.id} has no transfer driver")
+    disk = next(d for d in vm.template.vectors("DISK") if d.get("DISK_ID") == str(disk_id))
+    tm.execute(vm, transfer.resize(vm, disk))
+
+
 def operation(d: Drivers, name: str, change: dict[str, Any]) -> Operation:
     """The driver call of the change; a driver that lacks it fails it (ActionNotSupported)."""
     vmm, host, vm = d.vmm, d.host, d.vm
+    if change.get("OP") == "disk_resize" and vm.lcm_state == LcmState.DISK_RESIZE_UNDEPLOYED:
+        return lambda: _resize_undeployed(vm, d.tm, change["DISK_ID"])
     if vmm is None or host is None:
         raise RuntimeError(f"VM {vm.id} is on no host with a virtualization driver")
     op = change.get("OP", "") if name == "change" else name
@@ -91,7 +102,10 @@ def finish(pools: Pools, vm: Vm, ok: bool, value: str | None) -> str:
         books.system_snapshot_done(vm, op, int(change["SNAP_ID"]), ok, value or "",
                                    int(time.time()))
     elif op in ("disk_snapshot_create", "disk_snapshot_revert", "disk_snapshot_delete"):
-        books.disk_snapshot_done(vm, op, int(change["DISK_ID"]), int(change["SNAP_ID"]), ok)
+        disk_id, snap_id = int(change["DISK_ID"]), int(change["SNAP_ID"])
+        if (op == "disk_snapshot_create" and not ok) or (op == "disk_snapshot_delete" and ok):
+            books.charge_snapshot(pools, vm, disk_id, snap_id, -1)   # the snapshot goes
+        books.disk_snapshot_done(vm, op, disk_id, snap_id, ok)
     elif op == "disk_resize" and not ok:
         books.set_disk_size(pools, vm, int(change["DISK_ID"]), int(change["SIZE_PREV"]))
     elif op == "resize" and not ok:

@@ -153,12 +153,13 @@ OPERATIONS.update({HOTPLUG: "hotplug_disk", HOTPLUG_NIC: "hotplug_nic",
 # -- changes in place: snapshots, disk resize, live resize (see changes.py) -------------------
 (HOTPLUG_SNAPSHOT, DISK_SNAPSHOT, DISK_SNAPSHOT_DELETE, DISK_SNAPSHOT_POWEROFF,
  DISK_SNAPSHOT_REVERT_POWEROFF, DISK_SNAPSHOT_DELETE_POWEROFF, DISK_SNAPSHOT_SUSPENDED,
- DISK_SNAPSHOT_DELETE_SUSPENDED, DISK_RESIZE, DISK_RESIZE_POWEROFF, HOTPLUG_RESIZE) = (
+ DISK_SNAPSHOT_DELETE_SUSPENDED, DISK_RESIZE, DISK_RESIZE_POWEROFF, DISK_RESIZE_UNDEPLOYED,
+ HOTPLUG_RESIZE) = (
     _active(x) for x in (
         L.HOTPLUG_SNAPSHOT, L.DISK_SNAPSHOT, L.DISK_SNAPSHOT_DELETE, L.DISK_SNAPSHOT_POWEROFF,
         L.DISK_SNAPSHOT_REVERT_POWEROFF, L.DISK_SNAPSHOT_DELETE_POWEROFF,
         L.DISK_SNAPSHOT_SUSPENDED, L.DISK_SNAPSHOT_DELETE_SUSPENDED, L.DISK_RESIZE,
-        L.DISK_RESIZE_POWEROFF, L.HOTPLUG_RESIZE))
+        L.DISK_RESIZE_POWEROFF, L.DISK_RESIZE_UNDEPLOYED, L.HOTPLUG_RESIZE))
 # Change -> {phase it may start from: the phase it runs in}; it returns to where it started,
 # whether the driver succeeds or fails (the change is then undone and the error recorded).
 CHANGES: dict[str, dict[Phase, Phase]] = {
@@ -170,7 +171,8 @@ CHANGES: dict[str, dict[Phase, Phase]] = {
     "disk_snapshot_revert": {POWEROFF: DISK_SNAPSHOT_REVERT_POWEROFF},
     "disk_snapshot_delete": {RUNNING: DISK_SNAPSHOT_DELETE, POWEROFF: DISK_SNAPSHOT_DELETE_POWEROFF,
                              SUSPENDED: DISK_SNAPSHOT_DELETE_SUSPENDED},
-    "disk_resize": {RUNNING: DISK_RESIZE, POWEROFF: DISK_RESIZE_POWEROFF},
+    "disk_resize": {RUNNING: DISK_RESIZE, POWEROFF: DISK_RESIZE_POWEROFF,
+                    UNDEPLOYED: DISK_RESIZE_UNDEPLOYED},
     "resize": {RUNNING: HOTPLUG_RESIZE},
 }
 CHANGE_PHASES = frozenset(to for starts in CHANGES.values() for to in starts.values())

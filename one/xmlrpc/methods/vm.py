@@ -67,8 +67,10 @@ def register(api: Api, m: Managers) -> None:
             returns_id(vms.resize), "Changes CPU, VCPU and MEMORY (live when RUNNING).")
     api.add("one.vm.unlock", [I("id")], returns_id(vms.unlock), "Lifts the lock.")
     api.add("one.vm.disksaveas", [I("id"), I("disk_id"), S("name"), S("type", ""), I("snap_id", -1)],
-            lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind),
-            "Saves a disk into a new image when the VM ends (epilog); returns the image id.")
+            lambda s, vid, disk, name, kind="", snap=-1: vms.disk_saveas(s, vid, disk, name, kind,
+                                                                         snap_id=snap),
+            "Saves a disk (or its snapshot snap_id) into a new image when the VM ends (epilog); "
+            "returns the image id.")
     api.add("one.vm.savedisk", [I("id"), I("disk_id"), I("image_id")],
             returns_id(lambda s, vid, disk, iid: vms.disk_saveas(s, vid, disk, "", "", iid)),
             "Classic: saves a disk into an allocated image when the VM ends.")
