@@ -67,6 +67,7 @@ class Reconciler:
             if body["state"] == ServiceState.DONE:
                 self.services.delete(sid)
             elif json.dumps(body, sort_keys=True) != before:
+                _mirror(body, statuses)
                 self.services.save(sid, body)
         return ServiceState(body["state"])
 
@@ -78,6 +79,18 @@ class Reconciler:
         """Until the next pass is due: `interval` seconds, or less if woken meanwhile."""
         self._woken.wait(interval)
         self._woken.clear()
+
+
+def _mirror(body: dict[str, Any], statuses: Statuses) -> None:
+    """The nodes' vm_info STATE / LCM_STATE as last read, written only into a body saved
+    for a change of its own: a VM that merely moved on (PROLOG, BOOT...) costs no save
+    (OneFlow 7 stores only its VMs' ids and names in the body)."""
+    for role in body["roles"]:
+        for node in role["nodes"]:
+            status = statuses.seen(node["deploy_id"])
+            if status is not None:
+                node["vm_info"]["VM"].update(STATE=str(status.state),
+                                             LCM_STATE=str(status.lcm_state))
 
 
 def node_ids(bodies: Iterable[dict[str, Any]]) -> list[int]:
@@ -246,8 +259,6 @@ class Service:
                 ) -> RoleState:
         """`failed` if a VM failed, `done` if all run, else the role's state as it is."""
         statuses = [self.statuses.get(n["deploy_id"]) for n in role["nodes"]]
-        for node, status in zip(role["nodes"], statuses):
-            node["vm_info"]["VM"].update(STATE=str(status.state), LCM_STATE=str(status.lcm_state))
         if any(s.failed for s in statuses):
             return failed
         if len(statuses) == role["cardinality"] and all(s.running for s in statuses):

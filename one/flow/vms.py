@@ -130,6 +130,10 @@ class Statuses:
             self.asked |= wanted
         return self.read.get(vid, GONE)
 
+    def seen(self, vid: int) -> VmStatus | None:
+        """The VM's state if it was read (or made) already, without asking oned."""
+        return self.read.get(vid, GONE) if vid in self.asked else None
+
     def made(self, vid: int) -> None:
         """A VM just made: INIT, without asking oned."""
         self.read[vid] = VmStatus(VmState.INIT, 0)
