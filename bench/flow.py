@@ -27,7 +27,7 @@ import sys
 import time
 import xmlrpc.client
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from rich.console import Console
 from rich.table import Table
@@ -42,7 +42,7 @@ from one.flow.server import FlowServer
 from one.states import ServiceState
 
 WORKERS = 100
-ROUNDS = 25
+ROUNDS = 21
 WARM_UP = 1  # a first round of each side, not counted: oned's caches and pools warm up
 HOSTS = 10
 POLL = 0.02
@@ -80,13 +80,14 @@ def _cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def _idle(pid: int) -> None:
-    """Until oned (process `pid`) has used no CPU for 2 * QUIET seconds: the drivers'
-    clean-ups of the side before are over before the next side is timed. Bounded: 30 s."""
-    idle, ticks = 0, _cpu_ticks(pid)
+def _idle(*pids: int) -> None:
+    """Until the oneds (processes `pids`) have used no CPU for 2 * QUIET seconds: what
+    the phase before left to finish (drivers' clean-ups, the last state changes) is over
+    before the next phase is timed. Bounded: 30 s."""
+    idle, ticks = 0, sum(map(_cpu_ticks, pids))
     for _ in range(int(30 / QUIET)):
         time.sleep(QUIET)
-        ticks, before = _cpu_ticks(pid), ticks
+        ticks, before = sum(map(_cpu_ticks, pids)), ticks
         idle = idle + 1 if ticks == before else 0
         if idle == 2:
             return
@@ -101,8 +102,9 @@ def _tagged(role: str, front_ip: str | None = None) -> str:
             f'SERVICE_ID = "0", ROLE_NAME = "{role}"{parent} ]')
 
 
-def _direct(proxy: Any, tid: int) -> tuple[float, float, float]:
-    """(deploy 1 + N, grow by N, shrink by N) seconds, creating the VMs directly."""
+def _direct(proxy: Any, tid: int) -> Iterator[float]:
+    """Seconds to deploy 1 + N, grow by N, shrink by N, creating the VMs directly; each
+    phase starts when the driver asks for its time."""
     start = time.perf_counter()
     front = [call(proxy, "one.template.instantiate", tid, "front", False, _tagged("front"),
                   False)]
@@ -111,19 +113,21 @@ def _direct(proxy: Any, tid: int) -> tuple[float, float, float]:
     workers = [call(proxy, "one.template.instantiate", tid, f"w{i}", False,
                     _tagged("worker", ip), False) for i in range(WORKERS)]
     _until(lambda: _running(proxy, front + workers))
-    deploy, start = time.perf_counter() - start, time.perf_counter()
+    yield time.perf_counter() - start
+    start = time.perf_counter()
     more = [call(proxy, "one.template.instantiate", tid, f"x{i}", False,
                  _tagged("worker", ip), False) for i in range(WORKERS)]
     _until(lambda: _running(proxy, front + workers + more))
-    grow, start = time.perf_counter() - start, time.perf_counter()
+    yield time.perf_counter() - start
+    start = time.perf_counter()
     for vid in reversed(more):
         call(proxy, "one.vm.action", "terminate-hard", vid)
     _until(lambda: call(proxy, "one.vmpool.info", -2, -1, -1, 3).count("<VM><ID>")
            == 1 + WORKERS)
-    return deploy, grow, time.perf_counter() - start
+    yield time.perf_counter() - start
 
 
-def _flow(server: FlowServer, proxy: Any, tid: int) -> tuple[float, float, float]:
+def _flow(server: FlowServer, tid: int) -> Iterator[float]:
     """The same through oneflow-server's REST API: instantiate, scale up, scale down. The
     bench is the server's loop: it runs a pass where the direct side polls."""
     rest = FlowClient(server.url, SESSION).request
@@ -136,36 +140,42 @@ def _flow(server: FlowServer, proxy: Any, tid: int) -> tuple[float, float, float
         return lambda: server.step()[sid] in states
 
     _until(reaches(ServiceState.RUNNING))
-    deploy, start = time.perf_counter() - start, time.perf_counter()
+    yield time.perf_counter() - start
+    start = time.perf_counter()
     rest("PUT", f"/service/{sid}/role/worker", {"cardinality": 2 * WORKERS})
     _until(reaches(ServiceState.COOLDOWN))
-    grow = time.perf_counter() - start
+    yield time.perf_counter() - start
     _until(reaches(ServiceState.RUNNING))  # the cooldown (0 s) ends: not timed
     start = time.perf_counter()
     rest("PUT", f"/service/{sid}/role/worker", {"cardinality": WORKERS})
     _until(reaches(ServiceState.COOLDOWN))  # once the removed VMs are DONE, as OneFlow's
-    shrink = time.perf_counter() - start
+    yield time.perf_counter() - start
     rest("DELETE", f"/service/{sid}")
-    return deploy, grow, shrink
 
 
-Times = tuple[float, float, float]
+Times = list[float]
 PHASES = ("1 + 100 VMs to RUNNING", "scale 100 -> 200", "scale 200 -> 100")
 
 
-def _rounds(oned: Server, flow: FlowServer, tid: int, stid: int) -> tuple[list[Times],
-                                                                            list[Times]]:
-    """Each side's times in every counted round; before each side every VM is deleted
-    and oned left to finish its drivers' clean-ups; which side goes first alternates."""
-    proxy = xmlrpc.client.ServerProxy(oned.url)
-    sides = (lambda: _direct(proxy, tid), lambda: _flow(flow, proxy, stid))
+def _rounds(direct_oned: Server, flow_oned: Server, flow: FlowServer, tid: int,
+            stid: int) -> tuple[list[Times], list[Times]]:
+    """Each side's phase times in every counted round. Each side has an oned of its own;
+    the sides take turns phase by phase (which goes first alternates by round), each
+    phase once both oneds are idle, so a slower spell of the machine meets both sides'
+    same phase; between rounds every VM is deleted."""
+    proxies = [xmlrpc.client.ServerProxy(o.url) for o in (direct_oned, flow_oned)]
+    pids = [direct_oned.process.pid, flow_oned.process.pid]
     direct, through = [], []
     for round_ in range(WARM_UP + ROUNDS):
-        times = [(0.0, 0.0, 0.0)] * 2
-        for index in (0, 1) if round_ % 2 == 0 else (1, 0):
+        sides = (_direct(proxies[0], tid), _flow(flow, stid))
+        times: tuple[Times, Times] = ([], [])
+        for _ in PHASES:
+            for index in (0, 1) if round_ % 2 == 0 else (1, 0):
+                _idle(*pids)
+                times[index].append(next(sides[index]))
+        for side, proxy in zip(sides, proxies):
+            next(side, None)  # the service deleted
             _clear(proxy)
-            _idle(oned.process.pid)
-            times[index] = sides[index]()
         if round_ < WARM_UP:
             progress(f"warm-up round {round_ + 1}/{WARM_UP} (not counted)")
             continue
@@ -198,19 +208,27 @@ def _verdicts(direct: list[Times], through: list[Times]) -> bool:
     return passed
 
 
+def _prepared(oned: Server) -> int:
+    """Hosts, network and the VM template on `oned`: the template's id."""
+    add_hosts(oned.url, HOSTS, 4)
+    add_network(oned.url)
+    return int(call(xmlrpc.client.ServerProxy(oned.url), "one.template.allocate", NODE))
+
+
 def main() -> int:
-    with scratch_server(SCHEDULED, scheduler=True) as oned:
-        add_hosts(oned.url, HOSTS, 4)
-        add_network(oned.url)
-        tid = call(xmlrpc.client.ServerProxy(oned.url), "one.template.allocate", NODE)
-        flow = FlowServer(oned.url, SESSION, port=0)
+    with scratch_server(SCHEDULED, scheduler=True) as direct_oned, \
+            scratch_server(SCHEDULED, scheduler=True) as flow_oned:
+        tid = _prepared(direct_oned)
+        if _prepared(flow_oned) != tid:
+            raise RuntimeError("the two oneds gave the VM template different ids")
+        flow = FlowServer(flow_oned.url, SESSION, port=0)
         flow.serve_in_thread()
         doc = FlowClient(flow.url, SESSION).request("POST", "/service_template", {
             "name": "bench", "deployment": "straight", "roles": [
                 {"name": "front", "cardinality": 1, "template_id": tid},
                 {"name": "worker", "cardinality": WORKERS, "template_id": tid,
                  "parents": ["front"], "cooldown": 0}]})
-        direct, through = _rounds(oned, flow, tid, int(doc["DOCUMENT"]["ID"]))
+        direct, through = _rounds(direct_oned, flow_oned, flow, tid, int(doc["DOCUMENT"]["ID"]))
         flow.stop()
     return 0 if _verdicts(direct, through) else 1
 
