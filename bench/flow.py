@@ -1,24 +1,24 @@
 """`python -m bench.flow`: a service of 1 + 100 workers through oneflow-server against
 creating the same VMs directly.
 
-One oned (dummy hosts, scheduler woken by each allocate) serves both, each side with one
-client thread that polls every POLL seconds. Directly: the client instantiates the
-front-end, waits for it to run, reads its IP, then instantiates 100 workers and waits for
-them (what a script without OneFlow does), each VM with the extra template the flow
-server gives it (SERVICE_ID, ROLE_NAME, a CONTEXT with the front-end's IP); then 100
-more; then terminates the newest 100 and waits for them to be DONE. Through OneFlow: the
-service is instantiated over the REST API of an in-process oneflow-server and the client
-runs a pass of the server's reconcile loop where the direct client polls (the loop's own
-interval, 5 s in production, would only measure the interval), until the service is
-RUNNING; then the worker role is scaled 100 -> 200 and back (the PUT makes or removes
-the VMs, as OneFlow's does), each until the service reaches COOLDOWN: when the new VMs
-run, or the removed ones are DONE (as directly). The cooldown's end (0 s) between the
-two scales is not timed. Before each side every VM is deleted and the bench waits until
-oned has used no CPU for half a second (its drivers' clean-ups are over); which side goes
-first alternates by round; a first round of both sides is not counted (warm-up).
-Overhead: the ratio of the two sides' medians, and (`paired`) the median of each round's
-ratio, which a load that drifts between rounds (a shared machine) moves less; the bar
-(issue 13: the flow server's own overhead per VM under 10 %) must hold for both.
+Each side has an oned of its own (same configuration: dummy hosts, scheduler woken by each
+allocate) and one client thread that polls every POLL seconds. Directly: the client
+instantiates the front-end, waits for it to run, reads its IP, then instantiates 100
+workers and waits for them (what a script without OneFlow does), each VM with the extra
+template the flow server gives it (SERVICE_ID, ROLE_NAME, a CONTEXT with the front-end's
+IP); then 100 more; then terminates the newest 100 and waits for them to be DONE. Through
+OneFlow: the service is instantiated over the REST API of an in-process oneflow-server and
+the client runs a pass of the server's reconcile loop where the direct client polls (the
+loop's own interval, 5 s in production, would only measure the interval), until the
+service is RUNNING; then the worker role is scaled 100 -> 200 and back (the PUT makes or
+removes the VMs, as OneFlow's does), each until the service reaches COOLDOWN: when the new
+VMs run, or the removed ones are DONE (as directly). The cooldown's end (0 s) between the
+two scales is not timed. The sides take turns phase by phase (which goes first alternates
+by round), each phase once both oneds have used no CPU for half a second, so a slower
+spell of the shared machine (seconds long) meets the same phase of both sides; every VM
+is deleted between rounds; a first round is not counted (warm-up). Overhead: the ratio of
+the two sides' medians, and (`paired`) the median of each round's ratio; the bar (issue
+13: the flow server's own overhead per VM under 10 %) must hold for both.
 """
 from __future__ import annotations
 
