@@ -14,14 +14,15 @@ service is RUNNING; then the worker role is scaled 100 -> 200 and back (the PUT 
 removes the VMs, as OneFlow's does), each until the service reaches COOLDOWN: when the new
 VMs run, or the removed ones are DONE (as directly). The cooldown's end (0 s) between the
 two scales is not timed. The sides take turns phase by phase (which goes first alternates
-by round), each phase once both oneds have used no CPU for half a second, so a slower
-spell of the shared machine (seconds long) meets the same phase of both sides; every VM
-is deleted between rounds; a first round is not counted (warm-up). Overhead: the ratio of
+by round), each phase once both oneds have used no CPU for 0.2 s and this process has
+collected its garbage, so a slower spell of the shared machine (seconds long) meets the
+same phase of both sides; every VM is deleted between rounds; a first round is not counted (warm-up). Overhead: the ratio of
 the two sides' medians, and (`paired`) the median of each round's ratio; the bar (issue
 13: the flow server's own overhead per VM under 10 %) must hold for both.
 """
 from __future__ import annotations
 
+import gc
 import statistics
 import sys
 import time
@@ -42,12 +43,12 @@ from one.flow.server import FlowServer
 from one.states import ServiceState
 
 WORKERS = 100
-ROUNDS = 21
+ROUNDS = 27
 WARM_UP = 1  # a first round of each side, not counted: oned's caches and pools warm up
 HOSTS = 10
 POLL = 0.02
 LIMIT = 10.0
-QUIET = 0.25  # oned is idle once it used no CPU for two such spans in a row
+QUIET = 0.1  # oned is idle once it used no CPU for two such spans in a row
 NODE = f'NAME = node CPU = 0.01 MEMORY = 16 NIC = [ NETWORK = "{NETWORK}" ] ' \
        'CONTEXT = [ NETWORK = "YES" ]'
 
@@ -171,6 +172,7 @@ def _rounds(direct_oned: Server, flow_oned: Server, flow: FlowServer, tid: int,
         times: tuple[Times, Times] = ([], [])
         for _ in PHASES:
             for index in (0, 1) if round_ % 2 == 0 else (1, 0):
+                gc.collect()  # each phase starts with no garbage of the last in this process
                 _idle(*pids)
                 times[index].append(next(sides[index]))
         for side, proxy in zip(sides, proxies):
