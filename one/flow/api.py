@@ -3,6 +3,10 @@
 Every request acts with its caller's own session, so oned decides what the
 caller may read or change (403 / 404 come from its codes); the reconcile loop's
 mutex keeps a request's body change and a step from overwriting each other.
+oned authenticates every call, so the credentials are proved by the request's
+first call made with them (every handler makes its first oned call with the
+caller's session, before anything with the server's own): a login call of its
+own is made only when a request ends with none of its calls answered.
 """
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from lxml import etree
 from one.cli.client import Client
 from one.cli.errors import CliError, ServerError
 from one.flow.documents import Documents
@@ -19,8 +24,9 @@ from one.flow.lifecycle import Reconciler
 from one.flow.errors import BadRequest
 from one.flow.model import SERVICE_TYPE, TEMPLATE_TYPE
 
+AUTHENTICATION = 0x100
 # oned's error codes as OneFlow answers them
-_HTTP = {0x100: 401, 0x200: 403, 0x400: 404, 0x1000: 400}
+_HTTP = {AUTHENTICATION: 401, 0x200: 403, 0x400: 404, 0x1000: 400}
 
 
 class HttpError(Exception):
@@ -46,10 +52,37 @@ class Request:
 Handler = Callable[["Call", dict[str, str]], Reply]
 
 
+class Caller(Client):
+    """The caller's session; `proved` once oned has answered one of its calls with
+    anything but an authentication failure (False: refused; None: not yet known)."""
+
+    def __init__(self, endpoint: str, session: str) -> None:
+        super().__init__(endpoint, session)
+        self.proved: bool | None = None
+
+    def call(self, method: str, *args: Any) -> Any:
+        return self._noting(super().call, method, args)
+
+    def document(self, method: str, *args: Any) -> etree._Element:
+        return self._noting(super().document, method, args)
+
+    def _noting(self, send: Callable[..., Any], method: str, args: tuple[Any, ...]) -> Any:
+        try:
+            value = send(method, *args)
+        except ServerError as error:
+            if error.code == AUTHENTICATION:
+                self.proved = False
+            elif error.code != 0:  # 0: no answer of oned's own (unreadable reply)
+                self.proved = True
+            raise
+        self.proved = True
+        return value
+
+
 class Call:
     """One authenticated request: its caller's documents and the JSON it sent."""
 
-    def __init__(self, app: App, client: Client, data: bytes) -> None:
+    def __init__(self, app: App, client: Caller, data: bytes) -> None:
         self.app, self.client, self.data = app, client, data
         self.templates = Documents(client, TEMPLATE_TYPE)
         self.services = Documents(client, SERVICE_TYPE)
@@ -88,7 +121,12 @@ class App:
             if matched is None:
                 raise HttpError(405 if known else 404, f"No {request.method} {request.path}")
             handler, args = matched
-            return handler(Call(self, self._login(request.auth), request.data), args)
+            call = Call(self, self._caller(request.auth), request.data)
+            try:
+                reply = handler(call, args)
+            finally:  # a 401 goes before any other answer
+                self._prove(call.client)
+            return reply
         except HttpError as error:
             return _error(error.status, str(error))
         except BadRequest as error:
@@ -108,8 +146,8 @@ class App:
                     return (handler, found.groupdict()), True
         return None, known
 
-    def _login(self, header: str | None) -> Client:
-        """The caller's session from HTTP Basic, proved by asking oned who it is."""
+    def _caller(self, header: str | None) -> Caller:
+        """The caller's session from HTTP Basic (oned proves it with the first call)."""
         if not header or not header.startswith("Basic "):
             raise HttpError(401, "Authentication required (HTTP Basic)")
         try:
@@ -118,9 +156,14 @@ class App:
             raise HttpError(401, "Malformed HTTP Basic credentials") from None
         if ":" not in session:
             raise HttpError(401, "Malformed HTTP Basic credentials")
-        client = Client(self.endpoint, session)
-        client.call("one.user.info", -1)
-        return client
+        return Caller(self.endpoint, session)
+
+    @staticmethod
+    def _prove(caller: Caller) -> None:
+        """Asks oned who the caller is when no call of the request did (a request refused
+        before it reached oned): a wrong password is a 401, not the refusal."""
+        if caller.proved is None:
+            caller.call("one.user.info", -1)
 
 
 def _error(status: int, message: str) -> Reply:

@@ -19,7 +19,7 @@ from one.cli.client import Client
 from one.flow.documents import Documents, body_of, number
 from one.flow.elasticity import clamp, elastic_change, scheduled_change
 from one.flow.model import SERVICE_TYPE, RoleState, ServiceState, ordered
-from one.flow.vms import GONE, Vms, VmStatus
+from one.flow.vms import GONE, Statuses, Vms
 
 DEFAULT_COOLDOWN = 300
 Role = dict[str, Any]
@@ -45,18 +45,21 @@ class Reconciler:
         """One pass over every service; the state each is in after it."""
         with self.mutex:
             docs = [(doc, body_of(doc)) for doc in self.services.elements()]
-            statuses = self.vms.statuses(node_ids(body for _, body in docs))
-            return {number(doc, "ID"): self.advance(doc, body, statuses) for doc, body in docs}
+            every = node_ids(body for _, body in docs)
+            read = self.vms.statuses(every)
+            return {number(doc, "ID"): self.advance(doc, body, Statuses(
+                self.vms, body["roles"], read, every)) for doc, body in docs}
 
     def advance(self, doc: etree._Element, body: dict[str, Any],
-                statuses: dict[int, VmStatus] | None = None) -> ServiceState:
+                statuses: Statuses | None = None) -> ServiceState:
         """Moves the service of `doc` one notch and saves `body` if that changed it, even
         when oned refused something half-way (the VMs made so far stay known); its VMs'
-        states are read unless given. A request calls it to act on a change at once. A
-        service DONE is deleted, as OneFlow 6.x/7.x delete one whose roles are all done."""
-        if statuses is None:
-            statuses = self.vms.statuses(node_ids([body]))
+        states are read as needed unless given. A request calls it to act on a change at
+        once. A service DONE is deleted, as OneFlow 6.x/7.x delete one whose roles are all
+        done."""
         sid, before = number(doc, "ID"), json.dumps(body, sort_keys=True)
+        if statuses is None:
+            statuses = Statuses(self.vms, body["roles"])
         try:
             owner = (number(doc, "UID"), number(doc, "GID"))
             Service(self, sid, owner, body, statuses).advance()
@@ -64,6 +67,7 @@ class Reconciler:
             if body["state"] == ServiceState.DONE:
                 self.services.delete(sid)
             elif json.dumps(body, sort_keys=True) != before:
+                _mirror(body, statuses)
                 self.services.save(sid, body)
         return ServiceState(body["state"])
 
@@ -77,6 +81,18 @@ class Reconciler:
         self._woken.clear()
 
 
+def _mirror(body: dict[str, Any], statuses: Statuses) -> None:
+    """The nodes' vm_info STATE / LCM_STATE as last read, written only into a body saved
+    for a change of its own: a VM that merely moved on (PROLOG, BOOT...) costs no save
+    (OneFlow 7 stores only its VMs' ids and names in the body)."""
+    for role in body["roles"]:
+        for node in role["nodes"]:
+            status = statuses.seen(node["deploy_id"])
+            if status is not None:
+                node["vm_info"]["VM"].update(STATE=str(status.state),
+                                             LCM_STATE=str(status.lcm_state))
+
+
 def node_ids(bodies: Iterable[dict[str, Any]]) -> list[int]:
     """The VMs of every role of the services `bodies`."""
     return [node["deploy_id"] for body in bodies for role in body["roles"]
@@ -87,7 +103,7 @@ class Service:
     """One service's body during one step."""
 
     def __init__(self, loop: Reconciler, sid: int, owner: tuple[int, int], body: dict[str, Any],
-                 statuses: dict[int, VmStatus]) -> None:
+                 statuses: Statuses) -> None:
         self.loop, self.vms, self.sid, self.owner = loop, loop.vms, sid, owner
         self.body, self.statuses, self.now = body, statuses, loop.clock()
 
@@ -150,7 +166,7 @@ class Service:
             return
         wanted = clamp(role, role["cardinality"])
         if role["state"] == RoleState.RUNNING and len(role["nodes"]) == role["cardinality"]:
-            running = [self.statuses.get(n["deploy_id"], GONE) for n in role["nodes"]]
+            running = [self.statuses.get(n["deploy_id"]) for n in role["nodes"]]
             names = {name for status in running for name in status.values}
             average = {name: sum(s.values.get(name, 0.0) for s in running) / len(running)
                        for name in names}
@@ -198,8 +214,8 @@ class Service:
         """While removed VMs still go: FAILED_SCALING if one of them, or one that stays,
         failed; SCALING otherwise."""
         staying = [n for n in role["nodes"] if n not in leaving]
-        failed = any(self.statuses.get(n["deploy_id"], GONE).failed for n in staying) or any(
-            not self._gone(n) and self.statuses[n["deploy_id"]].failed for n in leaving)
+        failed = any(self.statuses.get(n["deploy_id"]).failed for n in staying) or any(
+            not self._gone(n) and self.statuses.get(n["deploy_id"]).failed for n in leaving)
         return RoleState.FAILED_SCALING if failed else RoleState.SCALING
 
     def _cooldown(self) -> None:
@@ -232,19 +248,17 @@ class Service:
         role["nodes"] = left
         if not left:
             role["state"] = int(RoleState.DONE)
-        elif any(self.statuses[n["deploy_id"]].failed for n in left):
+        elif any(self.statuses.get(n["deploy_id"]).failed for n in left):
             role["state"] = int(RoleState.FAILED_UNDEPLOYING)
 
     # -- helpers ---------------------------------------------------------------------
     def _gone(self, node: dict[str, Any]) -> bool:
-        return self.statuses.get(node["deploy_id"], GONE) is GONE
+        return self.statuses.get(node["deploy_id"]) is GONE
 
     def _health(self, role: Role, failed: RoleState, done: RoleState = RoleState.RUNNING
                 ) -> RoleState:
         """`failed` if a VM failed, `done` if all run, else the role's state as it is."""
-        statuses = [self.statuses.get(n["deploy_id"], GONE) for n in role["nodes"]]
-        for node, status in zip(role["nodes"], statuses):
-            node["vm_info"]["VM"].update(STATE=str(status.state), LCM_STATE=str(status.lcm_state))
+        statuses = [self.statuses.get(n["deploy_id"]) for n in role["nodes"]]
         if any(s.failed for s in statuses):
             return failed
         if len(statuses) == role["cardinality"] and all(s.running for s in statuses):
@@ -273,7 +287,7 @@ class Service:
             role["last_vmname"] = role.get("last_vmname", 0) + 1
             name = f"{role['name']}_{role['last_vmname'] - 1}_(service_{self.sid})"
             vid = self.vms.create(role["template_id"], name, extra, self.owner)
-            self.statuses[vid] = VmStatus(0, 0)
+            self.statuses.made(vid)
             role["nodes"].append({"deploy_id": vid, "vm_info": {"VM": {
                 "ID": str(vid), "NAME": name, "STATE": "0", "LCM_STATE": "0"}}})
 

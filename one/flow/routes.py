@@ -84,16 +84,15 @@ def template_delete(call: Call, args: Args) -> Reply:
 def template_action(call: Call, args: Args) -> Reply:
     oid = _id(args)
     perform, params = call.action()
-    call.templates.element(oid)
+    template = body_of(call.templates.element(oid))
     if perform == "instantiate":
-        return Reply(201, call.services.show(_instantiate(call, oid, params)))
+        return Reply(201, call.services.show(_instantiate(call, template, params)))
     new = _ownership(call.templates, oid, perform, params)
     return Reply(201, call.templates.show(new)) if perform == "clone" else NO_CONTENT
 
 
-def _instantiate(call: Call, oid: int, params: dict[str, Any]) -> int:
-    """A service from the template, `merge_template` over it (name, roles by name)."""
-    template = call.templates.body(oid)
+def _instantiate(call: Call, template: dict[str, Any], params: dict[str, Any]) -> int:
+    """A service from the template's body, `merge_template` over it (name, roles by name)."""
     merge = params.get("merge_template") or {}
     if not isinstance(merge, dict):
         raise BadRequest("merge_template must be an object")

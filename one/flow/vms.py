@@ -106,3 +106,35 @@ class Vms:
         doc = self.client.document("one.template.info", template_id)
         context = doc.find("TEMPLATE/CONTEXT")
         return {str(el.tag): el.text or "" for el in context} if context is not None else {}
+
+
+class Statuses:
+    """The states of one service's VMs, each role's read from oned in one call the first
+    time one of its VMs is asked for, unless `read` already holds them: a pass reads
+    every service's VMs up front, a request that scales a role reads only the VMs of
+    the roles it looks at (not the hundreds it is about to add to or remove from)."""
+
+    def __init__(self, vms: Vms, roles: list[dict[str, Any]],
+                 read: dict[int, VmStatus] | None = None, asked: Iterable[int] = ()) -> None:
+        self.vms, self.roles = vms, roles
+        self.read = {} if read is None else read
+        self.asked = set(asked)
+
+    def get(self, vid: int) -> VmStatus:
+        """The VM's state; GONE if oned no longer lists it (DONE or deleted)."""
+        if vid not in self.asked:
+            nodes: list[dict[str, Any]] = next((r["nodes"] for r in self.roles if any(
+                n["deploy_id"] == vid for n in r["nodes"])), [])
+            wanted = {n["deploy_id"] for n in nodes} - self.asked | {vid}
+            self.read.update(self.vms.statuses(wanted))
+            self.asked |= wanted
+        return self.read.get(vid, GONE)
+
+    def seen(self, vid: int) -> VmStatus | None:
+        """The VM's state if it was read (or made) already, without asking oned."""
+        return self.read.get(vid, GONE) if vid in self.asked else None
+
+    def made(self, vid: int) -> None:
+        """A VM just made: INIT, without asking oned."""
+        self.read[vid] = VmStatus(VmState.INIT, 0)
+        self.asked.add(vid)

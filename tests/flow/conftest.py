@@ -71,13 +71,15 @@ class Flow(Engine):
         self.http = Http(self.server.url)
 
     def run(self) -> None:
-        """Flow steps, scheduling and the life cycle, until the documents stop changing."""
+        """Flow steps, scheduling and the life cycle, until neither the documents nor the
+        VMs change (a body is not saved for a VM that merely moved on)."""
         before = None
         for _ in range(MAX_ROUNDS):
             self.server.step()
             self.oned.managers.scheduler.cycle()
             self.settle()
-            now = self.rpc.ok("one.documentpool.info", -2, -1, -1, 100)
+            now = (self.rpc.ok("one.documentpool.info", -2, -1, -1, 100),
+                   self.rpc.ok("one.vmpool.info", -2, -1, -1, -1))
             if now == before:
                 return
             before = now
