@@ -82,8 +82,9 @@ def test_credentials_in_the_endpoint_go_as_http_basic(fake: FakeOned) -> None:
     assert fake.authorizations == ["Basic " + base64.b64encode(b"agent:s@cret").decode()]
 
 
-def test_threads_share_one_client(oned: Oned) -> None:
-    client = Client(oned.endpoint, ADMIN)
+def test_threads_share_one_client(server: Oned) -> None:
+    """On the CLI package's server: a process holds one database at a time."""
+    client = Client(server.endpoint, ADMIN)
 
     def user(index: int) -> str | None:
         if index % 2:
