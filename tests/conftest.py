@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import xmlrpc.client
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import pytest
 from lxml import etree
@@ -21,6 +22,7 @@ ADMIN = f"oneadmin:{ADMIN_PASSWORD}"
 CLASSIC_ADMIN = f"oneadmin:{hashlib.sha1(ADMIN_PASSWORD.encode()).hexdigest()}"
 REPO = Path(__file__).resolve().parent.parent
 NS = "http://opennebula.org/XMLSchema"
+T = TypeVar("T")
 
 
 # Test directories whose tests run on both backends: pools, persistence, the API and
@@ -37,6 +39,16 @@ def _test_db() -> str:
     if _backend_cluster and not _backend_db[0]:
         _backend_db[0] = _backend_cluster[0].create()
     return _backend_db[0]
+
+
+def until(check: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
+    """What `check` returns once it is true: polls a live system, whose servers work
+    asynchronously (the timeout bounds the wait, it is not an assertion about time)."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
+        time.sleep(0.05)
+    return found
 
 
 def start_oned(var: Path, db: str = "", config_text: str = "") -> Oned:

@@ -20,17 +20,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator
 
 import pytest
 
-from conftest import ADMIN, start_oned
+from conftest import ADMIN, start_oned, until
 from one.daemon import Oned
 
-T = TypeVar("T")
 LIVE_CONFIG = "MONITORING_INTERVAL = 1\nSCHED_INTERVAL = 1\n"
 _LISTENING = re.compile(r"oned listening on (\S+)")
 _names = itertools.count()
@@ -112,7 +110,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         return _LISTENING.search(output.read_text())
 
     try:
-        yield LiveServer(poll_until(listening, "oned listening", timeout=30)[1], var)
+        yield LiveServer(until(listening, "oned listening")[1], var)
     finally:
         daemon.send_signal(signal.SIGTERM)
         try:
@@ -145,19 +143,18 @@ def live(env: Oned, live_server: LiveServer, monkeypatch: pytest.MonkeyPatch) ->
     return live_server
 
 
-def poll_until(check: Callable[[], T], what: str, timeout: float = 5.0) -> T:
-    """What `check` returns once it is true; the engine works asynchronously."""
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout}s: {what}")
-        time.sleep(0.05)
-    return found
+# How long the CLI tests wait for the live server's engine to get somewhere.
+CLI_WAIT = 5.0
+
+
+def eventually_true(check: Callable[[], Any], what: str, timeout: float = CLI_WAIT) -> Any:
+    """`until` with the CLI tests' shorter wait."""
+    return until(check, what, timeout)
 
 
 @pytest.fixture
 def eventually() -> Callable[..., Any]:
-    return poll_until
+    return eventually_true
 
 
 @pytest.fixture
@@ -207,7 +204,7 @@ def reach(ok: Run) -> Reach:
         return ok("onevm", "list").row(str(vid))[4] == stat
 
     def wait(vid: int, stat: str) -> None:
-        poll_until(lambda: seen(vid, stat), f"VM {vid} {stat}")
+        eventually_true(lambda: seen(vid, stat), f"VM {vid} {stat}")
     return wait
 
 
@@ -230,7 +227,7 @@ def new_host(live: LiveServer, ok: Run, unique: Callable[[str], str]) -> NewHost
     def create() -> tuple[int, str]:
         name = unique("node")  # short: the HOST column shows 10 characters
         hid = ok("onehost", "create", name, "--im", "dummy", "--vm", "dummy").new_id
-        poll_until(lambda: ok("onehost", "list").row(str(hid))[-1] == "on", f"{name} monitored")
+        eventually_true(lambda: ok("onehost", "list").row(str(hid))[-1] == "on", f"{name} monitored")
         return hid, name
     return create
 

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import base64
-import time
 from pathlib import Path
 
 from lxml import etree
 
-from conftest import Caller, Engine, start_oned
+from conftest import Caller, Engine, start_oned, until
 from one.core.lifecycle import phases
 from one.states import HostState, LcmState as L, VmState as S
 
@@ -182,24 +181,18 @@ def test_threaded_engine_and_timeouts(tmp_path: Path) -> None:
     rpc = Caller(oned.endpoint)
     try:
         hid = rpc.ok("one.host.allocate", "h0", "dummy", "dummy", -1)
-        _until(lambda: etree.fromstring(rpc.ok("one.host.info", hid).encode()).findtext("STATE") == "2")
+        until(lambda: etree.fromstring(rpc.ok("one.host.info", hid).encode()).findtext("STATE") == "2",
+              "host monitored")
         fast = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 64", False)
         slow = rpc.ok("one.vm.allocate", "CPU = 1 MEMORY = 64 DUMMY_DELAY = 3", False)
         phase = lambda v: tuple(int(etree.fromstring(rpc.ok("one.vm.info", v).encode()).findtext(k))
                                 for k in ("STATE", "LCM_STATE"))
-        _until(lambda: phase(fast) == (S.ACTIVE, L.RUNNING))
-        _until(lambda: phase(slow) in phases.FAILURES)
+        until(lambda: phase(fast) == (S.ACTIVE, L.RUNNING), "the fast VM running")
+        until(lambda: phase(slow) in phases.FAILURES, "the slow VM failed")
         error = etree.fromstring(rpc.ok("one.vm.info", slow).encode()).findtext("USER_TEMPLATE/ERROR")
         assert "Timeout after 1 s" in error
     finally:
         oned.stop()
-
-
-def _until(check, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 class _Silent:

@@ -14,25 +14,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import one_dummy
 import pytest
 from lxml import etree
 
-from conftest import ADMIN, Caller, backend_url
+from conftest import ADMIN, Caller, backend_url, until
 from one.states import LcmState as L, VmState as S
 
-T = TypeVar("T")
 CONFIG = "MONITORING_INTERVAL = 1\nSCHED_INTERVAL = 1\n"
-
-
-def until(check: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        time.sleep(0.05)
-    return found
 
 
 class Daemon:

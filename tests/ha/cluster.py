@@ -8,9 +8,9 @@ import signal
 import time
 import xmlrpc.client
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from conftest import ADMIN
+from conftest import ADMIN, until
 from test_daemon_lock import Daemon
 
 LEADER, FOLLOWER = 3, 2
@@ -32,15 +32,6 @@ def role(endpoint: str) -> int | None:
         return None
     found = re.search(r"<STATE>(\d+)</STATE>", reply[1]) if reply[0] else None
     return int(found[1]) if found else None
-
-
-def until(condition: Callable[[], Any], what: str, seconds: float = 30.0) -> Any:
-    """Poll a condition of a live system (not an assertion about time)."""
-    deadline = time.monotonic() + seconds
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 class Cluster:

@@ -13,7 +13,8 @@ from typing import Iterator
 import one_dummy
 import pytest
 
-from cluster import Client, Cluster, role, until, LEADER
+from cluster import Client, Cluster, role, LEADER
+from conftest import until
 
 pytestmark = pytest.mark.slow
 PENDING, ACTIVE, DONE = 1, 3, 6

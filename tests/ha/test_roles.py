@@ -14,8 +14,8 @@ from typing import Any, Iterator
 import pyone
 import pytest
 
-from cluster import FOLLOWER, LEADER, Cluster, role, until
-from conftest import ADMIN, Caller, validate
+from cluster import FOLLOWER, LEADER, Cluster, role
+from conftest import ADMIN, Caller, until, validate
 from bench.postgres import Cluster as PostgresCluster
 from test_daemon_lock import Daemon
 

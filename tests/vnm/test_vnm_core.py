@@ -6,8 +6,7 @@ its `clean` removes it once the VM is gone.
 """
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import netns
@@ -16,7 +15,7 @@ import pytest
 from lxml import etree
 from netns import Lab
 
-from conftest import Caller, start_oned
+from conftest import Caller, start_oned, until
 from one.states import HostState, LcmState, VmState
 
 NETWORK = ('NAME = "lan" VN_MAD = "bridge" BRIDGE = "onebr-core" '
@@ -28,13 +27,6 @@ VM = 'NAME = "web" CPU = "0.1" MEMORY = "64" NIC = [ NETWORK = "lan" ]'
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     with netns.lab(tmp_path_factory.mktemp("vnm-core")) as built:
         yield built
-
-
-def _until(what: Callable[[], bool], seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not what():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def _state(rpc: Caller, vid: int) -> tuple[int, int]:
@@ -59,13 +51,13 @@ def test_oned_makes_and_removes_the_bridge_on_the_host(lab: Lab, tmp_path: Path)
         hid = rpc.ok("one.host.allocate", host.name, "dummy", "dummy", -1)
         rpc.ok("one.vn.allocate", NETWORK, -1)
         vid = rpc.ok("one.vm.allocate", VM, True)
-        _until(lambda: _host_state(rpc, hid) == HostState.MONITORED)
+        until(lambda: _host_state(rpc, hid) == HostState.MONITORED, "host monitored", 20)
         rpc.ok("one.vm.deploy", vid, hid)
-        _until(lambda: _state(rpc, vid) == (VmState.ACTIVE, LcmState.RUNNING))
+        until(lambda: _state(rpc, vid) == (VmState.ACTIVE, LcmState.RUNNING), "VM running", 20)
         assert "onebr-core" in host.devices()
 
         rpc.ok("one.vm.action", "terminate-hard", vid)
-        _until(lambda: _state(rpc, vid)[0] == VmState.DONE)
+        until(lambda: _state(rpc, vid)[0] == VmState.DONE, "VM done", 20)
         assert "onebr-core" not in host.devices()
     finally:
         oned.stop()
