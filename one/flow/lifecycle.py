@@ -45,7 +45,7 @@ class Reconciler:
         """One pass over every service; the state each is in after it."""
         with self.mutex:
             docs = [(doc, body_of(doc)) for doc in self.services.elements()]
-            every = node_ids(body for _, body in docs)
+            every = set(node_ids(body for _, body in docs))
             read = self.vms.statuses(every)
             return {number(doc, "ID"): self.advance(doc, body, Statuses(
                 self.vms, body["roles"], read, every)) for doc, body in docs}

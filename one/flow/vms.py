@@ -112,13 +112,14 @@ class Statuses:
     """The states of one service's VMs, each role's read from oned in one call the first
     time one of its VMs is asked for, unless `read` already holds them: a pass reads
     every service's VMs up front, a request that scales a role reads only the VMs of
-    the roles it looks at (not the hundreds it is about to add to or remove from)."""
+    the roles it looks at (not the hundreds it is about to add to or remove from).
+    A pass's services share its `read` and `asked` (not copied per service)."""
 
     def __init__(self, vms: Vms, roles: list[dict[str, Any]],
-                 read: dict[int, VmStatus] | None = None, asked: Iterable[int] = ()) -> None:
+                 read: dict[int, VmStatus] | None = None, asked: set[int] | None = None) -> None:
         self.vms, self.roles = vms, roles
         self.read = {} if read is None else read
-        self.asked = set(asked)
+        self.asked = set() if asked is None else asked
 
     def get(self, vid: int) -> VmStatus:
         """The VM's state; GONE if oned no longer lists it (DONE or deleted)."""
